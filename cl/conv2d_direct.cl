@@ -1,0 +1,106 @@
+/*
+ * Conv2d, direct gather form (OpenCL C 1.2). Each work-item owns an OC_TILE x X_TILE tile of
+ * outputs: OC_TILE consecutive output channels of one group times X_TILE consecutive output
+ * columns of one row, so every input value loaded serves OC_TILE channels and every weight
+ * serves X_TILE columns.
+ *
+ * Build options:
+ *   -D PAD_MODE=0..3   zeros, reflect, replicate, circular
+ *   -D OC_TILE=n       output channels per work-item; divides out_channels / groups
+ *   -D X_TILE=n        output columns per work-item
+ *   -D CLCONV_HALF     half storage (vload_half / vstore_half), float arithmetic
+ *
+ * NDRange: (ceil(OW / X_TILE), OH, N * K / OC_TILE), rounded up to the work-group size;
+ * work-items past the extents return at once.
+ */
+#ifndef PAD_MODE
+#define PAD_MODE 0
+#endif
+#ifndef OC_TILE
+#define OC_TILE 4
+#endif
+#ifndef X_TILE
+#define X_TILE 4
+#endif
+
+#ifdef CLCONV_HALF
+#define STORAGE half
+#define LOAD(p, i) vload_half((i), (p))
+#define STORE(p, i, v) vstore_half((v), (i), (p))
+#else
+#define STORAGE float
+#define LOAD(p, i) ((p)[i])
+#define STORE(p, i, v) ((p)[i] = (v))
+#endif
+
+/* Maps a padded-input coordinate into [0, n); -1 marks a zero tap. Coordinates stay within
+ * the padding, which the host bounds, so one reflection or wrap suffices. */
+inline int map_coord(int i, int n)
+{
+#if PAD_MODE == 0
+    return (i >= 0 && i < n) ? i : -1;
+#elif PAD_MODE == 1
+    return i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i);
+#elif PAD_MODE == 2
+    return clamp(i, 0, n - 1);
+#else
+    return i < 0 ? i + n : (i >= n ? i - n : i);
+#endif
+}
+
+__kernel void conv2d_direct(__global const STORAGE *restrict in,
+                            __global const STORAGE *restrict weight,
+                            __global const STORAGE *restrict bias,
+                            __global STORAGE *restrict out,
+                            int C, int H, int W, int K, int OH, int OW,
+                            int kh, int kw, int sh, int sw, int pt, int pl, int dh, int dw,
+                            int cinpg, int coutpg, int has_bias, int nk_tiles)
+{
+    const int tx = get_global_id(0);
+    const int oy = get_global_id(1);
+    const int nk = get_global_id(2);
+    const int ox0 = tx * X_TILE;
+    if (ox0 >= OW || oy >= OH || nk >= nk_tiles)
+        return;
+    const int k_tiles = K / OC_TILE;
+    const int n = nk / k_tiles;
+    const int oc0 = (nk - n * k_tiles) * OC_TILE;
+    const int g = oc0 / coutpg;
+    const int ksize = kh * kw;
+
+    float acc[OC_TILE][X_TILE];
+    for (int o = 0; o < OC_TILE; o++) {
+        float b = has_bias ? LOAD(bias, oc0 + o) : 0.0f;
+        for (int j = 0; j < X_TILE; j++)
+            acc[o][j] = b;
+    }
+    const int ix_base = ox0 * sw - pl;
+    for (int ci = 0; ci < cinpg; ci++) {
+        __global const STORAGE *plane = in + ((size_t)n * C + (size_t)g * cinpg + ci) * H * W;
+        __global const STORAGE *wci = weight + ((size_t)oc0 * cinpg + ci) * ksize;
+        for (int ky = 0; ky < kh; ky++) {
+            const int iy = map_coord(oy * sh - pt + ky * dh, H);
+            if (iy < 0)
+                continue;
+            __global const STORAGE *row = plane + (size_t)iy * W;
+            for (int kx = 0; kx < kw; kx++) {
+                float v[X_TILE];
+                for (int j = 0; j < X_TILE; j++) {
+                    int ix = map_coord(ix_base + j * sw + kx * dw, W);
+                    v[j] = (ox0 + j < OW && ix >= 0) ? LOAD(row, ix) : 0.0f;
+                }
+                for (int o = 0; o < OC_TILE; o++) {
+                    const float wv = LOAD(wci, (size_t)o * cinpg * ksize + ky * kw + kx);
+                    for (int j = 0; j < X_TILE; j++)
+                        acc[o][j] = fma(wv, v[j], acc[o][j]);
+                }
+            }
+        }
+    }
+    for (int o = 0; o < OC_TILE; o++) {
+        const size_t base = (((size_t)n * K + oc0 + o) * OH + oy) * OW;
+        for (int j = 0; j < X_TILE; j++)
+            if (ox0 + j < OW)
+                STORE(out, base + ox0 + j, acc[o][j]);
+    }
+}

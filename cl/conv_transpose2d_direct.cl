@@ -1,0 +1,100 @@
+/*
+ * ConvTranspose2d, direct gather form (OpenCL C 1.2): each work-item computes its outputs from
+ * the inputs that reach them, so no atomics are needed.
+ *
+ * Output column x receives input column ix through tap kx when x = ix*sw - pl + kx*dw. A
+ * work-item owns X_TILE columns of one stride phase (x = px + sw*m for consecutive m), which
+ * share the same set of contributing taps and read consecutive input columns, times OC_TILE
+ * consecutive output channels of one group.
+ *
+ * Build options: -D OC_TILE=n (divides out_channels / groups), -D X_TILE=n, -D CLCONV_HALF.
+ * NDRange: (sw * ceil(ceil(OW / sw) / X_TILE), OH, N * K / OC_TILE), rounded up.
+ */
+#ifndef OC_TILE
+#define OC_TILE 4
+#endif
+#ifndef X_TILE
+#define X_TILE 4
+#endif
+
+#ifdef CLCONV_HALF
+#define STORAGE half
+#define LOAD(p, i) vload_half((i), (p))
+#define STORE(p, i, v) vstore_half((v), (i), (p))
+#else
+#define STORAGE float
+#define LOAD(p, i) ((p)[i])
+#define STORE(p, i, v) ((p)[i] = (v))
+#endif
+
+__kernel void conv_transpose2d_direct(__global const STORAGE *restrict in,
+                                      __global const STORAGE *restrict weight,
+                                      __global const STORAGE *restrict bias,
+                                      __global STORAGE *restrict out,
+                                      int C, int H, int W, int K, int OH, int OW,
+                                      int kh, int kw, int sh, int sw, int pt, int pl,
+                                      int dh, int dw, int cinpg, int coutpg, int has_bias,
+                                      int x_items, int nk_tiles)
+{
+    const int t = get_global_id(0);
+    const int oy = get_global_id(1);
+    const int nk = get_global_id(2);
+    if (t >= x_items || oy >= OH || nk >= nk_tiles)
+        return;
+    const int px = t % sw;
+    const int m0 = (t / sw) * X_TILE;
+    const int ox0 = px + sw * m0;
+    if (ox0 >= OW)
+        return;
+    const int k_tiles = K / OC_TILE;
+    const int n = nk / k_tiles;
+    const int oc0 = (nk - n * k_tiles) * OC_TILE;
+    const int g = oc0 / coutpg;
+    const int col0 = oc0 - g * coutpg;
+    const int ksize = kh * kw;
+
+    float acc[OC_TILE][X_TILE];
+    for (int o = 0; o < OC_TILE; o++) {
+        float b = has_bias ? LOAD(bias, oc0 + o) : 0.0f;
+        for (int j = 0; j < X_TILE; j++)
+            acc[o][j] = b;
+    }
+    int valid_j = 0; /* columns of this tile inside the output */
+    while (valid_j < X_TILE && ox0 + sw * valid_j < OW)
+        valid_j++;
+
+    for (int ci = g * cinpg; ci < (g + 1) * cinpg; ci++) {
+        __global const STORAGE *plane = in + ((size_t)n * C + ci) * H * W;
+        __global const STORAGE *wci = weight + ((size_t)ci * coutpg + col0) * ksize;
+        for (int ky = 0; ky < kh; ky++) {
+            const int ty = oy + pt - ky * dh;
+            if (ty < 0 || ty % sh)
+                continue;
+            const int iy = ty / sh;
+            if (iy >= H)
+                continue;
+            __global const STORAGE *row = plane + (size_t)iy * W;
+            for (int kx = 0; kx < kw; kx++) {
+                const int base = ox0 + pl - kx * dw; /* = ix * sw for the first column */
+                if (base % sw)
+                    continue;
+                const int ix0 = base / sw;
+                float v[X_TILE];
+                for (int j = 0; j < X_TILE; j++) {
+                    int ix = ix0 + j;
+                    v[j] = (j < valid_j && ix >= 0 && ix < W) ? LOAD(row, ix) : 0.0f;
+                }
+                for (int o = 0; o < OC_TILE; o++) {
+                    const float wv = LOAD(wci, (size_t)o * ksize + ky * kw + kx);
+                    for (int j = 0; j < X_TILE; j++)
+                        acc[o][j] = fma(wv, v[j], acc[o][j]);
+                }
+            }
+        }
+    }
+    for (int o = 0; o < OC_TILE; o++) {
+        const size_t base = (((size_t)n * K + oc0 + o) * OH + oy) * OW;
+        for (int j = 0; j < valid_j; j++)
+            STORE(out, base + ox0 + sw * j, acc[o][j]);
+    }
+}

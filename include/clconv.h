@@ -1,0 +1,297 @@
+/*
+ * clconv — portable OpenCL 2-D convolution (torch.nn.Conv2d / ConvTranspose2d semantics).
+ *
+ * Lifecycle: create a context (or adopt the application's queue), describe the layer with a
+ * clconv_desc, create a plan for one input shape, enqueue the plan on cl_mem buffers as often
+ * as needed, destroy the plan and the context.
+ *
+ * Layouts are PyTorch's, contiguous NCHW:
+ *   input   (N, Cin, H, W)
+ *   weight  Conv2d (Cout, Cin/groups, kh, kw); ConvTranspose2d (Cin, Cout/groups, kh, kw)
+ *   bias    (Cout)
+ *   output  (N, Cout, Hout, Wout)
+ *
+ * Errors: every function that can fail returns a clconv_status and never aborts. The text
+ * of the most recent failure on the calling thread is available from clconv_last_error(),
+ * and the most recent failure involving a context from clconv_context_last_error(). Rejected
+ * calls write nothing to their outputs.
+ *
+ * Threads: the functions without a context argument are reentrant. A context may be shared by
+ * threads that create plans and enqueue them: its program cache is locked. A plan must not be
+ * enqueued from two threads at once, and a context must not be destroyed while other threads
+ * use it or its plans. clconv_context_last_error() is per context, so under concurrent use
+ * prefer clconv_last_error(), which is per thread.
+ */
+#ifndef CLCONV_H
+#define CLCONV_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clconv_version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && !defined(CLCONV_STATIC)
+#ifdef CLCONV_BUILDING
+#define CLCONV_API __declspec(dllexport)
+#else
+#define CLCONV_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__)
+#define CLCONV_API __attribute__((visibility("default")))
+#else
+#define CLCONV_API
+#endif
+
+/* ---------------------------------------------------------------------------------------
+ * Status codes. One table gives the enum values and their messages.
+ * ------------------------------------------------------------------------------------- */
+#define CLCONV_STATUS_TABLE(X)                                                                \
+    X(CLCONV_SUCCESS, "success")                                                              \
+    X(CLCONV_ERROR_INVALID_ARGUMENT, "invalid argument")                                      \
+    X(CLCONV_ERROR_UNSUPPORTED, "valid but unsupported request")                              \
+    X(CLCONV_ERROR_TOO_LARGE, "size overflows or exceeds the device's limits")               \
+    X(CLCONV_ERROR_INVALID_BUFFER, "buffer missing, too small, aliased or of another context") \
+    X(CLCONV_ERROR_OUT_OF_HOST_MEMORY, "host memory allocation failed")                       \
+    X(CLCONV_ERROR_DEVICE_NOT_FOUND, "no matching OpenCL device")                             \
+    X(CLCONV_ERROR_BUILD, "OpenCL program build failed")                                      \
+    X(CLCONV_ERROR_KERNEL_SOURCE, "kernel source not found or unreadable")                    \
+    X(CLCONV_ERROR_OPENCL, "an OpenCL call failed")
+
+typedef enum clconv_status {
+#define CLCONV_STATUS_ENUM_(name, message) name,
+    CLCONV_STATUS_TABLE(CLCONV_STATUS_ENUM_)
+#undef CLCONV_STATUS_ENUM_
+        CLCONV_STATUS_COUNT_ /* number of statuses; not a status */
+} clconv_status;
+
+/* Static text for a status ("invalid argument", ...); "unknown status" for other values. */
+CLCONV_API const char *clconv_status_string(clconv_status status);
+
+/* Symbolic name of a status ("CLCONV_ERROR_BUILD", ...); "unknown" for other values. */
+CLCONV_API const char *clconv_status_name(clconv_status status);
+
+/* Detail of the most recent failure on the calling thread ("" if none yet). The text names
+ * the offending field and value, e.g. "stride_h = 0: must be >= 1". Valid until the next
+ * clconv call on this thread. */
+CLCONV_API const char *clconv_last_error(void);
+
+/* ---------------------------------------------------------------------------------------
+ * Layer description
+ * ------------------------------------------------------------------------------------- */
+typedef enum clconv_kind { CLCONV_CONV2D, CLCONV_CONV_TRANSPOSE2D } clconv_kind;
+
+typedef enum clconv_padding_mode {
+    CLCONV_PADDING_ZEROS,
+    CLCONV_PADDING_REFLECT,
+    CLCONV_PADDING_REPLICATE,
+    CLCONV_PADDING_CIRCULAR
+} clconv_padding_mode;
+
+/* float16 is storage only: half buffers, float arithmetic (vload_half/vstore_half). */
+typedef enum clconv_dtype { CLCONV_FLOAT32, CLCONV_FLOAT16 } clconv_dtype;
+
+typedef enum clconv_algo {
+    CLCONV_ALGO_AUTO = 0, /* let clconv choose per shape and device */
+    CLCONV_ALGO_DIRECT,   /* direct gather kernels, every case */
+    CLCONV_ALGO_GEMM,     /* im2col / col2im + GEMM (CLBlast) */
+    CLCONV_ALGO_COUNT_    /* number of values; not an algorithm */
+} clconv_algo;
+
+typedef struct clconv_desc {
+    clconv_kind kind;
+    int in_channels, out_channels, groups;
+    int kernel_h, kernel_w;
+    int stride_h, stride_w;
+    int pad_top, pad_bottom, pad_left, pad_right;
+    int dilation_h, dilation_w;
+    int output_padding_h, output_padding_w; /* ConvTranspose2d only */
+    int bias;                               /* nonzero: bias of out_channels is added */
+    clconv_padding_mode padding_mode;
+    clconv_dtype dtype;
+} clconv_desc;
+
+/* Fills desc with torch's defaults: stride 1, padding 0, dilation 1, groups 1, output
+ * padding 0, bias on, zeros padding, float32. A NULL desc is ignored. Nothing is validated
+ * here: validation happens in clconv_output_shape and clconv_plan_create. */
+CLCONV_API void clconv_desc_init(clconv_desc *desc, clconv_kind kind, int in_channels,
+                                 int out_channels, int kernel_h, int kernel_w);
+
+/* torch's padding='same' for Conv2d: total padding dilation*(kernel-1) per axis, the odd
+ * remainder going to the bottom/right as torch does for even kernels.
+ * Errors: CLCONV_ERROR_INVALID_ARGUMENT for a NULL desc, a transposed desc, a stride other
+ * than 1, or kernel/dilation < 1 (desc is left unchanged). */
+CLCONV_API clconv_status clconv_desc_set_padding_same(clconv_desc *desc);
+
+/* Validates desc for an input of shape input_nchw and writes the output shape.
+ * Errors: CLCONV_ERROR_INVALID_ARGUMENT (bad field; the message names it),
+ * CLCONV_ERROR_TOO_LARGE (a tensor's element count overflows). output_nchw is untouched on
+ * error. */
+CLCONV_API clconv_status clconv_output_shape(const clconv_desc *desc, const int input_nchw[4],
+                                             int output_nchw[4]);
+
+/* Size in bytes of one element of dtype (4 or 2); 0 for an invalid dtype. */
+CLCONV_API size_t clconv_dtype_size(clconv_dtype dtype);
+
+/* Element counts of the four tensors of a valid (desc, input shape); weight_count is
+ * in_channels-or-out_channels x .../groups x kh x kw, bias_count is out_channels or 0.
+ * Any pointer may be NULL. Errors as clconv_output_shape. */
+CLCONV_API clconv_status clconv_tensor_sizes(const clconv_desc *desc, const int input_nchw[4],
+                                             size_t *input_count, size_t *weight_count,
+                                             size_t *bias_count, size_t *output_count);
+
+/* ---------------------------------------------------------------------------------------
+ * Context: one OpenCL device, context and in-order queue, plus the program cache.
+ * ------------------------------------------------------------------------------------- */
+typedef struct clconv_context clconv_context;
+
+/* Creates a context on a device chosen by device_spec:
+ *   NULL or ""  -> $CLCONV_DEVICE if set, else the first GPU, else the first device;
+ *   "P:D"       -> platform index P, device index D (as clinfo -l lists them);
+ *   other text  -> the first device whose platform or device name contains it
+ *                  (case-insensitive); "gpu", "cpu" and "accelerator" match device types.
+ * The queue is created with profiling enabled. The caller owns *ctx and releases it with
+ * clconv_context_destroy.
+ * Errors: CLCONV_ERROR_INVALID_ARGUMENT (NULL ctx or malformed spec),
+ * CLCONV_ERROR_DEVICE_NOT_FOUND, CLCONV_ERROR_OPENCL, CLCONV_ERROR_OUT_OF_HOST_MEMORY. */
+CLCONV_API clconv_status clconv_context_create(const char *device_spec, clconv_context **ctx);
+
+/* Adopts an application's command queue (and its context and device). The queue and its
+ * context are retained and released again by clconv_context_destroy. Work is enqueued on
+ * this queue; out-of-order queues are supported through events. Timing APIs need the queue
+ * to have CL_QUEUE_PROFILING_ENABLE.
+ * Errors: CLCONV_ERROR_INVALID_ARGUMENT (NULL), CLCONV_ERROR_OPENCL (not a valid queue). */
+CLCONV_API clconv_status clconv_context_create_from_queue(cl_command_queue queue,
+                                                          clconv_context **ctx);
+
+/* Releases the context, its programs, and its references on the OpenCL objects. Plans made
+ * from it must be destroyed first. NULL is a no-op. */
+CLCONV_API void clconv_context_destroy(clconv_context *ctx);
+
+/* The OpenCL objects in use (not retained for the caller). */
+CLCONV_API cl_context clconv_context_get_cl_context(const clconv_context *ctx);
+CLCONV_API cl_command_queue clconv_context_get_queue(const clconv_context *ctx);
+CLCONV_API cl_device_id clconv_context_get_device(const clconv_context *ctx);
+
+/* Detail of the last failure of a call made with this context (build log included for
+ * CLCONV_ERROR_BUILD); "" if none. Valid until the next failing call on this context. */
+CLCONV_API const char *clconv_context_last_error(const clconv_context *ctx);
+
+/* What clconv recorded about the device at context creation. */
+typedef struct clconv_device_info {
+    char platform_name[128];
+    char platform_version[128];
+    char device_name[128];
+    char vendor[128];
+    char driver_version[128];
+    char device_version[128];
+    char extensions[4096]; /* truncated if longer */
+    cl_device_type type;
+    cl_uint vendor_id;
+    cl_uint compute_units;
+    cl_uint max_clock_mhz;
+    size_t max_work_group_size;
+    size_t max_work_item_sizes[3];
+    cl_ulong local_mem_size;
+    int local_mem_dedicated; /* 1: CL_LOCAL; 0: emulated in global memory */
+    cl_ulong global_mem_size;
+    cl_ulong max_alloc_size;
+    cl_uint preferred_vector_width_float;
+    int has_fp16;        /* cl_khr_fp16: half arithmetic (storage works without it) */
+    int has_fp64;        /* cl_khr_fp64 */
+    int queue_profiling; /* the queue has CL_QUEUE_PROFILING_ENABLE */
+} clconv_device_info;
+
+/* Copies the recorded device information into *info.
+ * Errors: CLCONV_ERROR_INVALID_ARGUMENT for NULL arguments. */
+CLCONV_API clconv_status clconv_context_get_device_info(const clconv_context *ctx,
+                                                        clconv_device_info *info);
+
+/* ---------------------------------------------------------------------------------------
+ * Plans: one layer, one input shape, one algorithm, ready to enqueue.
+ * ------------------------------------------------------------------------------------- */
+typedef struct clconv_plan clconv_plan;
+
+/* Validates desc for input_nchw, chooses (AUTO) or checks (forced) the algorithm and builds
+ * its programs. CLCONV_ALGO=<name> in the environment overrides AUTO.
+ * The plan keeps a pointer to ctx, which must outlive it.
+ * Errors: CLCONV_ERROR_INVALID_ARGUMENT, CLCONV_ERROR_TOO_LARGE, CLCONV_ERROR_UNSUPPORTED
+ * (forced algorithm cannot run this case; the message says why), CLCONV_ERROR_BUILD,
+ * CLCONV_ERROR_KERNEL_SOURCE, CLCONV_ERROR_OPENCL, CLCONV_ERROR_OUT_OF_HOST_MEMORY. */
+CLCONV_API clconv_status clconv_plan_create(clconv_context *ctx, const clconv_desc *desc,
+                                            const int input_nchw[4], clconv_algo algo,
+                                            clconv_plan **plan);
+
+/* The algorithm the plan runs (never CLCONV_ALGO_AUTO); CLCONV_ALGO_AUTO for NULL. */
+CLCONV_API clconv_algo clconv_plan_get_algo(const clconv_plan *plan);
+
+/* Output shape of the plan. Errors: CLCONV_ERROR_INVALID_ARGUMENT for NULL arguments. */
+CLCONV_API clconv_status clconv_plan_get_output_shape(const clconv_plan *plan,
+                                                      int output_nchw[4]);
+
+/* Lower-case name of an algorithm ("auto", "direct", "gemm"); "unknown" otherwise. */
+CLCONV_API const char *clconv_algo_name(clconv_algo algo);
+
+/* Parses an algorithm name as clconv_algo_name writes it (case-insensitive).
+ * Errors: CLCONV_ERROR_INVALID_ARGUMENT for NULL or an unknown name. */
+CLCONV_API clconv_status clconv_algo_from_name(const char *name, clconv_algo *algo);
+
+/* Bytes of device workspace the plan needs; 0: none, pass NULL as workspace. */
+CLCONV_API size_t clconv_plan_get_workspace_size(const clconv_plan *plan);
+
+/* Enqueues the convolution on the context's queue after the wait events.
+ * Buffers hold the layouts above in the plan's dtype; bias may be NULL when desc->bias == 0;
+ * workspace may be NULL when its size is 0; event may be NULL, otherwise the caller owns and
+ * releases the returned event, which completes when the output is written.
+ * Every buffer is checked (non-NULL, CL_MEM_SIZE large enough, output distinct from the
+ * inputs) before anything is enqueued, so a rejected call leaves the output untouched.
+ * Errors: CLCONV_ERROR_INVALID_ARGUMENT (NULL plan, wait list inconsistent),
+ * CLCONV_ERROR_INVALID_BUFFER, CLCONV_ERROR_OPENCL. */
+CLCONV_API clconv_status clconv_plan_enqueue(clconv_plan *plan, cl_mem input, cl_mem weight,
+                                             cl_mem bias, cl_mem output, cl_mem workspace,
+                                             cl_uint num_wait_events, const cl_event *wait_events,
+                                             cl_event *event);
+
+/* Releases the plan. NULL is a no-op. */
+CLCONV_API void clconv_plan_destroy(clconv_plan *plan);
+
+/* ---------------------------------------------------------------------------------------
+ * Operation counts (conventions: README "Counting operations")
+ * ------------------------------------------------------------------------------------- */
+typedef struct clconv_op_count {
+    uint64_t macs;      /* multiply-accumulates (convention below) */
+    uint64_t flops;     /* 2*macs + bias additions: the figure a roofline uses */
+    uint64_t exact_ops; /* multiplies + adds a direct evaluation really executes */
+    uint64_t bytes;     /* compulsory traffic: input + weight + bias + output, once each */
+    double intensity;   /* flops / bytes */
+} clconv_op_count;
+
+/* Counts the operations of one layer. Errors as clconv_output_shape. */
+CLCONV_API clconv_status clconv_count_ops(const clconv_desc *desc, const int input_nchw[4],
+                                          clconv_op_count *count);
+
+/* ---------------------------------------------------------------------------------------
+ * CPU reference
+ * ------------------------------------------------------------------------------------- */
+
+/* float32 CPU reference with double accumulation; same layouts as the device path (desc
+ * dtype is ignored: data is float). bias may be NULL when desc->bias == 0. Slow: for tests,
+ * tools and self-checks.
+ * Errors: CLCONV_ERROR_INVALID_ARGUMENT (invalid desc/shape or NULL data),
+ * CLCONV_ERROR_TOO_LARGE. */
+CLCONV_API clconv_status clconv_reference(const clconv_desc *desc, const int input_nchw[4],
+                                          const float *input, const float *weight,
+                                          const float *bias, float *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CLCONV_H */

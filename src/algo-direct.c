@@ -1,0 +1,140 @@
+/* Direct gather kernels: every Conv2d and ConvTranspose2d case, float32 and float16 storage. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "src/internal.h"
+#include "src/kernels.h"
+
+#define X_TILE 4
+
+typedef struct direct_state {
+    cl_kernel kernel;
+    size_t global[3];
+} direct_state;
+
+/* Largest output-channel tile (4, 2 or 1) that stays inside one group. */
+static int oc_tile_for(const clconv_problem *p)
+{
+    return p->cout_per_group % 4 == 0 ? 4 : p->cout_per_group % 2 == 0 ? 2 : 1;
+}
+
+static bool direct_supports(const clconv_problem *p, const clconv_device_info *dev,
+                            char *reason, size_t reason_size)
+{
+    (void)p;
+    (void)dev;
+    (void)reason;
+    (void)reason_size;
+    return true;
+}
+
+static size_t direct_workspace(const clconv_problem *p, const clconv_device_info *dev)
+{
+    (void)p;
+    (void)dev;
+    return 0;
+}
+
+static double direct_estimate(const clconv_problem *p, const clconv_device_info *dev)
+{
+    /* Every tap of every output, at a modest fraction of the device's lanes. */
+    double taps = (double)p->output_count * p->cin_per_group * p->desc.kernel_h *
+                  p->desc.kernel_w;
+    if (p->desc.kind == CLCONV_CONV_TRANSPOSE2D)
+        taps /= (double)p->desc.stride_h * p->desc.stride_w;
+    double lanes = (double)dev->compute_units * (dev->preferred_vector_width_float
+                                                     ? dev->preferred_vector_width_float
+                                                     : 4);
+    return taps / (lanes * 1e9);
+}
+
+static clconv_status direct_prepare(clconv_plan *plan)
+{
+    const clconv_problem *p = &plan->problem;
+    const clconv_desc *d = &p->desc;
+    const bool transposed = d->kind == CLCONV_CONV_TRANSPOSE2D;
+    const int oc_tile = oc_tile_for(p);
+    char options[256];
+    snprintf(options, sizeof options, "-D PAD_MODE=%d -D OC_TILE=%d -D X_TILE=%d%s",
+             (int)d->padding_mode, oc_tile, X_TILE,
+             d->dtype == CLCONV_FLOAT16 ? " -D CLCONV_HALF" : "");
+    direct_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return clconv_fail(plan->ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "direct plan state");
+    const char *file = transposed ? "conv_transpose2d_direct.cl" : "conv2d_direct.cl";
+    const char *name = transposed ? "conv_transpose2d_direct" : "conv2d_direct";
+    clconv_status st = clconv_create_kernel(plan->ctx, file, options, name, &s->kernel);
+    if (st != CLCONV_SUCCESS) {
+        free(s);
+        return st;
+    }
+    const int nk_tiles = p->out[0] * (p->out[1] / oc_tile);
+    int x_items;
+    if (transposed) {
+        int phase_cols = (int)clconv_div_up((size_t)p->out[3], (size_t)d->stride_w);
+        x_items = d->stride_w * (int)clconv_div_up((size_t)phase_cols, X_TILE);
+    } else {
+        x_items = (int)clconv_div_up((size_t)p->out[3], X_TILE);
+    }
+    const int args[] = {p->in[1],      p->in[2],       p->in[3],       p->out[1],
+                        p->out[2],     p->out[3],      d->kernel_h,    d->kernel_w,
+                        d->stride_h,   d->stride_w,    d->pad_top,     d->pad_left,
+                        d->dilation_h, d->dilation_w,  p->cin_per_group, p->cout_per_group,
+                        d->bias != 0,  x_items,        nk_tiles};
+    /* the Conv2d kernel has no x_items argument */
+    const int nargs = sizeof args / sizeof args[0];
+    cl_uint index = 4;
+    cl_int err = CL_SUCCESS;
+    for (int i = 0; i < nargs && err == CL_SUCCESS; i++) {
+        if (!transposed && i == nargs - 2)
+            continue;
+        err = clSetKernelArg(s->kernel, index++, sizeof(int), &args[i]);
+    }
+    if (err != CL_SUCCESS) {
+        clReleaseKernel(s->kernel);
+        free(s);
+        return clconv_fail_cl(plan->ctx, err, "clSetKernelArg");
+    }
+    s->global[0] = (size_t)x_items;
+    s->global[1] = (size_t)p->out[2];
+    s->global[2] = (size_t)nk_tiles;
+    plan->state = s;
+    return CLCONV_SUCCESS;
+}
+
+static clconv_status direct_enqueue(clconv_plan *plan, const clconv_enqueue_args *a)
+{
+    direct_state *s = plan->state;
+    cl_mem bias = a->bias ? a->bias : a->weight; /* never read when has_bias is 0 */
+    cl_mem bufs[4] = {a->input, a->weight, bias, a->output};
+    for (cl_uint i = 0; i < 4; i++) {
+        cl_int err = clSetKernelArg(s->kernel, i, sizeof(cl_mem), &bufs[i]);
+        if (err != CL_SUCCESS)
+            return clconv_fail_cl(plan->ctx, err, "clSetKernelArg");
+    }
+    size_t local[3];
+    clconv_pick_local_size(&plan->ctx->info, s->global, local);
+    return clconv_enqueue_kernel(plan->ctx, s->kernel, 3, s->global, local, a->num_wait_events,
+                                 a->wait_events, a->event);
+}
+
+static void direct_release(clconv_plan *plan)
+{
+    direct_state *s = plan->state;
+    if (!s)
+        return;
+    clReleaseKernel(s->kernel);
+    free(s);
+    plan->state = NULL;
+}
+
+const clconv_algo_impl clconv_algo_direct = {
+    .id = CLCONV_ALGO_DIRECT,
+    .name = "direct",
+    .supports = direct_supports,
+    .workspace = direct_workspace,
+    .estimate = direct_estimate,
+    .prepare = direct_prepare,
+    .enqueue = direct_enqueue,
+    .release = direct_release,
+};

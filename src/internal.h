@@ -1,0 +1,135 @@
+/* Library-internal types and helpers shared by the src/ files. */
+#ifndef CLCONV_INTERNAL_H
+#define CLCONV_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clconv.h"
+
+#define CLCONV_ERROR_TEXT_MAX 8192
+
+typedef struct clconv_program_entry clconv_program_entry;
+
+struct clconv_context {
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context cl_ctx;
+    cl_command_queue queue;
+    clconv_device_info info;
+    pthread_mutex_t lock; /* guards programs and last_error */
+    clconv_program_entry *programs;
+    char last_error[CLCONV_ERROR_TEXT_MAX];
+};
+
+/* ---- errors (error.c) ---------------------------------------------------------------- */
+
+/* Records a failure: formats the message into the calling thread's last error and, when ctx
+ * is non-NULL, the context's; returns status so callers can `return clconv_fail(...)`. */
+clconv_status clconv_fail(clconv_context *ctx, clconv_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Records an OpenCL error code from `what` (e.g. "clEnqueueNDRangeKernel"). */
+clconv_status clconv_fail_cl(clconv_context *ctx, cl_int err, const char *what);
+
+/* Name of an OpenCL error code ("CL_OUT_OF_RESOURCES"). */
+const char *clconv_cl_error_name(cl_int err);
+
+/* Copies the thread's last error into ctx's (used when a context-less helper failed). */
+void clconv_error_to_context(clconv_context *ctx);
+
+/* ---- checked sizes (desc.c) ----------------------------------------------------------- */
+
+/* *out = a * b; false on overflow. */
+static inline bool clconv_mul_size(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a)
+        return false;
+    *out = a * b;
+    return true;
+}
+
+/* A validated layer: the descriptor, both shapes and the derived per-group sizes. */
+typedef struct clconv_problem {
+    clconv_desc desc;
+    int in[4];  /* N, Cin, H, W */
+    int out[4]; /* N, Cout, Hout, Wout */
+    int cin_per_group, cout_per_group;
+    size_t input_count, weight_count, bias_count, output_count; /* elements */
+} clconv_problem;
+
+/* Validates desc and input shape (torch's rules) and fills *p. Messages name the field. */
+clconv_status clconv_problem_init(const clconv_desc *desc, const int input_nchw[4],
+                                  clconv_problem *p);
+
+/* ---- algorithms (select.c, algo-*.c) --------------------------------------------------- */
+
+typedef struct clconv_algo_impl clconv_algo_impl;
+
+struct clconv_plan {
+    clconv_context *ctx;
+    clconv_problem problem;
+    const clconv_algo_impl *impl;
+    size_t workspace_size;
+    void *state; /* owned by impl */
+};
+
+/* Buffers of one enqueue, already checked against the plan's sizes. */
+typedef struct clconv_enqueue_args {
+    cl_mem input, weight, bias, output, workspace;
+    cl_uint num_wait_events;
+    const cl_event *wait_events;
+    cl_event *event; /* may be NULL */
+} clconv_enqueue_args;
+
+struct clconv_algo_impl {
+    clconv_algo id;
+    const char *name;
+    /* false with a reason when this algorithm cannot run the problem on the device */
+    bool (*supports)(const clconv_problem *p, const clconv_device_info *dev, char *reason,
+                     size_t reason_size);
+    /* bytes of workspace the enqueue needs */
+    size_t (*workspace)(const clconv_problem *p, const clconv_device_info *dev);
+    /* estimated seconds; only compared between algorithms */
+    double (*estimate)(const clconv_problem *p, const clconv_device_info *dev);
+    /* one-time work: programs, kernels; sets plan->state */
+    clconv_status (*prepare)(clconv_plan *plan);
+    clconv_status (*enqueue)(clconv_plan *plan, const clconv_enqueue_args *args);
+    void (*release)(clconv_plan *plan);
+};
+
+extern const clconv_algo_impl clconv_algo_direct;
+extern const clconv_algo_impl clconv_algo_gemm;
+
+/* The registered implementation of id, or NULL. */
+const clconv_algo_impl *clconv_algo_lookup(clconv_algo id);
+
+/* Chooses the algorithm for p: the forced one (argument, else $CLCONV_ALGO) if it supports
+ * p, else the cheapest supported one. Logs the decision when $CLCONV_VERBOSE is set. */
+clconv_status clconv_select_algo(clconv_context *ctx, const clconv_problem *p,
+                                 clconv_algo requested, const clconv_algo_impl **chosen);
+
+/* ---- helpers for enqueue implementations (plan.c) -------------------------------------- */
+
+/* Enqueues a kernel with an event chain: waits on the given list, returns its event in
+ * *event if non-NULL. Sizes are rounded up to multiples of local (when local is non-NULL). */
+clconv_status clconv_enqueue_kernel(clconv_context *ctx, cl_kernel kernel, cl_uint dims,
+                                    const size_t *global, const size_t *local,
+                                    cl_uint num_wait_events, const cl_event *wait_events,
+                                    cl_event *event);
+
+/* Picks a local size for a 3-D launch within the device's limits (product <= max work-group
+ * size, each dimension <= its max); writes local[3]. */
+void clconv_pick_local_size(const clconv_device_info *dev, const size_t global[3],
+                            size_t local[3]);
+
+/* Integer helpers */
+static inline size_t clconv_div_up(size_t a, size_t b) { return (a + b - 1) / b; }
+static inline size_t clconv_round_up(size_t a, size_t b) { return clconv_div_up(a, b) * b; }
+
+#endif

@@ -1,0 +1,190 @@
+/* Kernel sources and the per-context program cache keyed by (file, build options). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/internal.h"
+#include "src/kernels.h"
+
+struct clconv_program_entry {
+    char *file;
+    char *options;
+    cl_program program;
+    clconv_program_entry *next;
+};
+
+static char *dup_string(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *copy = malloc(n);
+    if (copy)
+        memcpy(copy, s, n);
+    return copy;
+}
+
+/* Reads file from $CLCONV_KERNEL_DIR if set, else from the embedded table. *source is
+ * malloc'd when *owned is true. */
+static clconv_status load_source(clconv_context *ctx, const char *file, const char **source,
+                                 bool *owned)
+{
+    const char *dir = getenv("CLCONV_KERNEL_DIR");
+    *owned = false;
+    if (!dir || !*dir) {
+        for (const clconv_embedded_kernel *k = clconv_embedded_kernels; k->name; k++)
+            if (!strcmp(k->name, file)) {
+                *source = k->source;
+                return CLCONV_SUCCESS;
+            }
+        return clconv_fail(ctx, CLCONV_ERROR_KERNEL_SOURCE, "kernel file %s is not embedded",
+                           file);
+    }
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path)
+        return clconv_fail(ctx, CLCONV_ERROR_KERNEL_SOURCE, "CLCONV_KERNEL_DIR path too long");
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return clconv_fail(ctx, CLCONV_ERROR_KERNEL_SOURCE,
+                           "cannot open %s (CLCONV_KERNEL_DIR = %s)", path, dir);
+    char *buf = NULL;
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (buf = malloc((size_t)size + 1)) != NULL &&
+        fread(buf, 1, (size_t)size, f) == (size_t)size) {
+        buf[size] = 0;
+        fclose(f);
+        *source = buf;
+        *owned = true;
+        return CLCONV_SUCCESS;
+    }
+    free(buf);
+    fclose(f);
+    return clconv_fail(ctx, CLCONV_ERROR_KERNEL_SOURCE, "cannot read %s", path);
+}
+
+static clconv_status build_log_failure(clconv_context *ctx, cl_program program,
+                                       const char *file, const char *options, cl_int err)
+{
+    size_t log_size = 0;
+    clGetProgramBuildInfo(program, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &log_size);
+    char *log = log_size ? malloc(log_size + 1) : NULL;
+    if (log) {
+        if (clGetProgramBuildInfo(program, ctx->device, CL_PROGRAM_BUILD_LOG, log_size, log,
+                                  NULL) != CL_SUCCESS)
+            log[0] = 0;
+        log[log_size] = 0;
+    }
+    clconv_status st =
+        clconv_fail(ctx, CLCONV_ERROR_BUILD, "building %s with options \"%s\" failed (%s):\n%s",
+                    file, options, clconv_cl_error_name(err), log ? log : "(no build log)");
+    free(log);
+    return st;
+}
+
+static clconv_status build_program(clconv_context *ctx, const char *file, const char *options,
+                                   cl_program *out)
+{
+    const char *source;
+    bool owned;
+    clconv_status st = load_source(ctx, file, &source, &owned);
+    if (st != CLCONV_SUCCESS)
+        return st;
+    cl_int err;
+    cl_program program = clCreateProgramWithSource(ctx->cl_ctx, 1, &source, NULL, &err);
+    if (owned)
+        free((void *)source);
+    if (!program)
+        return clconv_fail_cl(ctx, err, "clCreateProgramWithSource");
+    err = clBuildProgram(program, 1, &ctx->device, options, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        st = build_log_failure(ctx, program, file, options, err);
+        clReleaseProgram(program);
+        return st;
+    }
+    *out = program;
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_get_program(clconv_context *ctx, const char *file, const char *options,
+                                 cl_program *program)
+{
+    clconv_status st = CLCONV_SUCCESS;
+    pthread_mutex_lock(&ctx->lock);
+    clconv_program_entry *e = ctx->programs;
+    while (e && (strcmp(e->file, file) || strcmp(e->options, options)))
+        e = e->next;
+    pthread_mutex_unlock(&ctx->lock);
+    if (e) {
+        *program = e->program;
+        return CLCONV_SUCCESS;
+    }
+    /* Build outside the lock: builds can take seconds and other threads keep working. Two
+     * threads may build the same program; the first to insert wins. */
+    cl_program built = NULL;
+    if ((st = build_program(ctx, file, options, &built)) != CLCONV_SUCCESS)
+        return st;
+    clconv_program_entry *fresh = calloc(1, sizeof *fresh);
+    if (fresh) {
+        fresh->file = dup_string(file);
+        fresh->options = dup_string(options);
+    }
+    if (!fresh || !fresh->file || !fresh->options) {
+        if (fresh) {
+            free(fresh->file);
+            free(fresh->options);
+        }
+        free(fresh);
+        clReleaseProgram(built);
+        return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "program cache entry");
+    }
+    fresh->program = built;
+    pthread_mutex_lock(&ctx->lock);
+    for (e = ctx->programs; e; e = e->next)
+        if (!strcmp(e->file, file) && !strcmp(e->options, options))
+            break;
+    if (!e) {
+        fresh->next = ctx->programs;
+        ctx->programs = fresh;
+        e = fresh;
+        fresh = NULL;
+    }
+    *program = e->program;
+    pthread_mutex_unlock(&ctx->lock);
+    if (fresh) {
+        clReleaseProgram(fresh->program);
+        free(fresh->file);
+        free(fresh->options);
+        free(fresh);
+    }
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_create_kernel(clconv_context *ctx, const char *file, const char *options,
+                                   const char *kernel_name, cl_kernel *kernel)
+{
+    cl_program program;
+    clconv_status st = clconv_get_program(ctx, file, options, &program);
+    if (st != CLCONV_SUCCESS)
+        return st;
+    cl_int err;
+    *kernel = clCreateKernel(program, kernel_name, &err);
+    if (!*kernel)
+        return clconv_fail(ctx, err == CL_OUT_OF_HOST_MEMORY ? CLCONV_ERROR_OUT_OF_HOST_MEMORY
+                                                              : CLCONV_ERROR_OPENCL,
+                           "clCreateKernel(%s) from %s failed: %s", kernel_name, file,
+                           clconv_cl_error_name(err));
+    return CLCONV_SUCCESS;
+}
+
+void clconv_program_cache_clear(clconv_context *ctx)
+{
+    clconv_program_entry *e = ctx->programs;
+    while (e) {
+        clconv_program_entry *next = e->next;
+        clReleaseProgram(e->program);
+        free(e->file);
+        free(e->options);
+        free(e);
+        e = next;
+    }
+    ctx->programs = NULL;
+}

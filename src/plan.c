@@ -1,0 +1,192 @@
+/* Plans: validation against the device, algorithm choice, buffer checks and enqueue. */
+#include <limits.h>
+#include <stdlib.h>
+
+#include "src/internal.h"
+
+void clconv_pick_local_size(const clconv_device_info *dev, const size_t global[3],
+                            size_t local[3])
+{
+    /* Up to 64 work-items (the device's limit if lower), filling dimension 0 first: rows of
+     * adjacent output tiles share input rows. */
+    size_t budget = dev->max_work_group_size < 64 ? dev->max_work_group_size : 64;
+    for (int i = 0; i < 3; i++) {
+        size_t l = 1;
+        while (l * 2 <= budget && l * 2 <= dev->max_work_item_sizes[i] && l < global[i])
+            l *= 2;
+        local[i] = l;
+        budget /= l;
+    }
+}
+
+clconv_status clconv_enqueue_kernel(clconv_context *ctx, cl_kernel kernel, cl_uint dims,
+                                    const size_t *global, const size_t *local,
+                                    cl_uint num_wait_events, const cl_event *wait_events,
+                                    cl_event *event)
+{
+    size_t rounded[3];
+    for (cl_uint i = 0; i < dims; i++)
+        rounded[i] = local ? clconv_round_up(global[i], local[i]) : global[i];
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, rounded, local,
+                                        num_wait_events, num_wait_events ? wait_events : NULL,
+                                        event);
+    if (err != CL_SUCCESS)
+        return clconv_fail_cl(ctx, err, "clEnqueueNDRangeKernel");
+    return CLCONV_SUCCESS;
+}
+
+/* Device limits the generic validation cannot know: allocation size, int indexing. */
+static clconv_status check_device_limits(clconv_context *ctx, const clconv_problem *p)
+{
+    const size_t elem = clconv_dtype_size(p->desc.dtype);
+    const struct {
+        const char *name;
+        size_t count;
+    } tensors[] = {{"input", p->input_count},
+                   {"weight", p->weight_count},
+                   {"output", p->output_count}};
+    for (size_t i = 0; i < sizeof tensors / sizeof tensors[0]; i++) {
+        if (tensors[i].count > (size_t)INT_MAX)
+            return clconv_fail(ctx, CLCONV_ERROR_TOO_LARGE,
+                               "%s has %zu elements: more than %d, the most clconv's kernels "
+                               "index",
+                               tensors[i].name, tensors[i].count, INT_MAX);
+        if ((cl_ulong)(tensors[i].count * elem) > ctx->info.max_alloc_size)
+            return clconv_fail(ctx, CLCONV_ERROR_TOO_LARGE,
+                               "%s needs %zu bytes: more than the device's max allocation %llu",
+                               tensors[i].name, tensors[i].count * elem,
+                               (unsigned long long)ctx->info.max_alloc_size);
+    }
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_plan_create(clconv_context *ctx, const clconv_desc *desc,
+                                 const int input_nchw[4], clconv_algo algo, clconv_plan **out)
+{
+    if (!ctx)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT, "ctx is NULL");
+    if (!out)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_ARGUMENT, "plan is NULL");
+    clconv_problem p;
+    clconv_status st = clconv_problem_init(desc, input_nchw, &p);
+    if (st != CLCONV_SUCCESS) {
+        clconv_error_to_context(ctx);
+        return st;
+    }
+    if ((st = check_device_limits(ctx, &p)) != CLCONV_SUCCESS)
+        return st;
+    const clconv_algo_impl *impl;
+    if ((st = clconv_select_algo(ctx, &p, algo, &impl)) != CLCONV_SUCCESS)
+        return st;
+    clconv_plan *plan = calloc(1, sizeof *plan);
+    if (!plan)
+        return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "plan allocation failed");
+    plan->ctx = ctx;
+    plan->problem = p;
+    plan->impl = impl;
+    plan->workspace_size = impl->workspace(&p, &ctx->info);
+    if ((st = impl->prepare(plan)) != CLCONV_SUCCESS) {
+        free(plan);
+        return st;
+    }
+    *out = plan;
+    return CLCONV_SUCCESS;
+}
+
+clconv_algo clconv_plan_get_algo(const clconv_plan *plan)
+{
+    return plan ? plan->impl->id : CLCONV_ALGO_AUTO;
+}
+
+clconv_status clconv_plan_get_output_shape(const clconv_plan *plan, int output_nchw[4])
+{
+    if (!plan || !output_nchw)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT, "%s is NULL",
+                           !plan ? "plan" : "output_nchw");
+    for (int i = 0; i < 4; i++)
+        output_nchw[i] = plan->problem.out[i];
+    return CLCONV_SUCCESS;
+}
+
+size_t clconv_plan_get_workspace_size(const clconv_plan *plan)
+{
+    return plan ? plan->workspace_size : 0;
+}
+
+/* One buffer argument: present, of this context, and large enough. */
+static clconv_status check_buffer(clconv_context *ctx, const char *name, cl_mem buf,
+                                  size_t needed)
+{
+    if (!buf)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER, "%s buffer is NULL", name);
+    size_t size = 0;
+    cl_context owner = NULL;
+    cl_int err = clGetMemObjectInfo(buf, CL_MEM_SIZE, sizeof size, &size, NULL);
+    if (err == CL_SUCCESS)
+        err = clGetMemObjectInfo(buf, CL_MEM_CONTEXT, sizeof owner, &owner, NULL);
+    if (err != CL_SUCCESS)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
+                           "%s buffer is not a valid memory object (%s)", name,
+                           clconv_cl_error_name(err));
+    if (owner != ctx->cl_ctx)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
+                           "%s buffer belongs to another OpenCL context", name);
+    if (size < needed)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
+                           "%s buffer holds %zu bytes: the plan needs %zu", name, size, needed);
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_plan_enqueue(clconv_plan *plan, cl_mem input, cl_mem weight, cl_mem bias,
+                                  cl_mem output, cl_mem workspace, cl_uint num_wait_events,
+                                  const cl_event *wait_events, cl_event *event)
+{
+    if (!plan)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT, "plan is NULL");
+    clconv_context *ctx = plan->ctx;
+    const clconv_problem *p = &plan->problem;
+    if ((num_wait_events == 0) != (wait_events == NULL))
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_ARGUMENT,
+                           "num_wait_events = %u with wait_events %s", num_wait_events,
+                           wait_events ? "non-NULL" : "NULL");
+    const size_t elem = clconv_dtype_size(p->desc.dtype);
+    clconv_status st;
+    if ((st = check_buffer(ctx, "input", input, p->input_count * elem)) ||
+        (st = check_buffer(ctx, "weight", weight, p->weight_count * elem)) ||
+        (st = check_buffer(ctx, "output", output, p->output_count * elem)))
+        return st;
+    if (!p->desc.bias)
+        bias = NULL;
+    else if ((st = check_buffer(ctx, "bias", bias, p->bias_count * elem)))
+        return st;
+    if (plan->workspace_size) {
+        if ((st = check_buffer(ctx, "workspace", workspace, plan->workspace_size)))
+            return st;
+    } else {
+        workspace = NULL;
+    }
+    const struct {
+        const char *name;
+        cl_mem buf;
+    } others[] = {{"input", input}, {"weight", weight}, {"bias", bias}, {"workspace", workspace}};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        if (others[i].buf == output)
+            return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
+                               "output buffer is also the %s buffer: in-place convolution is "
+                               "not supported",
+                               others[i].name);
+    if (workspace && (workspace == input || workspace == weight || workspace == bias))
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
+                           "workspace buffer aliases an input buffer");
+    const clconv_enqueue_args args = {input,           weight,      bias, output, workspace,
+                                      num_wait_events, wait_events, event};
+    return plan->impl->enqueue(plan, &args);
+}
+
+void clconv_plan_destroy(clconv_plan *plan)
+{
+    if (!plan)
+        return;
+    plan->impl->release(plan);
+    free(plan);
+}

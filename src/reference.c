@@ -1,0 +1,132 @@
+/* CPU reference: a direct evaluation in double precision, the yardstick of every device path. */
+#include <stddef.h>
+
+#include "src/internal.h"
+
+/* Maps a padded-input coordinate to the input extent; -1 for a zero (padding) tap. Every
+ * coordinate lies in [-pad_lo, n - 1 + pad_hi], and validation bounds the padding, so one
+ * reflection or wrap suffices. */
+static int map_coord(int i, int n, clconv_padding_mode mode)
+{
+    if (i >= 0 && i < n)
+        return i;
+    switch (mode) {
+    case CLCONV_PADDING_REFLECT:
+        return i < 0 ? -i : 2 * (n - 1) - i;
+    case CLCONV_PADDING_REPLICATE:
+        return i < 0 ? 0 : n - 1;
+    case CLCONV_PADDING_CIRCULAR:
+        return i < 0 ? i + n : i - n;
+    default:
+        return -1;
+    }
+}
+
+static void conv2d(const clconv_problem *p, const float *in, const float *w, const float *bias,
+                   float *out)
+{
+    const clconv_desc *d = &p->desc;
+    const int H = p->in[2], W = p->in[3], OH = p->out[2], OW = p->out[3];
+    const int cinpg = p->cin_per_group, coutpg = p->cout_per_group;
+    for (int n = 0; n < p->out[0]; n++)
+        for (int co = 0; co < p->out[1]; co++) {
+            const int g = co / coutpg;
+            const float *wco = w + (size_t)co * cinpg * d->kernel_h * d->kernel_w;
+            for (int y = 0; y < OH; y++)
+                for (int x = 0; x < OW; x++) {
+                    double acc = bias ? (double)bias[co] : 0.0;
+                    for (int ci = 0; ci < cinpg; ci++) {
+                        const float *plane =
+                            in + ((size_t)n * p->in[1] + (size_t)g * cinpg + ci) * H * W;
+                        for (int ky = 0; ky < d->kernel_h; ky++) {
+                            int iy = map_coord(y * d->stride_h - d->pad_top + ky * d->dilation_h,
+                                               H, d->padding_mode);
+                            if (iy < 0)
+                                continue;
+                            for (int kx = 0; kx < d->kernel_w; kx++) {
+                                int ix = map_coord(x * d->stride_w - d->pad_left +
+                                                       kx * d->dilation_w,
+                                                   W, d->padding_mode);
+                                if (ix < 0)
+                                    continue;
+                                acc += (double)wco[((size_t)ci * d->kernel_h + ky) * d->kernel_w +
+                                                   kx] *
+                                       (double)plane[(size_t)iy * W + ix];
+                            }
+                        }
+                    }
+                    out[(((size_t)n * p->out[1] + co) * OH + y) * OW + x] = (float)acc;
+                }
+        }
+}
+
+/* Input index that reaches output coordinate o through tap k, or -1: o = i*s - pad + k*dil. */
+static int transposed_source(int o, int k, int s, int pad, int dil, int n)
+{
+    int t = o + pad - k * dil;
+    if (t < 0 || t % s)
+        return -1;
+    t /= s;
+    return t < n ? t : -1;
+}
+
+static void conv_transpose2d(const clconv_problem *p, const float *in, const float *w,
+                             const float *bias, float *out)
+{
+    const clconv_desc *d = &p->desc;
+    const int H = p->in[2], W = p->in[3], OH = p->out[2], OW = p->out[3];
+    const int cinpg = p->cin_per_group, coutpg = p->cout_per_group;
+    const size_t ksize = (size_t)d->kernel_h * d->kernel_w;
+    for (int n = 0; n < p->out[0]; n++)
+        for (int co = 0; co < p->out[1]; co++) {
+            const int g = co / coutpg, col = co % coutpg;
+            for (int y = 0; y < OH; y++)
+                for (int x = 0; x < OW; x++) {
+                    double acc = bias ? (double)bias[co] : 0.0;
+                    for (int ci = g * cinpg; ci < (g + 1) * cinpg; ci++) {
+                        const float *plane = in + ((size_t)n * p->in[1] + ci) * H * W;
+                        const float *wk = w + ((size_t)ci * coutpg + col) * ksize;
+                        for (int ky = 0; ky < d->kernel_h; ky++) {
+                            int iy = transposed_source(y, ky, d->stride_h, d->pad_top,
+                                                       d->dilation_h, H);
+                            if (iy < 0)
+                                continue;
+                            for (int kx = 0; kx < d->kernel_w; kx++) {
+                                int ix = transposed_source(x, kx, d->stride_w, d->pad_left,
+                                                           d->dilation_w, W);
+                                if (ix < 0)
+                                    continue;
+                                acc += (double)wk[(size_t)ky * d->kernel_w + kx] *
+                                       (double)plane[(size_t)iy * W + ix];
+                            }
+                        }
+                    }
+                    out[(((size_t)n * p->out[1] + co) * OH + y) * OW + x] = (float)acc;
+                }
+        }
+}
+
+clconv_status clconv_reference(const clconv_desc *desc, const int input_nchw[4],
+                               const float *input, const float *weight, const float *bias,
+                               float *output)
+{
+    clconv_problem p;
+    clconv_status st = clconv_problem_init(desc, input_nchw, &p);
+    if (st != CLCONV_SUCCESS)
+        return st;
+    const char *missing = !input    ? "input"
+                          : !weight ? "weight"
+                          : !output ? "output"
+                          : (desc->bias && !bias) ? "bias"
+                                                  : NULL;
+    if (missing)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT, "%s is NULL%s", missing,
+                           missing[0] == 'b' ? " but desc->bias is set" : "");
+    if (!desc->bias)
+        bias = NULL;
+    if (desc->kind == CLCONV_CONV2D)
+        conv2d(&p, input, weight, bias, output);
+    else
+        conv_transpose2d(&p, input, weight, bias, output);
+    return CLCONV_SUCCESS;
+}
