@@ -1,0 +1,318 @@
+/* Shared helpers of the Check suites. */
+#include "tests/common.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void test_rng_seed(test_rng *rng, uint64_t seed)
+{
+    rng->state = seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull;
+    if (!rng->state)
+        rng->state = 1;
+}
+
+uint32_t test_rng_u32(test_rng *rng)
+{
+    uint64_t x = rng->state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    rng->state = x;
+    return (uint32_t)((x * 0x2545F4914F6CDD1Dull) >> 32);
+}
+
+int test_rng_range(test_rng *rng, int lo, int hi)
+{
+    return lo + (int)(test_rng_u32(rng) % (uint32_t)(hi - lo + 1));
+}
+
+float test_rng_float(test_rng *rng)
+{
+    return (float)(test_rng_u32(rng) >> 8) / 8388608.0f - 1.0f;
+}
+
+void test_fill(test_rng *rng, float *data, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        data[i] = test_rng_float(rng);
+}
+
+static clconv_context *shared_ctx;
+
+clconv_context *test_context(void)
+{
+    if (!shared_ctx && clconv_context_create(NULL, &shared_ctx) != CLCONV_SUCCESS) {
+        fprintf(stderr, "test_context: %s\n", clconv_last_error());
+        shared_ctx = NULL;
+    }
+    return shared_ctx;
+}
+
+void test_context_release(void)
+{
+    clconv_context_destroy(shared_ctx);
+    shared_ctx = NULL;
+}
+
+bool test_tensors_alloc(test_tensors *t, const clconv_desc *desc, const int in_shape[4],
+                        uint64_t seed)
+{
+    memset(t, 0, sizeof *t);
+    if (clconv_tensor_sizes(desc, in_shape, &t->input_count, &t->weight_count, &t->bias_count,
+                            &t->output_count) != CLCONV_SUCCESS ||
+        clconv_output_shape(desc, in_shape, t->out_shape) != CLCONV_SUCCESS)
+        return false;
+    t->input = malloc(t->input_count * sizeof(float));
+    t->weight = malloc(t->weight_count * sizeof(float));
+    t->bias = malloc((t->bias_count ? t->bias_count : 1) * sizeof(float));
+    t->output = malloc(t->output_count * sizeof(float));
+    if (!t->input || !t->weight || !t->bias || !t->output) {
+        test_tensors_free(t);
+        return false;
+    }
+    test_rng rng;
+    test_rng_seed(&rng, seed);
+    test_fill(&rng, t->input, t->input_count);
+    test_fill(&rng, t->weight, t->weight_count);
+    test_fill(&rng, t->bias, t->bias_count);
+    return true;
+}
+
+void test_tensors_free(test_tensors *t)
+{
+    free(t->input);
+    free(t->weight);
+    free(t->bias);
+    free(t->output);
+    memset(t, 0, sizeof *t);
+}
+
+uint16_t test_float_to_half(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000u;
+    int32_t exp = (int32_t)((x >> 23) & 0xff) - 127 + 15;
+    uint32_t mant = x & 0x7fffffu;
+    if (((x >> 23) & 0xff) == 0xff) /* inf or nan */
+        return (uint16_t)(sign | 0x7c00u | (mant ? 0x200u : 0));
+    if (exp >= 31)
+        return (uint16_t)(sign | 0x7c00u);
+    if (exp <= 0) { /* subnormal half or zero */
+        if (exp < -10)
+            return (uint16_t)sign;
+        mant |= 0x800000u;
+        uint32_t shift = (uint32_t)(14 - exp);
+        uint32_t half_mant = mant >> shift;
+        uint32_t rem = mant & ((1u << shift) - 1), halfway = 1u << (shift - 1);
+        if (rem > halfway || (rem == halfway && (half_mant & 1)))
+            half_mant++;
+        return (uint16_t)(sign | half_mant);
+    }
+    uint32_t h = sign | ((uint32_t)exp << 10) | (mant >> 13);
+    uint32_t rem = mant & 0x1fffu;
+    if (rem > 0x1000u || (rem == 0x1000u && (h & 1)))
+        h++; /* may carry into the exponent, which is still correct rounding */
+    return (uint16_t)h;
+}
+
+float test_half_to_float(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ffu, x;
+    if (exp == 0) {
+        if (!mant) {
+            x = sign;
+        } else { /* normalise the subnormal */
+            exp = 127 - 15 + 1;
+            while (!(mant & 0x400u)) {
+                mant <<= 1;
+                exp--;
+            }
+            x = sign | (exp << 23) | ((mant & 0x3ffu) << 13);
+        }
+    } else if (exp == 31) {
+        x = sign | 0x7f800000u | (mant << 13);
+    } else {
+        x = sign | ((exp - 15 + 127) << 23) | (mant << 13);
+    }
+    float f;
+    memcpy(&f, &x, 4);
+    return f;
+}
+
+void test_round_to_half(float *data, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        data[i] = test_half_to_float(test_float_to_half(data[i]));
+}
+
+void test_describe(const clconv_desc *d, const int in[4], char *buf, size_t size)
+{
+    static const char *const modes[] = {"zeros", "reflect", "replicate", "circular"};
+    snprintf(buf, size,
+             "%s in %dx%dx%dx%d oc %d k %dx%d s %dx%d pad t%d b%d l%d r%d dil %dx%d g %d op "
+             "%dx%d bias %d %s %s",
+             d->kind == CLCONV_CONV2D ? "conv" : "tconv", in[0], in[1], in[2], in[3],
+             d->out_channels, d->kernel_h, d->kernel_w, d->stride_h, d->stride_w, d->pad_top,
+             d->pad_bottom, d->pad_left, d->pad_right, d->dilation_h, d->dilation_w, d->groups,
+             d->output_padding_h, d->output_padding_w, d->bias,
+             (unsigned)d->padding_mode < 4 ? modes[d->padding_mode] : "?",
+             d->dtype == CLCONV_FLOAT16 ? "f16" : "f32");
+}
+
+/* Uploads count floats in dtype; returns NULL on failure. */
+static cl_mem upload(cl_context cl, const float *data, size_t count, clconv_dtype dtype)
+{
+    size_t elem = clconv_dtype_size(dtype);
+    size_t bytes = (count ? count : 1) * elem;
+    void *host = malloc(bytes);
+    if (!host)
+        return NULL;
+    if (dtype == CLCONV_FLOAT16)
+        for (size_t i = 0; i < count; i++)
+            ((uint16_t *)host)[i] = test_float_to_half(data[i]);
+    else
+        memcpy(host, data, count * elem);
+    cl_int err;
+    cl_mem buf = clCreateBuffer(cl, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, bytes, host, &err);
+    free(host);
+    return buf;
+}
+
+static bool download(cl_command_queue q, cl_mem buf, float *data, size_t count,
+                     clconv_dtype dtype)
+{
+    size_t elem = clconv_dtype_size(dtype);
+    void *host = malloc(count * elem);
+    if (!host)
+        return false;
+    bool ok = clEnqueueReadBuffer(q, buf, CL_TRUE, 0, count * elem, host, 0, NULL, NULL) ==
+              CL_SUCCESS;
+    if (ok && dtype == CLCONV_FLOAT16)
+        for (size_t i = 0; i < count; i++)
+            data[i] = test_half_to_float(((uint16_t *)host)[i]);
+    else if (ok)
+        memcpy(data, host, count * elem);
+    free(host);
+    return ok;
+}
+
+static void abs_copy(float *dst, const float *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = fabsf(src[i]);
+}
+
+bool test_run_case(const clconv_desc *desc, const int in_shape[4], clconv_algo algo,
+                   uint64_t seed, test_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->status = CLCONV_ERROR_INVALID_ARGUMENT;
+    clconv_context *ctx = test_context();
+    if (!ctx) {
+        snprintf(r->message, sizeof r->message, "no context: %s", clconv_last_error());
+        return false;
+    }
+    test_tensors t;
+    if (!test_tensors_alloc(&t, desc, in_shape, seed)) {
+        snprintf(r->message, sizeof r->message, "tensors: %s", clconv_last_error());
+        return false;
+    }
+    const bool half = desc->dtype == CLCONV_FLOAT16;
+    if (half) {
+        test_round_to_half(t.input, t.input_count);
+        test_round_to_half(t.weight, t.weight_count);
+        test_round_to_half(t.bias, t.bias_count);
+    }
+    float *ref = malloc(t.output_count * sizeof(float));
+    float *scale = malloc(t.output_count * sizeof(float));
+    float *ain = malloc(t.input_count * sizeof(float));
+    float *aw = malloc(t.weight_count * sizeof(float));
+    float *ab = malloc((t.bias_count ? t.bias_count : 1) * sizeof(float));
+    cl_mem bin = NULL, bw = NULL, bb = NULL, bout = NULL, bws = NULL;
+    clconv_plan *plan = NULL;
+    bool ok = false;
+    if (!ref || !scale || !ain || !aw || !ab) {
+        snprintf(r->message, sizeof r->message, "host allocation failed");
+        goto done;
+    }
+    clconv_reference(desc, in_shape, t.input, t.weight, t.bias, ref);
+    abs_copy(ain, t.input, t.input_count);
+    abs_copy(aw, t.weight, t.weight_count);
+    abs_copy(ab, t.bias, t.bias_count);
+    clconv_reference(desc, in_shape, ain, aw, ab, scale);
+
+    r->status = clconv_plan_create(ctx, desc, in_shape, algo, &plan);
+    if (r->status != CLCONV_SUCCESS) {
+        snprintf(r->message, sizeof r->message, "plan_create: %s: %s",
+                 clconv_status_name(r->status), clconv_context_last_error(ctx));
+        goto done;
+    }
+    r->algo = clconv_plan_get_algo(plan);
+    cl_context cl = clconv_context_get_cl_context(ctx);
+    bin = upload(cl, t.input, t.input_count, desc->dtype);
+    bw = upload(cl, t.weight, t.weight_count, desc->dtype);
+    bb = desc->bias ? upload(cl, t.bias, t.bias_count, desc->dtype) : NULL;
+    for (size_t i = 0; i < t.output_count; i++)
+        t.output[i] = NAN; /* a missed output shows as NaN */
+    bout = upload(cl, t.output, t.output_count, desc->dtype);
+    size_t ws = clconv_plan_get_workspace_size(plan);
+    if (ws) {
+        cl_int err;
+        bws = clCreateBuffer(cl, CL_MEM_READ_WRITE, ws, NULL, &err);
+    }
+    if (!bin || !bw || !bout || (desc->bias && !bb) || (ws && !bws)) {
+        snprintf(r->message, sizeof r->message, "device allocation failed");
+        r->status = CLCONV_ERROR_OPENCL;
+        goto done;
+    }
+    cl_event ev = NULL;
+    r->status = clconv_plan_enqueue(plan, bin, bw, bb, bout, bws, 0, NULL, &ev);
+    if (r->status != CLCONV_SUCCESS) {
+        snprintf(r->message, sizeof r->message, "enqueue: %s: %s",
+                 clconv_status_name(r->status), clconv_context_last_error(ctx));
+        goto done;
+    }
+    clWaitForEvents(1, &ev);
+    clReleaseEvent(ev);
+    if (!download(clconv_context_get_queue(ctx), bout, t.output, t.output_count, desc->dtype)) {
+        snprintf(r->message, sizeof r->message, "read back failed");
+        r->status = CLCONV_ERROR_OPENCL;
+        goto done;
+    }
+    const double rel = half ? 2e-3 : 1e-5, floor_abs = 1e-7;
+    r->worst_ratio = 0;
+    for (size_t i = 0; i < t.output_count; i++) {
+        double tol = rel * scale[i] + floor_abs;
+        double err = fabs((double)t.output[i] - (double)ref[i]);
+        double ratio = isnan(t.output[i]) ? INFINITY : err / tol;
+        if (ratio > r->worst_ratio || (i == 0 && isnan(ratio))) {
+            r->worst_ratio = ratio;
+            r->worst_index = i;
+            r->worst_dev = t.output[i];
+            r->worst_ref = ref[i];
+        }
+    }
+    ok = r->worst_ratio <= 1.0;
+    if (!ok)
+        snprintf(r->message, sizeof r->message,
+                 "output[%zu] = %.9g, reference %.9g: error %.3g x tolerance (algo %s)",
+                 r->worst_index, r->worst_dev, r->worst_ref, r->worst_ratio,
+                 clconv_algo_name(r->algo));
+done:
+    clconv_plan_destroy(plan);
+    cl_mem bufs[] = {bin, bw, bb, bout, bws};
+    for (int i = 0; i < 5; i++)
+        if (bufs[i])
+            clReleaseMemObject(bufs[i]);
+    free(ref);
+    free(scale);
+    free(ain);
+    free(aw);
+    free(ab);
+    test_tensors_free(&t);
+    return ok;
+}
