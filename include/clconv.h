@@ -53,16 +53,16 @@ extern "C" {
 /* ---------------------------------------------------------------------------------------
  * Status codes. One table gives the enum values and their messages.
  * ------------------------------------------------------------------------------------- */
-#define CLCONV_STATUS_TABLE(X)                                                                \
-    X(CLCONV_SUCCESS, "success")                                                              \
-    X(CLCONV_ERROR_INVALID_ARGUMENT, "invalid argument")                                      \
-    X(CLCONV_ERROR_UNSUPPORTED, "valid but unsupported request")                              \
-    X(CLCONV_ERROR_TOO_LARGE, "size overflows or exceeds the device's limits")               \
-    X(CLCONV_ERROR_INVALID_BUFFER, "buffer missing, too small, aliased or of another context") \
-    X(CLCONV_ERROR_OUT_OF_HOST_MEMORY, "host memory allocation failed")                       \
-    X(CLCONV_ERROR_DEVICE_NOT_FOUND, "no matching OpenCL device")                             \
-    X(CLCONV_ERROR_BUILD, "OpenCL program build failed")                                      \
-    X(CLCONV_ERROR_KERNEL_SOURCE, "kernel source not found or unreadable")                    \
+#define CLCONV_STATUS_TABLE(X)                                                                     \
+    X(CLCONV_SUCCESS, "success")                                                                   \
+    X(CLCONV_ERROR_INVALID_ARGUMENT, "invalid argument")                                           \
+    X(CLCONV_ERROR_UNSUPPORTED, "valid but unsupported request")                                   \
+    X(CLCONV_ERROR_TOO_LARGE, "size overflows or exceeds the device's limits")                     \
+    X(CLCONV_ERROR_INVALID_BUFFER, "buffer missing, too small, aliased or of another context")     \
+    X(CLCONV_ERROR_OUT_OF_HOST_MEMORY, "host memory allocation failed")                            \
+    X(CLCONV_ERROR_DEVICE_NOT_FOUND, "no matching OpenCL device")                                  \
+    X(CLCONV_ERROR_BUILD, "OpenCL program build failed")                                           \
+    X(CLCONV_ERROR_KERNEL_SOURCE, "kernel source not found or unreadable")                         \
     X(CLCONV_ERROR_OPENCL, "an OpenCL call failed")
 
 typedef enum clconv_status {
@@ -99,10 +99,12 @@ typedef enum clconv_padding_mode {
 typedef enum clconv_dtype { CLCONV_FLOAT32, CLCONV_FLOAT16 } clconv_dtype;
 
 typedef enum clconv_algo {
-    CLCONV_ALGO_AUTO = 0, /* let clconv choose per shape and device */
-    CLCONV_ALGO_DIRECT,   /* direct gather kernels, every case */
-    CLCONV_ALGO_GEMM,     /* im2col / col2im + GEMM (CLBlast) */
-    CLCONV_ALGO_COUNT_    /* number of values; not an algorithm */
+    CLCONV_ALGO_AUTO = 0,  /* let clconv choose per shape and device */
+    CLCONV_ALGO_DIRECT,    /* direct gather kernels, every case */
+    CLCONV_ALGO_GEMM,      /* im2col / col2im + GEMM (CLBlast) */
+    CLCONV_ALGO_TILED,     /* register-blocked direct kernels (implicit GEMM, stride phases) */
+    CLCONV_ALGO_DEPTHWISE, /* sliding-window kernel for depthwise convolution */
+    CLCONV_ALGO_COUNT_     /* number of values; not an algorithm */
 } clconv_algo;
 
 typedef struct clconv_desc {
@@ -233,10 +235,10 @@ CLCONV_API clconv_status clconv_plan_create(clconv_context *ctx, const clconv_de
 CLCONV_API clconv_algo clconv_plan_get_algo(const clconv_plan *plan);
 
 /* Output shape of the plan. Errors: CLCONV_ERROR_INVALID_ARGUMENT for NULL arguments. */
-CLCONV_API clconv_status clconv_plan_get_output_shape(const clconv_plan *plan,
-                                                      int output_nchw[4]);
+CLCONV_API clconv_status clconv_plan_get_output_shape(const clconv_plan *plan, int output_nchw[4]);
 
-/* Lower-case name of an algorithm ("auto", "direct", "gemm"); "unknown" otherwise. */
+/* Lower-case name of an algorithm ("auto", "direct", "gemm", "tiled", "depthwise");
+ * "unknown" otherwise. */
 CLCONV_API const char *clconv_algo_name(clconv_algo algo);
 
 /* Parses an algorithm name as clconv_algo_name writes it (case-insensitive).

@@ -18,8 +18,8 @@ static int oc_tile_for(const clconv_problem *p)
     return p->cout_per_group % 4 == 0 ? 4 : p->cout_per_group % 2 == 0 ? 2 : 1;
 }
 
-static bool direct_supports(const clconv_problem *p, const clconv_device_info *dev,
-                            char *reason, size_t reason_size)
+static bool direct_supports(const clconv_problem *p, const clconv_device_info *dev, char *reason,
+                            size_t reason_size)
 {
     (void)p;
     (void)dev;
@@ -38,13 +38,11 @@ static size_t direct_workspace(const clconv_problem *p, const clconv_device_info
 static double direct_estimate(const clconv_problem *p, const clconv_device_info *dev)
 {
     /* Every tap of every output, at a modest fraction of the device's lanes. */
-    double taps = (double)p->output_count * p->cin_per_group * p->desc.kernel_h *
-                  p->desc.kernel_w;
+    double taps = (double)p->output_count * p->cin_per_group * p->desc.kernel_h * p->desc.kernel_w;
     if (p->desc.kind == CLCONV_CONV_TRANSPOSE2D)
         taps /= (double)p->desc.stride_h * p->desc.stride_w;
-    double lanes = (double)dev->compute_units * (dev->preferred_vector_width_float
-                                                     ? dev->preferred_vector_width_float
-                                                     : 4);
+    double lanes = (double)dev->compute_units *
+                   (dev->preferred_vector_width_float ? dev->preferred_vector_width_float : 4);
     return taps / (lanes * 1e9);
 }
 
@@ -76,11 +74,11 @@ static clconv_status direct_prepare(clconv_plan *plan)
     } else {
         x_items = (int)clconv_div_up((size_t)p->out[3], X_TILE);
     }
-    const int args[] = {p->in[1],      p->in[2],       p->in[3],       p->out[1],
-                        p->out[2],     p->out[3],      d->kernel_h,    d->kernel_w,
-                        d->stride_h,   d->stride_w,    d->pad_top,     d->pad_left,
-                        d->dilation_h, d->dilation_w,  p->cin_per_group, p->cout_per_group,
-                        d->bias != 0,  x_items,        nk_tiles};
+    const int args[] = {p->in[1],      p->in[2],      p->in[3],         p->out[1],
+                        p->out[2],     p->out[3],     d->kernel_h,      d->kernel_w,
+                        d->stride_h,   d->stride_w,   d->pad_top,       d->pad_left,
+                        d->dilation_h, d->dilation_w, p->cin_per_group, p->cout_per_group,
+                        d->bias != 0,  x_items,       nk_tiles};
     /* the Conv2d kernel has no x_items argument */
     const int nargs = sizeof args / sizeof args[0];
     cl_uint index = 4;

@@ -25,8 +25,7 @@ static bool contains_nocase(const char *haystack, const char *needle)
     return n == 0;
 }
 
-static void platform_string(cl_platform_id platform, cl_platform_info what, char *buf,
-                            size_t size)
+static void platform_string(cl_platform_id platform, cl_platform_info what, char *buf, size_t size)
 {
     buf[0] = 0;
     if (clGetPlatformInfo(platform, what, size, buf, NULL) != CL_SUCCESS)
@@ -83,8 +82,8 @@ static void record_device_info(cl_platform_id platform, cl_device_id device,
     clGetDeviceInfo(device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof info->max_alloc_size,
                     &info->max_alloc_size, NULL);
     clGetDeviceInfo(device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT,
-                    sizeof info->preferred_vector_width_float,
-                    &info->preferred_vector_width_float, NULL);
+                    sizeof info->preferred_vector_width_float, &info->preferred_vector_width_float,
+                    NULL);
     if (info->max_work_group_size == 0)
         info->max_work_group_size = 1;
     for (int i = 0; i < 3; i++)
@@ -121,7 +120,8 @@ static clconv_status choose_device(const char *spec, device_choice *out)
     cl_platform_id platforms[MAX_PLATFORMS];
     cl_uint nplat = 0;
     cl_int err = clGetPlatformIDs(MAX_PLATFORMS, platforms, &nplat);
-    if (err == -1001 /* CL_PLATFORM_NOT_FOUND_KHR: the ICD loader found no platform */ || (err == CL_SUCCESS && nplat == 0))
+    if (err == -1001 /* CL_PLATFORM_NOT_FOUND_KHR: the ICD loader found no platform */ ||
+        (err == CL_SUCCESS && nplat == 0))
         return clconv_fail(NULL, CLCONV_ERROR_DEVICE_NOT_FOUND,
                            "no OpenCL platform found (is an ICD such as pocl-opencl-icd "
                            "installed?)");
@@ -226,8 +226,7 @@ clconv_status clconv_context_create(const char *device_spec, clconv_context **ou
         clconv_context_destroy(ctx);
         return st;
     }
-    ctx->queue =
-        clCreateCommandQueue(ctx->cl_ctx, choice.device, CL_QUEUE_PROFILING_ENABLE, &err);
+    ctx->queue = clCreateCommandQueue(ctx->cl_ctx, choice.device, CL_QUEUE_PROFILING_ENABLE, &err);
     if (!ctx->queue) {
         st = clconv_fail_cl(NULL, err, "clCreateCommandQueue");
         clconv_context_destroy(ctx);

@@ -112,8 +112,7 @@ static clconv_status check_desc(const clconv_desc *d)
     if (d->in_channels % d->groups)
         REJECT("in_channels = %d: must be divisible by groups = %d", d->in_channels, d->groups);
     if (d->out_channels % d->groups)
-        REJECT("out_channels = %d: must be divisible by groups = %d", d->out_channels,
-               d->groups);
+        REJECT("out_channels = %d: must be divisible by groups = %d", d->out_channels, d->groups);
     if (d->kind == CLCONV_CONV2D) {
         if (d->output_padding_h || d->output_padding_w)
             REJECT("output_padding_%s = %d: only ConvTranspose2d has output padding",
@@ -147,18 +146,18 @@ static clconv_status check_mode_padding(const clconv_desc *d, const char *lo_nam
                    extent);
     } else if (d->padding_mode == CLCONV_PADDING_CIRCULAR) {
         if (lo > extent)
-            REJECT("%s = %d: circular padding must be <= input %s = %d", lo_name, lo,
-                   extent_name, extent);
+            REJECT("%s = %d: circular padding must be <= input %s = %d", lo_name, lo, extent_name,
+                   extent);
         if (hi > extent)
-            REJECT("%s = %d: circular padding must be <= input %s = %d", hi_name, hi,
-                   extent_name, extent);
+            REJECT("%s = %d: circular padding must be <= input %s = %d", hi_name, hi, extent_name,
+                   extent);
     }
     return CLCONV_SUCCESS;
 }
 
 /* Output extent along one axis, in 64 bits; may be <= 0 for an empty output. */
-static int64_t output_extent(const clconv_desc *d, int64_t in, int k, int s, int pad_lo,
-                             int pad_hi, int dil, int out_pad)
+static int64_t output_extent(const clconv_desc *d, int64_t in, int k, int s, int pad_lo, int pad_hi,
+                             int dil, int out_pad)
 {
     int64_t span = (int64_t)dil * (k - 1);
     if (d->kind == CLCONV_CONV2D) {
@@ -203,12 +202,11 @@ clconv_status clconv_problem_init(const clconv_desc *desc, const int input_nchw[
     if (oh < 1 || ow < 1)
         REJECT("output would be empty (%lld x %lld): the kernel (%d x %d, dilation %d x %d) "
                "does not fit the padded input (%d x %d)",
-               (long long)oh, (long long)ow, d->kernel_h, d->kernel_w, d->dilation_h,
-               d->dilation_w, input_nchw[2], input_nchw[3]);
+               (long long)oh, (long long)ow, d->kernel_h, d->kernel_w, d->dilation_h, d->dilation_w,
+               input_nchw[2], input_nchw[3]);
     if (oh > INT_MAX || ow > INT_MAX)
-        return clconv_fail(NULL, CLCONV_ERROR_TOO_LARGE,
-                           "output extent %lld x %lld overflows int", (long long)oh,
-                           (long long)ow);
+        return clconv_fail(NULL, CLCONV_ERROR_TOO_LARGE, "output extent %lld x %lld overflows int",
+                           (long long)oh, (long long)ow);
 
     clconv_problem q = {.desc = *desc};
     for (int i = 0; i < 4; i++)

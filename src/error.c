@@ -7,7 +7,10 @@
 
 static _Thread_local char thread_error[CLCONV_ERROR_TEXT_MAX];
 
-const char *clconv_last_error(void) { return thread_error; }
+const char *clconv_last_error(void)
+{
+    return thread_error;
+}
 
 static void store_in_context(clconv_context *ctx)
 {
@@ -28,13 +31,16 @@ clconv_status clconv_fail(clconv_context *ctx, clconv_status status, const char 
     return status;
 }
 
-void clconv_error_to_context(clconv_context *ctx) { store_in_context(ctx); }
+void clconv_error_to_context(clconv_context *ctx)
+{
+    store_in_context(ctx);
+}
 
 const char *clconv_cl_error_name(cl_int err)
 {
     switch (err) {
-#define CASE(code)                                                                            \
-    case code:                                                                                \
+#define CASE(code)                                                                                 \
+    case code:                                                                                     \
         return #code;
         CASE(CL_SUCCESS)
         CASE(CL_DEVICE_NOT_FOUND)

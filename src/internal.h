@@ -125,11 +125,16 @@ clconv_status clconv_enqueue_kernel(clconv_context *ctx, cl_kernel kernel, cl_ui
 
 /* Picks a local size for a 3-D launch within the device's limits (product <= max work-group
  * size, each dimension <= its max); writes local[3]. */
-void clconv_pick_local_size(const clconv_device_info *dev, const size_t global[3],
-                            size_t local[3]);
+void clconv_pick_local_size(const clconv_device_info *dev, const size_t global[3], size_t local[3]);
 
 /* Integer helpers */
-static inline size_t clconv_div_up(size_t a, size_t b) { return (a + b - 1) / b; }
-static inline size_t clconv_round_up(size_t a, size_t b) { return clconv_div_up(a, b) * b; }
+static inline size_t clconv_div_up(size_t a, size_t b)
+{
+    return (a + b - 1) / b;
+}
+static inline size_t clconv_round_up(size_t a, size_t b)
+{
+    return clconv_div_up(a, b) * b;
+}
 
 #endif

@@ -35,8 +35,7 @@ static clconv_status load_source(clconv_context *ctx, const char *file, const ch
                 *source = k->source;
                 return CLCONV_SUCCESS;
             }
-        return clconv_fail(ctx, CLCONV_ERROR_KERNEL_SOURCE, "kernel file %s is not embedded",
-                           file);
+        return clconv_fail(ctx, CLCONV_ERROR_KERNEL_SOURCE, "kernel file %s is not embedded", file);
     }
     char path[4096];
     if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path)
@@ -61,8 +60,8 @@ static clconv_status load_source(clconv_context *ctx, const char *file, const ch
     return clconv_fail(ctx, CLCONV_ERROR_KERNEL_SOURCE, "cannot read %s", path);
 }
 
-static clconv_status build_log_failure(clconv_context *ctx, cl_program program,
-                                       const char *file, const char *options, cl_int err)
+static clconv_status build_log_failure(clconv_context *ctx, cl_program program, const char *file,
+                                       const char *options, cl_int err)
 {
     size_t log_size = 0;
     clGetProgramBuildInfo(program, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &log_size);
@@ -168,10 +167,10 @@ clconv_status clconv_create_kernel(clconv_context *ctx, const char *file, const 
     cl_int err;
     *kernel = clCreateKernel(program, kernel_name, &err);
     if (!*kernel)
-        return clconv_fail(ctx, err == CL_OUT_OF_HOST_MEMORY ? CLCONV_ERROR_OUT_OF_HOST_MEMORY
-                                                              : CLCONV_ERROR_OPENCL,
-                           "clCreateKernel(%s) from %s failed: %s", kernel_name, file,
-                           clconv_cl_error_name(err));
+        return clconv_fail(
+            ctx,
+            err == CL_OUT_OF_HOST_MEMORY ? CLCONV_ERROR_OUT_OF_HOST_MEMORY : CLCONV_ERROR_OPENCL,
+            "clCreateKernel(%s) from %s failed: %s", kernel_name, file, clconv_cl_error_name(err));
     return CLCONV_SUCCESS;
 }
 

@@ -4,8 +4,7 @@
 
 #include "src/internal.h"
 
-void clconv_pick_local_size(const clconv_device_info *dev, const size_t global[3],
-                            size_t local[3])
+void clconv_pick_local_size(const clconv_device_info *dev, const size_t global[3], size_t local[3])
 {
     /* Up to 64 work-items (the device's limit if lower), filling dimension 0 first: rows of
      * adjacent output tiles share input rows. */
@@ -27,9 +26,9 @@ clconv_status clconv_enqueue_kernel(clconv_context *ctx, cl_kernel kernel, cl_ui
     size_t rounded[3];
     for (cl_uint i = 0; i < dims; i++)
         rounded[i] = local ? clconv_round_up(global[i], local[i]) : global[i];
-    cl_int err = clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, rounded, local,
-                                        num_wait_events, num_wait_events ? wait_events : NULL,
-                                        event);
+    cl_int err =
+        clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, rounded, local, num_wait_events,
+                               num_wait_events ? wait_events : NULL, event);
     if (err != CL_SUCCESS)
         return clconv_fail_cl(ctx, err, "clEnqueueNDRangeKernel");
     return CLCONV_SUCCESS;
@@ -42,9 +41,8 @@ static clconv_status check_device_limits(clconv_context *ctx, const clconv_probl
     const struct {
         const char *name;
         size_t count;
-    } tensors[] = {{"input", p->input_count},
-                   {"weight", p->weight_count},
-                   {"output", p->output_count}};
+    } tensors[] = {
+        {"input", p->input_count}, {"weight", p->weight_count}, {"output", p->output_count}};
     for (size_t i = 0; i < sizeof tensors / sizeof tensors[0]; i++) {
         if (tensors[i].count > (size_t)INT_MAX)
             return clconv_fail(ctx, CLCONV_ERROR_TOO_LARGE,
@@ -114,8 +112,7 @@ size_t clconv_plan_get_workspace_size(const clconv_plan *plan)
 }
 
 /* One buffer argument: present, of this context, and large enough. */
-static clconv_status check_buffer(clconv_context *ctx, const char *name, cl_mem buf,
-                                  size_t needed)
+static clconv_status check_buffer(clconv_context *ctx, const char *name, cl_mem buf, size_t needed)
 {
     if (!buf)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER, "%s buffer is NULL", name);
@@ -178,8 +175,8 @@ clconv_status clconv_plan_enqueue(clconv_plan *plan, cl_mem input, cl_mem weight
     if (workspace && (workspace == input || workspace == weight || workspace == bias))
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
                            "workspace buffer aliases an input buffer");
-    const clconv_enqueue_args args = {input,           weight,      bias, output, workspace,
-                                      num_wait_events, wait_events, event};
+    const clconv_enqueue_args args = {input,     weight,          bias,        output,
+                                      workspace, num_wait_events, wait_events, event};
     return plan->impl->enqueue(plan, &args);
 }
 

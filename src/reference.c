@@ -39,18 +39,18 @@ static void conv2d(const clconv_problem *p, const float *in, const float *w, con
                         const float *plane =
                             in + ((size_t)n * p->in[1] + (size_t)g * cinpg + ci) * H * W;
                         for (int ky = 0; ky < d->kernel_h; ky++) {
-                            int iy = map_coord(y * d->stride_h - d->pad_top + ky * d->dilation_h,
-                                               H, d->padding_mode);
+                            int iy = map_coord(y * d->stride_h - d->pad_top + ky * d->dilation_h, H,
+                                               d->padding_mode);
                             if (iy < 0)
                                 continue;
                             for (int kx = 0; kx < d->kernel_w; kx++) {
-                                int ix = map_coord(x * d->stride_w - d->pad_left +
-                                                       kx * d->dilation_w,
-                                                   W, d->padding_mode);
+                                int ix =
+                                    map_coord(x * d->stride_w - d->pad_left + kx * d->dilation_w, W,
+                                              d->padding_mode);
                                 if (ix < 0)
                                     continue;
-                                acc += (double)wco[((size_t)ci * d->kernel_h + ky) * d->kernel_w +
-                                                   kx] *
+                                acc += (double)
+                                           wco[((size_t)ci * d->kernel_h + ky) * d->kernel_w + kx] *
                                        (double)plane[(size_t)iy * W + ix];
                             }
                         }
@@ -87,8 +87,8 @@ static void conv_transpose2d(const clconv_problem *p, const float *in, const flo
                         const float *plane = in + ((size_t)n * p->in[1] + ci) * H * W;
                         const float *wk = w + ((size_t)ci * coutpg + col) * ksize;
                         for (int ky = 0; ky < d->kernel_h; ky++) {
-                            int iy = transposed_source(y, ky, d->stride_h, d->pad_top,
-                                                       d->dilation_h, H);
+                            int iy =
+                                transposed_source(y, ky, d->stride_h, d->pad_top, d->dilation_h, H);
                             if (iy < 0)
                                 continue;
                             for (int kx = 0; kx < d->kernel_w; kx++) {
@@ -106,17 +106,16 @@ static void conv_transpose2d(const clconv_problem *p, const float *in, const flo
         }
 }
 
-clconv_status clconv_reference(const clconv_desc *desc, const int input_nchw[4],
-                               const float *input, const float *weight, const float *bias,
-                               float *output)
+clconv_status clconv_reference(const clconv_desc *desc, const int input_nchw[4], const float *input,
+                               const float *weight, const float *bias, float *output)
 {
     clconv_problem p;
     clconv_status st = clconv_problem_init(desc, input_nchw, &p);
     if (st != CLCONV_SUCCESS)
         return st;
-    const char *missing = !input    ? "input"
-                          : !weight ? "weight"
-                          : !output ? "output"
+    const char *missing = !input                  ? "input"
+                          : !weight               ? "weight"
+                          : !output               ? "output"
                           : (desc->bias && !bias) ? "bias"
                                                   : NULL;
     if (missing)

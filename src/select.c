@@ -8,13 +8,15 @@
 
 static const clconv_algo_impl *const registry[] = {
     &clconv_algo_direct,
+/* more algorithms register here, one line each */
 #ifdef CLCONV_HAVE_CLBLAST
     &clconv_algo_gemm,
 #endif
 };
 #define REGISTRY_SIZE (sizeof registry / sizeof registry[0])
 
-static const char *const algo_names[CLCONV_ALGO_COUNT_] = {"auto", "direct", "gemm"};
+static const char *const algo_names[CLCONV_ALGO_COUNT_] = {"auto", "direct", "gemm", "tiled",
+                                                           "depthwise"};
 
 const char *clconv_algo_name(clconv_algo algo)
 {
@@ -32,7 +34,7 @@ clconv_status clconv_algo_from_name(const char *name, clconv_algo *algo)
             return CLCONV_SUCCESS;
         }
     return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT,
-                       "algorithm \"%s\": unknown (auto, direct or gemm)", name);
+                       "algorithm \"%s\": unknown (auto, direct, gemm, tiled, depthwise)", name);
 }
 
 const clconv_algo_impl *clconv_algo_lookup(clconv_algo id)
@@ -55,10 +57,10 @@ static void describe(const clconv_problem *p, char *buf, size_t size)
     snprintf(buf, size,
              "%s in %dx%dx%dx%d out %dx%dx%dx%d k %dx%d s %dx%d pad %d,%d,%d,%d dil %dx%d g %d "
              "mode %d dtype %s",
-             d->kind == CLCONV_CONV2D ? "conv2d" : "conv_transpose2d", p->in[0], p->in[1],
-             p->in[2], p->in[3], p->out[0], p->out[1], p->out[2], p->out[3], d->kernel_h,
-             d->kernel_w, d->stride_h, d->stride_w, d->pad_top, d->pad_bottom, d->pad_left,
-             d->pad_right, d->dilation_h, d->dilation_w, d->groups, (int)d->padding_mode,
+             d->kind == CLCONV_CONV2D ? "conv2d" : "conv_transpose2d", p->in[0], p->in[1], p->in[2],
+             p->in[3], p->out[0], p->out[1], p->out[2], p->out[3], d->kernel_h, d->kernel_w,
+             d->stride_h, d->stride_w, d->pad_top, d->pad_bottom, d->pad_left, d->pad_right,
+             d->dilation_h, d->dilation_w, d->groups, (int)d->padding_mode,
              d->dtype == CLCONV_FLOAT16 ? "f16" : "f32");
 }
 
@@ -71,8 +73,8 @@ clconv_status clconv_select_algo(clconv_context *ctx, const clconv_problem *p,
         if (env && *env) {
             if (clconv_algo_from_name(env, &requested) != CLCONV_SUCCESS)
                 return clconv_fail(ctx, CLCONV_ERROR_INVALID_ARGUMENT,
-                                   "CLCONV_ALGO = \"%s\": unknown algorithm (auto, direct or "
-                                   "gemm)",
+                                   "CLCONV_ALGO = \"%s\": unknown algorithm (auto, direct, "
+                                   "gemm, tiled, depthwise)",
                                    env);
             source = "CLCONV_ALGO";
         }
@@ -96,8 +98,8 @@ clconv_status clconv_select_algo(clconv_context *ctx, const clconv_problem *p,
                                "algorithm %s (from %s) cannot run %s: %s", impl->name, source,
                                shape, reason);
         if (verbose())
-            fprintf(stderr, "clconv: %s on %s: %s forced by %s\n", shape,
-                    ctx->info.device_name, impl->name, source);
+            fprintf(stderr, "clconv: %s on %s: %s forced by %s\n", shape, ctx->info.device_name,
+                    impl->name, source);
         *chosen = impl;
         return CLCONV_SUCCESS;
     }
@@ -108,8 +110,7 @@ clconv_status clconv_select_algo(clconv_context *ctx, const clconv_problem *p,
         reason[0] = 0;
         if (!impl->supports(p, &ctx->info, reason, sizeof reason)) {
             if (verbose())
-                fprintf(stderr, "clconv:   candidate %s: unsupported (%s)\n", impl->name,
-                        reason);
+                fprintf(stderr, "clconv:   candidate %s: unsupported (%s)\n", impl->name, reason);
             continue;
         }
         double cost = impl->estimate(p, &ctx->info);

@@ -182,15 +182,14 @@ static cl_mem upload(cl_context cl, const float *data, size_t count, clconv_dtyp
     return buf;
 }
 
-static bool download(cl_command_queue q, cl_mem buf, float *data, size_t count,
-                     clconv_dtype dtype)
+static bool download(cl_command_queue q, cl_mem buf, float *data, size_t count, clconv_dtype dtype)
 {
     size_t elem = clconv_dtype_size(dtype);
     void *host = malloc(count * elem);
     if (!host)
         return false;
-    bool ok = clEnqueueReadBuffer(q, buf, CL_TRUE, 0, count * elem, host, 0, NULL, NULL) ==
-              CL_SUCCESS;
+    bool ok =
+        clEnqueueReadBuffer(q, buf, CL_TRUE, 0, count * elem, host, 0, NULL, NULL) == CL_SUCCESS;
     if (ok && dtype == CLCONV_FLOAT16)
         for (size_t i = 0; i < count; i++)
             data[i] = test_half_to_float(((uint16_t *)host)[i]);
@@ -206,8 +205,8 @@ static void abs_copy(float *dst, const float *src, size_t n)
         dst[i] = fabsf(src[i]);
 }
 
-bool test_run_case(const clconv_desc *desc, const int in_shape[4], clconv_algo algo,
-                   uint64_t seed, test_result *r)
+bool test_run_case(const clconv_desc *desc, const int in_shape[4], clconv_algo algo, uint64_t seed,
+                   test_result *r)
 {
     memset(r, 0, sizeof *r);
     r->status = CLCONV_ERROR_INVALID_ARGUMENT;
@@ -272,8 +271,8 @@ bool test_run_case(const clconv_desc *desc, const int in_shape[4], clconv_algo a
     cl_event ev = NULL;
     r->status = clconv_plan_enqueue(plan, bin, bw, bb, bout, bws, 0, NULL, &ev);
     if (r->status != CLCONV_SUCCESS) {
-        snprintf(r->message, sizeof r->message, "enqueue: %s: %s",
-                 clconv_status_name(r->status), clconv_context_last_error(ctx));
+        snprintf(r->message, sizeof r->message, "enqueue: %s: %s", clconv_status_name(r->status),
+                 clconv_context_last_error(ctx));
         goto done;
     }
     clWaitForEvents(1, &ev);

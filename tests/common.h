@@ -38,20 +38,20 @@ void test_round_to_half(float *data, size_t count);
 
 /* Outcome of one case run on the device and compared with the reference. */
 typedef struct test_result {
-    clconv_status status;      /* plan_create or enqueue status */
-    clconv_algo algo;          /* algorithm the plan ran */
-    double worst_ratio;        /* max over outputs of |dev - ref| / tolerance(output) */
-    size_t worst_index;        /* where worst_ratio was seen */
+    clconv_status status; /* plan_create or enqueue status */
+    clconv_algo algo;     /* algorithm the plan ran */
+    double worst_ratio;   /* max over outputs of |dev - ref| / tolerance(output) */
+    size_t worst_index;   /* where worst_ratio was seen */
     double worst_dev, worst_ref;
-    char message[512];         /* failure text, for assertion messages */
+    char message[512]; /* failure text, for assertion messages */
 } test_result;
 
 /* Runs desc on the shared context with algo and compares with clconv_reference. The
  * tolerance of each output is rel * (sum over its taps of |x*w| + |bias|) + abs_floor; rel is
  * 1e-5 for float32 storage and 1e-2 for float16 storage (inputs rounded to half first).
  * Returns true when status is success and worst_ratio <= 1. */
-bool test_run_case(const clconv_desc *desc, const int in_shape[4], clconv_algo algo,
-                   uint64_t seed, test_result *result);
+bool test_run_case(const clconv_desc *desc, const int in_shape[4], clconv_algo algo, uint64_t seed,
+                   test_result *result);
 
 /* Formats a one-line description of a case into buf (for failure messages). */
 void test_describe(const clconv_desc *desc, const int in_shape[4], char *buf, size_t size);

@@ -77,8 +77,8 @@ static int run_layer(clconv_context *ctx, const char *title, const clconv_desc *
         if (rep > 0 && s < best) /* the first run includes one-time work */
             best = s;
     }
-    clEnqueueReadBuffer(clconv_context_get_queue(ctx), bout, CL_TRUE, 0, nout * sizeof(float),
-                        out, 0, NULL, NULL);
+    clEnqueueReadBuffer(clconv_context_get_queue(ctx), bout, CL_TRUE, 0, nout * sizeof(float), out,
+                        0, NULL, NULL);
     clconv_reference(desc, in_shape, in, w, b, ref);
     double max_err = 0, max_ref = 0;
     for (size_t i = 0; i < nout; i++) {
@@ -89,10 +89,10 @@ static int run_layer(clconv_context *ctx, const char *title, const clconv_desc *
     int out_shape[4];
     clconv_plan_get_output_shape(plan, out_shape);
     bool ok = max_err <= 1e-4 * (max_ref > 1 ? max_ref : 1);
-    printf("%-18s %dx%dx%dx%d -> %dx%dx%dx%d  algo %-6s  %8.3f ms  max |error| %.2e  %s\n",
-           title, in_shape[0], in_shape[1], in_shape[2], in_shape[3], out_shape[0], out_shape[1],
-           out_shape[2], out_shape[3], clconv_algo_name(clconv_plan_get_algo(plan)),
-           best * 1e3, max_err, ok ? "OK" : "MISMATCH");
+    printf("%-18s %dx%dx%dx%d -> %dx%dx%dx%d  algo %-6s  %8.3f ms  max |error| %.2e  %s\n", title,
+           in_shape[0], in_shape[1], in_shape[2], in_shape[3], out_shape[0], out_shape[1],
+           out_shape[2], out_shape[3], clconv_algo_name(clconv_plan_get_algo(plan)), best * 1e3,
+           max_err, ok ? "OK" : "MISMATCH");
     rc = ok ? 0 : 1;
 done:
     clconv_plan_destroy(plan);
@@ -132,8 +132,8 @@ int main(int argc, char **argv)
     }
     clconv_device_info info;
     clconv_context_get_device_info(ctx, &info);
-    printf("clconv %s on %s (%s, %s), %u compute units\n", CLCONV_VERSION_STRING,
-           info.device_name, info.platform_name, info.driver_version, info.compute_units);
+    printf("clconv %s on %s (%s, %s), %u compute units\n", CLCONV_VERSION_STRING, info.device_name,
+           info.platform_name, info.driver_version, info.compute_units);
 
     clconv_desc conv;
     clconv_desc_init(&conv, CLCONV_CONV2D, 64, 64, 3, 3);
