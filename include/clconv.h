@@ -245,8 +245,29 @@ CLCONV_API const char *clconv_algo_name(clconv_algo algo);
  * Errors: CLCONV_ERROR_INVALID_ARGUMENT for NULL or an unknown name. */
 CLCONV_API clconv_status clconv_algo_from_name(const char *name, clconv_algo *algo);
 
+/* 1 when this build has the algorithm (e.g. "gemm" needs the library built with CLBlast),
+ * 0 otherwise and for CLCONV_ALGO_AUTO; says nothing about whether it supports a given layer. */
+CLCONV_API int clconv_algo_available(clconv_algo algo);
+
 /* Bytes of device workspace the plan needs; 0: none, pass NULL as workspace. */
 CLCONV_API size_t clconv_plan_get_workspace_size(const clconv_plan *plan);
+
+/* Default cap on a plan's workspace: 256 MiB. */
+#define CLCONV_DEFAULT_WORKSPACE_LIMIT ((size_t)256 << 20)
+
+/* Sets the most workspace, in bytes, that plans created afterwards on ctx may ask for
+ * (plans already created keep theirs); 0 restores CLCONV_DEFAULT_WORKSPACE_LIMIT. The device's
+ * max allocation caps it too. Algorithms that need scratch memory (GEMM's im2col/col2im
+ * matrices) split the batch and the rows into chunks to stay under it, with identical
+ * results; a plan whose smallest chunk does not fit is rejected (forced) or not chosen (AUTO)
+ * with CLCONV_ERROR_UNSUPPORTED naming the limit. Not thread-safe against concurrent
+ * clconv_plan_create calls on the same context.
+ * Errors: CLCONV_ERROR_INVALID_ARGUMENT for a NULL ctx. */
+CLCONV_API clconv_status clconv_context_set_workspace_limit(clconv_context *ctx, size_t bytes);
+
+/* The workspace cap in effect for plans created on ctx (the setting or the default, capped by
+ * the device's max allocation); 0 for a NULL ctx. */
+CLCONV_API size_t clconv_context_get_workspace_limit(const clconv_context *ctx);
 
 /* Enqueues the convolution on the context's queue after the wait events.
  * Buffers hold the layouts above in the plan's dtype; bias may be NULL when desc->bias == 0;
@@ -275,9 +296,46 @@ typedef struct clconv_op_count {
     double intensity;   /* flops / bytes */
 } clconv_op_count;
 
-/* Counts the operations of one layer. Errors as clconv_output_shape. */
+/* Counts the operations of one layer, in closed form (nothing is run; O(kh + kw)):
+ *   macs       Conv2d: N*Cout*Hout*Wout*(Cin/groups)*kh*kw, padded taps included;
+ *              ConvTranspose2d: input-centric N*Cin*(Cout/groups)*kh*kw*Hin*Win.
+ *   flops      2*macs + N*Cout*Hout*Wout when desc->bias is set.
+ *   exact_ops  multiplies + adds of a direct evaluation. Conv2d: N*Cout*Hout*Wout times
+ *              2*kh*kw*Cin/groups with bias, one less per output without. ConvTranspose2d:
+ *              per output with c >= 1 landing contributions (taps cropped by padding or
+ *              falling between strided inputs excluded) c multiplies + c - 1 merging adds
+ *              + 1 bias add; outputs with no contribution cost nothing.
+ *   bytes      (input + weight + bias + output elements) * clconv_dtype_size(desc->dtype).
+ *   intensity  flops / bytes.
+ * Errors: as clconv_output_shape; CLCONV_ERROR_INVALID_ARGUMENT for a NULL count;
+ * CLCONV_ERROR_TOO_LARGE when a count overflows uint64 (the message names it). *count is
+ * untouched on error. */
 CLCONV_API clconv_status clconv_count_ops(const clconv_desc *desc, const int input_nchw[4],
                                           clconv_op_count *count);
+
+/* For comparison only: the ConvTranspose2d operation count of the moduleprofiler
+ * documentation,
+ *   ops = N * Cin*Cout/groups * (Hout*Wout*(kh*kw + 1) + additions_per_filter)
+ *         - (bias ? 0 : N*Cout*Hout*Wout),
+ * where additions_per_filter is the sum of (value - 1) over the output of a one-channel
+ * ConvTranspose2d of the same geometry (N = Cin = Cout = groups = 1, no bias) run on all-ones
+ * input and weights. Here it is in closed form: ly*lx - Hout*Wout, with ly (lx) the number
+ * of (input row, kernel row) pairs whose target row lies inside the output; it is negative
+ * when many outputs receive no contribution (stride > kernel).
+ * How it over-counts: it charges kh*kw multiplies at every output, but only the products
+ * that land execute, so
+ *   ops - exact_ops = N*Cout*(Cin/groups)*(Hout*Wout*kh*kw - ly*lx)
+ *                     - (bias ? 0 : N*Cout*(outputs receiving nothing per channel)).
+ * Its additions are exact wherever every output receives a contribution. The excess is
+ * about (1 - 1/(sh*sw)) of its multiplies for large inputs, plus the taps that fall off the
+ * border: its own example (1 channel, 2x2 input, 2x2 kernel, stride 1, bias) gives
+ * 52 = 9*(4+1) + 7 where the direct evaluation executes 32 = 16 multiplies + 16 adds.
+ * *ops and *additions_per_filter (which may be NULL) are written on success.
+ * Errors: as clconv_count_ops; CLCONV_ERROR_INVALID_ARGUMENT for a Conv2d desc or NULL ops. */
+CLCONV_API clconv_status clconv_count_ops_moduleprofiler_tconv(const clconv_desc *desc,
+                                                               const int input_nchw[4],
+                                                               uint64_t *ops,
+                                                               int64_t *additions_per_filter);
 
 /* ---------------------------------------------------------------------------------------
  * CPU reference

@@ -22,6 +22,7 @@ struct clconv_context {
     pthread_mutex_t lock; /* guards programs and last_error */
     clconv_program_entry *programs;
     char last_error[CLCONV_ERROR_TEXT_MAX];
+    size_t workspace_limit; /* bytes; 0: CLCONV_DEFAULT_WORKSPACE_LIMIT (select.c) */
 };
 
 /* ---- errors (error.c) ---------------------------------------------------------------- */
@@ -101,10 +102,19 @@ struct clconv_algo_impl {
     clconv_status (*prepare)(clconv_plan *plan);
     clconv_status (*enqueue)(clconv_plan *plan, const clconv_enqueue_args *args);
     void (*release)(clconv_plan *plan);
+    /* optional: the least workspace the algorithm can run with (it splits larger work into
+     * chunks); the selector rejects it when that exceeds the context's workspace limit */
+    size_t (*min_workspace)(const clconv_problem *p, const clconv_device_info *dev);
 };
 
 extern const clconv_algo_impl clconv_algo_direct;
 extern const clconv_algo_impl clconv_algo_gemm;
+extern const clconv_algo_impl clconv_algo_tiled;
+extern const clconv_algo_impl clconv_algo_depthwise;
+
+/* The context's workspace cap in bytes (its setting, else the default), never above the
+ * device's max allocation. */
+size_t clconv_workspace_limit(const clconv_context *ctx);
 
 /* The registered implementation of id, or NULL. */
 const clconv_algo_impl *clconv_algo_lookup(clconv_algo id);

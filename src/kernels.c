@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/binary-cache.h"
 #include "src/internal.h"
 #include "src/kernels.h"
 
@@ -10,6 +11,7 @@ struct clconv_program_entry {
     char *file;
     char *options;
     cl_program program;
+    char *unsaved_key; /* disk-cache key, until the binary is saved after kernel creation */
     clconv_program_entry *next;
 };
 
@@ -79,98 +81,138 @@ static clconv_status build_log_failure(clconv_context *ctx, cl_program program, 
     return st;
 }
 
+/* Builds (file, options) from the disk cache when it holds the binary, else from source; in
+ * that case *unsaved_key is the key to save the binary under once a kernel exists. */
 static clconv_status build_program(clconv_context *ctx, const char *file, const char *options,
-                                   cl_program *out)
+                                   cl_program *out, char **unsaved_key)
 {
     const char *source;
     bool owned;
     clconv_status st = load_source(ctx, file, &source, &owned);
     if (st != CLCONV_SUCCESS)
         return st;
+    char *key = clconv_binary_cache_key(ctx, source, options);
+    if (key && clconv_binary_cache_load(ctx, key, options, out)) {
+        if (owned)
+            free((void *)source);
+        free(key);
+        *unsaved_key = NULL;
+        return CLCONV_SUCCESS;
+    }
     cl_int err;
     cl_program program = clCreateProgramWithSource(ctx->cl_ctx, 1, &source, NULL, &err);
     if (owned)
         free((void *)source);
-    if (!program)
+    if (!program) {
+        free(key);
         return clconv_fail_cl(ctx, err, "clCreateProgramWithSource");
+    }
     err = clBuildProgram(program, 1, &ctx->device, options, NULL, NULL);
     if (err != CL_SUCCESS) {
         st = build_log_failure(ctx, program, file, options, err);
         clReleaseProgram(program);
+        free(key);
         return st;
     }
     *out = program;
+    *unsaved_key = key;
     return CLCONV_SUCCESS;
 }
 
-clconv_status clconv_get_program(clconv_context *ctx, const char *file, const char *options,
-                                 cl_program *program)
+static clconv_program_entry *find_entry(clconv_context *ctx, const char *file, const char *options)
 {
-    clconv_status st = CLCONV_SUCCESS;
-    pthread_mutex_lock(&ctx->lock);
     clconv_program_entry *e = ctx->programs;
     while (e && (strcmp(e->file, file) || strcmp(e->options, options)))
         e = e->next;
+    return e;
+}
+
+static void free_entry(clconv_program_entry *e)
+{
+    if (!e)
+        return;
+    if (e->program)
+        clReleaseProgram(e->program);
+    free(e->file);
+    free(e->options);
+    free(e->unsaved_key);
+    free(e);
+}
+
+/* The cache entry of (file, options), built on first use. */
+static clconv_status get_entry(clconv_context *ctx, const char *file, const char *options,
+                               clconv_program_entry **out)
+{
+    pthread_mutex_lock(&ctx->lock);
+    clconv_program_entry *e = find_entry(ctx, file, options);
     pthread_mutex_unlock(&ctx->lock);
     if (e) {
-        *program = e->program;
+        *out = e;
         return CLCONV_SUCCESS;
     }
     /* Build outside the lock: builds can take seconds and other threads keep working. Two
      * threads may build the same program; the first to insert wins. */
-    cl_program built = NULL;
-    if ((st = build_program(ctx, file, options, &built)) != CLCONV_SUCCESS)
-        return st;
     clconv_program_entry *fresh = calloc(1, sizeof *fresh);
-    if (fresh) {
-        fresh->file = dup_string(file);
-        fresh->options = dup_string(options);
-    }
-    if (!fresh || !fresh->file || !fresh->options) {
-        if (fresh) {
-            free(fresh->file);
-            free(fresh->options);
-        }
+    if (!fresh)
+        return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "program cache entry");
+    clconv_status st = build_program(ctx, file, options, &fresh->program, &fresh->unsaved_key);
+    if (st != CLCONV_SUCCESS) {
         free(fresh);
-        clReleaseProgram(built);
+        return st;
+    }
+    fresh->file = dup_string(file);
+    fresh->options = dup_string(options);
+    if (!fresh->file || !fresh->options) {
+        free_entry(fresh);
         return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "program cache entry");
     }
-    fresh->program = built;
     pthread_mutex_lock(&ctx->lock);
-    for (e = ctx->programs; e; e = e->next)
-        if (!strcmp(e->file, file) && !strcmp(e->options, options))
-            break;
+    e = find_entry(ctx, file, options);
     if (!e) {
         fresh->next = ctx->programs;
         ctx->programs = fresh;
         e = fresh;
         fresh = NULL;
     }
-    *program = e->program;
     pthread_mutex_unlock(&ctx->lock);
-    if (fresh) {
-        clReleaseProgram(fresh->program);
-        free(fresh->file);
-        free(fresh->options);
-        free(fresh);
-    }
+    free_entry(fresh);
+    *out = e;
     return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_get_program(clconv_context *ctx, const char *file, const char *options,
+                                 cl_program *program)
+{
+    clconv_program_entry *e;
+    clconv_status st = get_entry(ctx, file, options, &e);
+    if (st == CLCONV_SUCCESS)
+        *program = e->program;
+    return st;
 }
 
 clconv_status clconv_create_kernel(clconv_context *ctx, const char *file, const char *options,
                                    const char *kernel_name, cl_kernel *kernel)
 {
-    cl_program program;
-    clconv_status st = clconv_get_program(ctx, file, options, &program);
+    clconv_program_entry *e;
+    clconv_status st = get_entry(ctx, file, options, &e);
     if (st != CLCONV_SUCCESS)
         return st;
     cl_int err;
-    *kernel = clCreateKernel(program, kernel_name, &err);
+    *kernel = clCreateKernel(e->program, kernel_name, &err);
     if (!*kernel)
         return clconv_fail(
             ctx,
             err == CL_OUT_OF_HOST_MEMORY ? CLCONV_ERROR_OUT_OF_HOST_MEMORY : CLCONV_ERROR_OPENCL,
             "clCreateKernel(%s) from %s failed: %s", kernel_name, file, clconv_cl_error_name(err));
+    /* Save the binary now that a kernel exists: some drivers finish compiling lazily. */
+    pthread_mutex_lock(&ctx->lock);
+    char *key = e->unsaved_key;
+    e->unsaved_key = NULL;
+    pthread_mutex_unlock(&ctx->lock);
+    if (key) {
+        clconv_binary_cache_store(ctx, key, e->program);
+        free(key);
+    }
     return CLCONV_SUCCESS;
 }
 
@@ -179,10 +221,7 @@ void clconv_program_cache_clear(clconv_context *ctx)
     clconv_program_entry *e = ctx->programs;
     while (e) {
         clconv_program_entry *next = e->next;
-        clReleaseProgram(e->program);
-        free(e->file);
-        free(e->options);
-        free(e);
+        free_entry(e);
         e = next;
     }
     ctx->programs = NULL;

@@ -8,6 +8,8 @@
 
 static const clconv_algo_impl *const registry[] = {
     &clconv_algo_direct,
+    &clconv_algo_tiled,
+    &clconv_algo_depthwise,
 /* more algorithms register here, one line each */
 #ifdef CLCONV_HAVE_CLBLAST
     &clconv_algo_gemm,
@@ -45,23 +47,72 @@ const clconv_algo_impl *clconv_algo_lookup(clconv_algo id)
     return NULL;
 }
 
+int clconv_algo_available(clconv_algo algo)
+{
+    return algo != CLCONV_ALGO_AUTO && clconv_algo_lookup(algo) != NULL;
+}
+
+size_t clconv_workspace_limit(const clconv_context *ctx)
+{
+    size_t limit = ctx->workspace_limit ? ctx->workspace_limit : CLCONV_DEFAULT_WORKSPACE_LIMIT;
+    if ((cl_ulong)limit > ctx->info.max_alloc_size)
+        limit = (size_t)ctx->info.max_alloc_size;
+    return limit;
+}
+
+clconv_status clconv_context_set_workspace_limit(clconv_context *ctx, size_t bytes)
+{
+    if (!ctx)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT, "ctx is NULL");
+    ctx->workspace_limit = bytes;
+    return CLCONV_SUCCESS;
+}
+
+size_t clconv_context_get_workspace_limit(const clconv_context *ctx)
+{
+    return ctx ? clconv_workspace_limit(ctx) : 0;
+}
+
 static bool verbose(void)
 {
     const char *v = getenv("CLCONV_VERBOSE");
     return v && *v && strcmp(v, "0") != 0;
 }
 
+static const char *const mode_names[] = {"zeros", "reflect", "replicate", "circular"};
+
 static void describe(const clconv_problem *p, char *buf, size_t size)
 {
     const clconv_desc *d = &p->desc;
     snprintf(buf, size,
              "%s in %dx%dx%dx%d out %dx%dx%dx%d k %dx%d s %dx%d pad %d,%d,%d,%d dil %dx%d g %d "
-             "mode %d dtype %s",
+             "%s %s",
              d->kind == CLCONV_CONV2D ? "conv2d" : "conv_transpose2d", p->in[0], p->in[1], p->in[2],
              p->in[3], p->out[0], p->out[1], p->out[2], p->out[3], d->kernel_h, d->kernel_w,
              d->stride_h, d->stride_w, d->pad_top, d->pad_bottom, d->pad_left, d->pad_right,
-             d->dilation_h, d->dilation_w, d->groups, (int)d->padding_mode,
+             d->dilation_h, d->dilation_w, d->groups,
+             (unsigned)d->padding_mode < 4 ? mode_names[d->padding_mode] : "?",
              d->dtype == CLCONV_FLOAT16 ? "f16" : "f32");
+}
+
+/* supports() plus the context's workspace limit for algorithms that chunk their work. */
+static bool can_run(const clconv_context *ctx, const clconv_algo_impl *impl,
+                    const clconv_problem *p, char *reason, size_t reason_size)
+{
+    reason[0] = 0;
+    if (!impl->supports(p, &ctx->info, reason, reason_size))
+        return false;
+    if (impl->min_workspace) {
+        size_t least = impl->min_workspace(p, &ctx->info), limit = clconv_workspace_limit(ctx);
+        if (least > limit) {
+            snprintf(reason, reason_size,
+                     "workspace limit = %zu bytes: the smallest chunk needs %zu "
+                     "(clconv_context_set_workspace_limit)",
+                     limit, least);
+            return false;
+        }
+    }
+    return true;
 }
 
 clconv_status clconv_select_algo(clconv_context *ctx, const clconv_problem *p,
@@ -82,6 +133,7 @@ clconv_status clconv_select_algo(clconv_context *ctx, const clconv_problem *p,
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_ARGUMENT, "algo = %d: unknown algorithm",
                            (int)requested);
     }
+    const bool log = verbose();
     char shape[512];
     describe(p, shape, sizeof shape);
     char reason[512];
@@ -92,30 +144,36 @@ clconv_status clconv_select_algo(clconv_context *ctx, const clconv_problem *p,
                                "algorithm %s (from %s) is not available in this build%s",
                                clconv_algo_name(requested), source,
                                requested == CLCONV_ALGO_GEMM ? " (built without CLBlast)" : "");
-        reason[0] = 0;
-        if (!impl->supports(p, &ctx->info, reason, sizeof reason))
+        if (!can_run(ctx, impl, p, reason, sizeof reason))
             return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
                                "algorithm %s (from %s) cannot run %s: %s", impl->name, source,
                                shape, reason);
-        if (verbose())
+        if (log)
             fprintf(stderr, "clconv: %s on %s: %s forced by %s\n", shape, ctx->info.device_name,
                     impl->name, source);
         *chosen = impl;
         return CLCONV_SUCCESS;
     }
+    if (log)
+        fprintf(stderr,
+                "clconv: choosing for %s on %s (%u compute units, float vector width %u, "
+                "workspace limit %zu bytes)\n",
+                shape, ctx->info.device_name, ctx->info.compute_units,
+                ctx->info.preferred_vector_width_float, clconv_workspace_limit(ctx));
     const clconv_algo_impl *best = NULL;
     double best_cost = 0;
     for (size_t i = 0; i < REGISTRY_SIZE; i++) {
         const clconv_algo_impl *impl = registry[i];
-        reason[0] = 0;
-        if (!impl->supports(p, &ctx->info, reason, sizeof reason)) {
-            if (verbose())
-                fprintf(stderr, "clconv:   candidate %s: unsupported (%s)\n", impl->name, reason);
+        if (!can_run(ctx, impl, p, reason, sizeof reason)) {
+            if (log)
+                fprintf(stderr, "clconv:   candidate %-9s unsupported: %s\n", impl->name, reason);
             continue;
         }
+        /* registry order breaks ties: earlier entries are the simpler algorithms */
         double cost = impl->estimate(p, &ctx->info);
-        if (verbose())
-            fprintf(stderr, "clconv:   candidate %s: estimate %.3g s\n", impl->name, cost);
+        if (log)
+            fprintf(stderr, "clconv:   candidate %-9s estimate %.3g s, workspace %zu bytes\n",
+                    impl->name, cost, impl->workspace(p, &ctx->info));
         if (!best || cost < best_cost) {
             best = impl;
             best_cost = cost;
@@ -123,9 +181,8 @@ clconv_status clconv_select_algo(clconv_context *ctx, const clconv_problem *p,
     }
     if (!best)
         return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED, "no algorithm supports %s", shape);
-    if (verbose())
-        fprintf(stderr, "clconv: %s on %s: auto chose %s\n", shape, ctx->info.device_name,
-                best->name);
+    if (log)
+        fprintf(stderr, "clconv: auto chose %s (lowest estimate, %.3g s)\n", best->name, best_cost);
     *chosen = best;
     return CLCONV_SUCCESS;
 }

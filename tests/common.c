@@ -206,11 +206,16 @@ static void abs_copy(float *dst, const float *src, size_t n)
 }
 
 bool test_run_case(const clconv_desc *desc, const int in_shape[4], clconv_algo algo, uint64_t seed,
-                   test_result *r)
+                   test_outcome *r)
+{
+    return test_run_case_on(test_context(), desc, in_shape, algo, seed, r);
+}
+
+bool test_run_case_on(clconv_context *ctx, const clconv_desc *desc, const int in_shape[4],
+                      clconv_algo algo, uint64_t seed, test_outcome *r)
 {
     memset(r, 0, sizeof *r);
     r->status = CLCONV_ERROR_INVALID_ARGUMENT;
-    clconv_context *ctx = test_context();
     if (!ctx) {
         snprintf(r->message, sizeof r->message, "no context: %s", clconv_last_error());
         return false;
@@ -313,5 +318,180 @@ done:
     free(aw);
     free(ab);
     test_tensors_free(&t);
+    return ok;
+}
+
+/* Channels and groups: plain, grouped, or depthwise with a depth multiplier. */
+static void random_channels(test_rng *rng, clconv_desc *d)
+{
+    switch (test_rng_range(rng, 0, 3)) {
+    case 0: { /* depthwise, depth multiplier 1-3 */
+        int c = test_rng_range(rng, 1, 8);
+        d->groups = c;
+        d->in_channels = c;
+        d->out_channels = c * test_rng_range(rng, 1, 3);
+        break;
+    }
+    case 1: { /* grouped */
+        int g = test_rng_range(rng, 2, 4);
+        d->groups = g;
+        d->in_channels = g * test_rng_range(rng, 1, 12 / g);
+        d->out_channels = g * test_rng_range(rng, 1, 12 / g);
+        break;
+    }
+    default:
+        d->groups = 1;
+        d->in_channels = test_rng_range(rng, 1, 12);
+        d->out_channels = test_rng_range(rng, 1, 12);
+        break;
+    }
+}
+
+/* Dilation 1 half of the time (the common case), else 2-3. */
+static int random_dilation(test_rng *rng)
+{
+    return test_rng_range(rng, 0, 1) ? 1 : test_rng_range(rng, 2, 3);
+}
+
+static int min_int(int a, int b)
+{
+    return a < b ? a : b;
+}
+
+/* Shrinks dilation, then the kernel, until the kernel's span fits the padded extent. */
+static void fit_kernel(int padded, int *k, int *dil)
+{
+    while (padded < *dil * (*k - 1) + 1) {
+        if (*dil > 1)
+            (*dil)--;
+        else
+            (*k)--;
+    }
+}
+
+void test_random_conv2d(test_rng *rng, clconv_dtype dtype, clconv_desc *d, int in[4])
+{
+    clconv_desc_init(d, CLCONV_CONV2D, 1, 1, test_rng_range(rng, 1, 5), test_rng_range(rng, 1, 5));
+    random_channels(rng, d);
+    d->stride_h = test_rng_range(rng, 1, 3);
+    d->stride_w = test_rng_range(rng, 1, 3);
+    d->dilation_h = random_dilation(rng);
+    d->dilation_w = random_dilation(rng);
+    d->pad_top = test_rng_range(rng, 0, 3);
+    d->pad_bottom = test_rng_range(rng, 0, 3);
+    d->pad_left = test_rng_range(rng, 0, 3);
+    d->pad_right = test_rng_range(rng, 0, 3);
+    d->padding_mode = (clconv_padding_mode)test_rng_range(rng, 0, 3);
+    d->bias = test_rng_range(rng, 0, 1);
+    d->dtype = dtype;
+    in[0] = test_rng_range(rng, 1, 3);
+    in[1] = d->in_channels;
+    in[2] = test_rng_range(rng, 1, 12);
+    in[3] = test_rng_range(rng, 1, 12);
+    /* torch's limits: reflect pad < size, circular pad <= size */
+    if (d->padding_mode == CLCONV_PADDING_REFLECT || d->padding_mode == CLCONV_PADDING_CIRCULAR) {
+        int extra = d->padding_mode == CLCONV_PADDING_CIRCULAR;
+        d->pad_top = min_int(d->pad_top, in[2] - 1 + extra);
+        d->pad_bottom = min_int(d->pad_bottom, in[2] - 1 + extra);
+        d->pad_left = min_int(d->pad_left, in[3] - 1 + extra);
+        d->pad_right = min_int(d->pad_right, in[3] - 1 + extra);
+    }
+    fit_kernel(in[2] + d->pad_top + d->pad_bottom, &d->kernel_h, &d->dilation_h);
+    fit_kernel(in[3] + d->pad_left + d->pad_right, &d->kernel_w, &d->dilation_w);
+}
+
+/* Output extent of ConvTranspose2d along one axis. */
+static int tconv_extent(int in, int k, int s, int pad_lo, int pad_hi, int dil, int out_pad)
+{
+    return (in - 1) * s - pad_lo - pad_hi + dil * (k - 1) + out_pad + 1;
+}
+
+/* Output padding below stride or dilation (torch's rule), 0 half of the time. */
+static int random_output_padding(test_rng *rng, int stride, int dil)
+{
+    int limit = (stride > dil ? stride : dil) - 1;
+    return test_rng_range(rng, 0, 1) ? test_rng_range(rng, 0, limit) : 0;
+}
+
+void test_random_conv_transpose2d(test_rng *rng, clconv_dtype dtype, clconv_desc *d, int in[4])
+{
+    clconv_desc_init(d, CLCONV_CONV_TRANSPOSE2D, 1, 1, test_rng_range(rng, 1, 5),
+                     test_rng_range(rng, 1, 5));
+    random_channels(rng, d);
+    d->stride_h = test_rng_range(rng, 1, 3);
+    d->stride_w = test_rng_range(rng, 1, 3);
+    d->dilation_h = random_dilation(rng);
+    d->dilation_w = random_dilation(rng);
+    d->pad_top = test_rng_range(rng, 0, 3);
+    d->pad_bottom = test_rng_range(rng, 0, 3);
+    d->pad_left = test_rng_range(rng, 0, 3);
+    d->pad_right = test_rng_range(rng, 0, 3);
+    d->output_padding_h = random_output_padding(rng, d->stride_h, d->dilation_h);
+    d->output_padding_w = random_output_padding(rng, d->stride_w, d->dilation_w);
+    d->bias = test_rng_range(rng, 0, 1);
+    d->dtype = dtype;
+    in[0] = test_rng_range(rng, 1, 3);
+    in[1] = d->in_channels;
+    in[2] = test_rng_range(rng, 1, 10);
+    in[3] = test_rng_range(rng, 1, 10);
+    /* padding crops the output; give it back until at least one row and column remain */
+    while (tconv_extent(in[2], d->kernel_h, d->stride_h, d->pad_top, d->pad_bottom, d->dilation_h,
+                        d->output_padding_h) < 1) {
+        if (d->pad_top > d->pad_bottom)
+            d->pad_top--;
+        else
+            d->pad_bottom--;
+    }
+    while (tconv_extent(in[3], d->kernel_w, d->stride_w, d->pad_left, d->pad_right, d->dilation_w,
+                        d->output_padding_w) < 1) {
+        if (d->pad_left > d->pad_right)
+            d->pad_left--;
+        else
+            d->pad_right--;
+    }
+}
+
+void test_spec_desc(const test_spec *s, clconv_kind kind, clconv_dtype dtype, clconv_desc *d,
+                    int in[4])
+{
+    clconv_desc_init(d, kind, s->cin, s->cout, s->kh, s->kw);
+    d->stride_h = s->sh;
+    d->stride_w = s->sw;
+    d->pad_top = s->pt;
+    d->pad_bottom = s->pb;
+    d->pad_left = s->pl;
+    d->pad_right = s->pr;
+    d->dilation_h = s->dh;
+    d->dilation_w = s->dw;
+    d->groups = s->groups;
+    d->bias = s->bias;
+    d->dtype = dtype;
+    if (kind == CLCONV_CONV2D) {
+        d->padding_mode = (clconv_padding_mode)s->mode;
+    } else {
+        d->output_padding_h = s->oph;
+        d->output_padding_w = s->opw;
+    }
+    in[0] = s->n;
+    in[1] = s->cin;
+    in[2] = s->h;
+    in[3] = s->w;
+}
+
+bool test_tally_run(test_tally *t, const char *label, const clconv_desc *desc, const int in[4],
+                    clconv_algo algo, uint64_t seed)
+{
+    test_outcome r;
+    bool ok = test_run_case(desc, in, algo, seed, &r);
+    t->run++;
+    if (!ok) {
+        t->failed++;
+        char what[256];
+        test_describe(desc, in, what, sizeof what);
+        size_t used = strlen(t->failures);
+        if (t->failed <= 4 && used < sizeof t->failures)
+            snprintf(t->failures + used, sizeof t->failures - used, "\n  %s [%s]: %s", label, what,
+                     r.message);
+    }
     return ok;
 }

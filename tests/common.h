@@ -37,21 +37,63 @@ void test_tensors_free(test_tensors *t);
 void test_round_to_half(float *data, size_t count);
 
 /* Outcome of one case run on the device and compared with the reference. */
-typedef struct test_result {
+typedef struct test_outcome {
     clconv_status status; /* plan_create or enqueue status */
     clconv_algo algo;     /* algorithm the plan ran */
     double worst_ratio;   /* max over outputs of |dev - ref| / tolerance(output) */
     size_t worst_index;   /* where worst_ratio was seen */
     double worst_dev, worst_ref;
     char message[512]; /* failure text, for assertion messages */
-} test_result;
+} test_outcome;
 
 /* Runs desc on the shared context with algo and compares with clconv_reference. The
  * tolerance of each output is rel * (sum over its taps of |x*w| + |bias|) + abs_floor; rel is
  * 1e-5 for float32 storage and 1e-2 for float16 storage (inputs rounded to half first).
  * Returns true when status is success and worst_ratio <= 1. */
 bool test_run_case(const clconv_desc *desc, const int in_shape[4], clconv_algo algo, uint64_t seed,
-                   test_result *result);
+                   test_outcome *result);
+
+/* test_run_case on a given context (adopted queues, fresh contexts with other settings). */
+bool test_run_case_on(clconv_context *ctx, const clconv_desc *desc, const int in_shape[4],
+                      clconv_algo algo, uint64_t seed, test_outcome *result);
+
+/* Draws a random valid Conv2d case from rng: stride 1-3, dilation 1-3, kernels 1-5 (also
+ * rectangular and even), asymmetric padding 0-3, every padding mode, groups (depthwise with a
+ * depth multiplier 1-3 among them), bias on/off, N 1-3, channels 1-12, H and W 1-12. The
+ * parameters are drawn freely and then fixed up to be valid (reflect pad < size, circular pad
+ * <= size, kernel fits the padded input). */
+void test_random_conv2d(test_rng *rng, clconv_dtype dtype, clconv_desc *desc, int in_shape[4]);
+
+/* Same for ConvTranspose2d: zeros padding, output_padding below stride or dilation, H and W
+ * 1-10, padding reduced until the output is non-empty. */
+void test_random_conv_transpose2d(test_rng *rng, clconv_dtype dtype, clconv_desc *desc,
+                                  int in_shape[4]);
+
+/* A hand-picked case as one table row. mode is the padding mode (Conv2d); oph/opw the output
+ * padding (ConvTranspose2d). */
+typedef struct test_spec {
+    const char *name;
+    int n, cin, h, w, cout;
+    int kh, kw, sh, sw;
+    int pt, pb, pl, pr;
+    int dh, dw, groups, bias;
+    int mode, oph, opw;
+} test_spec;
+
+/* Fills desc and in_shape from spec for kind and dtype. */
+void test_spec_desc(const test_spec *spec, clconv_kind kind, clconv_dtype dtype, clconv_desc *desc,
+                    int in_shape[4]);
+
+/* Counts the cases of one family and keeps the first failures' descriptions, so that one Check
+ * test can loop over many cases and report every failing one. */
+typedef struct test_tally {
+    int run, failed;
+    char failures[2048]; /* the first few failing cases, one per line */
+} test_tally;
+
+/* Runs one case with test_run_case and records the outcome under label; returns success. */
+bool test_tally_run(test_tally *tally, const char *label, const clconv_desc *desc,
+                    const int in_shape[4], clconv_algo algo, uint64_t seed);
 
 /* Formats a one-line description of a case into buf (for failure messages). */
 void test_describe(const clconv_desc *desc, const int in_shape[4], char *buf, size_t size);

@@ -37,7 +37,7 @@ static int run_layer(clconv_context *ctx, const char *title, const clconv_desc *
     float *b = malloc((nb ? nb : 1) * sizeof *b), *out = malloc(nout * sizeof *out);
     float *ref = malloc(nout * sizeof *ref);
     int rc = 1;
-    cl_mem bin = NULL, bw = NULL, bb = NULL, bout = NULL;
+    cl_mem bin = NULL, bw = NULL, bb = NULL, bout = NULL, bws = NULL;
     clconv_plan *plan = NULL;
     if (!in || !w || !b || !out || !ref)
         goto done;
@@ -61,10 +61,19 @@ static int run_layer(clconv_context *ctx, const char *title, const clconv_desc *
         fprintf(stderr, "%s: %s\n", title, clconv_context_last_error(ctx));
         goto done;
     }
+    size_t ws = clconv_plan_get_workspace_size(plan);
+    if (ws) {
+        cl_int err;
+        bws = clCreateBuffer(cl, CL_MEM_READ_WRITE, ws, NULL, &err);
+        if (!bws) {
+            fprintf(stderr, "%s: workspace allocation of %zu bytes failed\n", title, ws);
+            goto done;
+        }
+    }
     double best = 1e30;
     for (int rep = 0; rep < 5; rep++) {
         cl_event ev;
-        if (clconv_plan_enqueue(plan, bin, bw, bb, bout, NULL, 0, NULL, &ev) != CLCONV_SUCCESS) {
+        if (clconv_plan_enqueue(plan, bin, bw, bb, bout, bws, 0, NULL, &ev) != CLCONV_SUCCESS) {
             fprintf(stderr, "%s: %s\n", title, clconv_context_last_error(ctx));
             goto done;
         }
@@ -96,8 +105,8 @@ static int run_layer(clconv_context *ctx, const char *title, const clconv_desc *
     rc = ok ? 0 : 1;
 done:
     clconv_plan_destroy(plan);
-    cl_mem bufs[] = {bin, bw, bb, bout};
-    for (int i = 0; i < 4; i++)
+    cl_mem bufs[] = {bin, bw, bb, bout, bws};
+    for (int i = 0; i < 5; i++)
         if (bufs[i])
             clReleaseMemObject(bufs[i]);
     free(in);

@@ -1,0 +1,192 @@
+/*
+ * Depthwise Conv2d (groups == in_channels, any depth multiplier), OpenCL C 1.2.
+ *
+ * Memory-bound: every output reads one input plane window and kh*kw weights. A work-item
+ * owns ry rows of one output channel and walks them in tiles of XT consecutive columns, each
+ * one float vector, so a tap is one vector load and one vector FMA. Tiles whose columns all read inside the
+ * input (the interior, nearly all of a feature map) take that path; border tiles map each
+ * column through the padding mode. Rows are mapped once per kernel row.
+ *
+ * Build options:
+ *   -D XT=8|16      output columns per work-item
+ *   -D CLCONV_HALF  half storage (vload_half / vstore_half), float arithmetic
+ *
+ * NDRange: (ceil(OH / ry), N * K), rounded up to the work-group size.
+ */
+#ifndef XT
+#define XT 8
+#endif
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define floatX CAT(float, XT)
+
+#ifdef CLCONV_HALF
+#define STORAGE half
+#define LOAD(p, i) vload_half((i), (p))
+#define STORE(p, i, v) vstore_half((v), (i), (p))
+#define LOADX(p, i) CAT(vload_half, XT)(0, (p) + (i))
+#define STOREX(v, p, i) CAT(vstore_half, XT)((v), 0, (p) + (i))
+#else
+#define STORAGE float
+#define LOAD(p, i) ((p)[i])
+#define STORE(p, i, v) ((p)[i] = (v))
+#define LOADX(p, i) CAT(vload, XT)(0, (p) + (i))
+#define STOREX(v, p, i) CAT(vstore, XT)((v), 0, (p) + (i))
+#endif
+
+/* Maps a padded coordinate into [0, n) by padding mode (0 zeros, 1 reflect, 2 replicate,
+ * 3 circular); -1 marks a zero tap. The host bounds the padding, so one reflection or wrap
+ * suffices. The mode is a run-time argument (one program for all four): it is only used
+ * once per kernel row and on border tiles. */
+inline int map_coord(int i, int n, int mode)
+{
+    if (i >= 0 && i < n)
+        return i;
+    if (mode == 0)
+        return -1;
+    if (mode == 1)
+        return i < 0 ? -i : 2 * (n - 1) - i;
+    if (mode == 2)
+        return clamp(i, 0, n - 1);
+    return i < 0 ? i + n : i - n;
+}
+
+/* XT values of one input row for the columns of an interior tile starting at input column
+ * ix (stride 1 or 2). */
+inline floatX load_interior(__global const STORAGE *row, int ix, int sw)
+{
+    if (sw == 1)
+        return LOADX(row, ix);
+#if XT == 8
+#ifdef CLCONV_HALF
+    return vload_half16(0, row + ix).even;
+#else
+    return vload16(0, row + ix).even;
+#endif
+#else
+#ifdef CLCONV_HALF
+    return (float16)(vload_half16(0, row + ix).even, vload_half16(0, row + ix + 16).even);
+#else
+    return (float16)(vload16(0, row + ix).even, vload16(0, row + ix + 16).even);
+#endif
+#endif
+}
+
+/* Columns [ox0, ox0 + XT * NS) of output row oy, every read inside the input row: NS
+ * independent accumulators keep the FMA pipeline full (one chain would wait on latency). */
+#define NS 4
+inline void depthwise_strip(__global const STORAGE *plane, __global const STORAGE *wk, float b,
+                            int H, int W, int oy, int ox0, int kh, int kw, int sh, int sw,
+                            int pt, int pl, int dh, int dw, int mode, __global STORAGE *orow)
+{
+    floatX a0 = (floatX)(b), a1 = a0, a2 = a0, a3 = a0;
+    const int ix0 = ox0 * sw - pl;
+    const int step = XT * sw;
+    for (int ky = 0; ky < kh; ky++) {
+        const int iy = map_coord(oy * sh - pt + ky * dh, H, mode);
+        if (iy < 0)
+            continue;
+        __global const STORAGE *row = plane + (size_t)iy * W + ix0;
+        for (int kx = 0; kx < kw; kx++) {
+            const floatX wv = (floatX)(LOAD(wk, ky * kw + kx));
+            const int ix = kx * dw;
+            a0 = fma(wv, load_interior(row, ix, sw), a0);
+            a1 = fma(wv, load_interior(row, ix + step, sw), a1);
+            a2 = fma(wv, load_interior(row, ix + 2 * step, sw), a2);
+            a3 = fma(wv, load_interior(row, ix + 3 * step, sw), a3);
+        }
+    }
+    STOREX(a0, orow, ox0);
+    STOREX(a1, orow, ox0 + XT);
+    STOREX(a2, orow, ox0 + 2 * XT);
+    STOREX(a3, orow, ox0 + 3 * XT);
+}
+
+/* Columns [ox0, ox0 + XT) of output row oy, every read inside the input row. Even and odd
+ * kernel rows accumulate separately (two chains). */
+inline void depthwise_tile(__global const STORAGE *plane, __global const STORAGE *wk, float b,
+                           int H, int W, int oy, int ox0, int kh, int kw, int sh, int sw, int pt,
+                           int pl, int dh, int dw, int mode, __global STORAGE *orow)
+{
+    floatX acc[2] = {(floatX)(b), (floatX)(0.0f)};
+    const int ix0 = ox0 * sw - pl;
+    for (int ky = 0; ky < kh; ky++) {
+        const int iy = map_coord(oy * sh - pt + ky * dh, H, mode);
+        if (iy < 0)
+            continue;
+        __global const STORAGE *row = plane + (size_t)iy * W + ix0;
+        floatX a = acc[ky & 1];
+        for (int kx = 0; kx < kw; kx++)
+            a = fma((floatX)(LOAD(wk, ky * kw + kx)), load_interior(row, kx * dw, sw), a);
+        acc[ky & 1] = a;
+    }
+    STOREX(acc[0] + acc[1], orow, ox0);
+}
+
+/* One output column anywhere (the border columns): each read mapped through the padding. */
+inline void depthwise_pixel(__global const STORAGE *plane, __global const STORAGE *wk, float b,
+                            int H, int W, int oy, int ox, int kh, int kw, int sh, int sw, int pt,
+                            int pl, int dh, int dw, int mode, __global STORAGE *orow)
+{
+    float acc = b;
+    for (int ky = 0; ky < kh; ky++) {
+        const int iy = map_coord(oy * sh - pt + ky * dh, H, mode);
+        if (iy < 0)
+            continue;
+        __global const STORAGE *row = plane + (size_t)iy * W;
+        for (int kx = 0; kx < kw; kx++) {
+            const int ix = map_coord(ox * sw - pl + kx * dw, W, mode);
+            if (ix >= 0)
+                acc = fma(LOAD(wk, ky * kw + kx), LOAD(row, ix), acc);
+        }
+    }
+    STORE(orow, ox, acc);
+}
+
+/* NDRange (ceil(OH / ry), N * K): ry output rows of one channel, every column, so the
+ * per-item setup is shared by many tiles. */
+__kernel void depthwise_conv2d(__global const STORAGE *restrict in,
+                               __global const STORAGE *restrict weight,
+                               __global const STORAGE *restrict bias,
+                               __global STORAGE *restrict out, int C, int H, int W, int K, int OH,
+                               int OW, int kh, int kw, int sh, int sw, int pt, int pl, int dh,
+                               int dw, int mult, int has_bias, int mode, int ry,
+                               int nk_total)
+{
+    const int yb = get_global_id(0), nk = get_global_id(1);
+    const int oy0 = yb * ry;
+    if (oy0 >= OH || nk >= nk_total)
+        return;
+    const int n = nk / K, oc = nk - n * K;
+    const int ci = oc / mult;
+    __global const STORAGE *plane = in + ((size_t)n * C + ci) * H * W;
+    __global const STORAGE *wk = weight + (size_t)oc * kh * kw;
+    const float b = has_bias ? LOAD(bias, oc) : 0.0f;
+    const int oy1 = min(oy0 + ry, OH);
+    /* Output columns [sx0, sx1) read only inside the input row (strides 1 and 2); the
+     * columns outside are the border, done one by one. The interior is covered by strips
+     * and tiles; the last tile is aligned to sx1 and may redo a few columns. */
+    const int sx0 = min((pl + sw - 1) / sw, OW);
+    const int span = (kw - 1) * dw + (sw == 2 ? 1 : 0); /* reach past a column's first read */
+    const int reach = W - 1 - span + pl; /* last first-read position, in padded columns */
+    int sx1 = (sw <= 2 && reach >= 0) ? min(OW, reach / sw + 1) : 0;
+    if (sx1 - sx0 < XT)
+        sx1 = sx0; /* too narrow for a vector: all border */
+    for (int oy = oy0; oy < oy1; oy++) {
+        __global STORAGE *orow = out + (((size_t)n * K + oc) * OH + oy) * OW;
+        for (int ox = 0; ox < sx0; ox++)
+            depthwise_pixel(plane, wk, b, H, W, oy, ox, kh, kw, sh, sw, pt, pl, dh, dw, mode,
+                            orow);
+        int ox0 = sx0;
+        for (; ox0 + NS * XT <= sx1; ox0 += NS * XT)
+            depthwise_strip(plane, wk, b, H, W, oy, ox0, kh, kw, sh, sw, pt, pl, dh, dw, mode,
+                            orow);
+        for (; ox0 < sx1; ox0 += XT)
+            depthwise_tile(plane, wk, b, H, W, oy, min(ox0, sx1 - XT), kh, kw, sh, sw, pt, pl,
+                           dh, dw, mode, orow);
+        for (int ox = sx1 > sx0 ? sx1 : sx0; ox < OW; ox++)
+            depthwise_pixel(plane, wk, b, H, W, oy, ox, kh, kw, sh, sw, pt, pl, dh, dw, mode,
+                            orow);
+    }
+}

@@ -1,0 +1,74 @@
+/*
+ * Conv2d lowering for the GEMM algorithm (OpenCL C 1.2, float32).
+ *
+ * im2col: writes the column matrix of a chunk of images and output rows, one matrix per
+ * (image, group):
+ *   col[((nn * G + g) * R + r) * Q + q],  R = cinpg * kh * kw,  Q = rows * OW,
+ *   r = (ci * kh + ky) * kw + kx,  q = (y - y0) * OW + x
+ * holding in_padded[n0 + nn, g * cinpg + ci, y * sh - pt + ky * dh, x * sw - pl + kx * dw].
+ * Padding modes and dilation live in this index arithmetic only, so the GEMM that follows is
+ * a plain product: out[n, g * coutpg + k, y0 * OW + q] = sum_r W[g * coutpg + k, r] * col[r, q].
+ *
+ * Build options:
+ *   -D PAD_MODE=0..3   zeros, reflect, replicate, circular
+ *
+ * NDRange: (Q, R, nb * G); work-items past the extents return at once.
+ */
+#ifndef PAD_MODE
+#define PAD_MODE 0
+#endif
+
+/* Maps a padded-input coordinate into [0, n); -1 marks a zero tap. The host bounds the
+ * padding (reflect < n, circular <= n), so one reflection or wrap suffices. */
+inline int map_coord(int i, int n)
+{
+#if PAD_MODE == 0
+    return (i >= 0 && i < n) ? i : -1;
+#elif PAD_MODE == 1
+    return i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i);
+#elif PAD_MODE == 2
+    return clamp(i, 0, n - 1);
+#else
+    return i < 0 ? i + n : (i >= n ? i - n : i);
+#endif
+}
+
+__kernel void im2col(__global const float *restrict in, __global float *restrict col,
+                     int C, int H, int W, int OW, int kh, int kw, int sh, int sw, int pt,
+                     int pl, int dh, int dw, int cinpg, int G, int n0, int y0, int rows,
+                     int nbg)
+{
+    const int q = get_global_id(0);
+    const int r = get_global_id(1);
+    const int ng = get_global_id(2);
+    const int Q = rows * OW;
+    const int R = cinpg * kh * kw;
+    if (q >= Q || r >= R || ng >= nbg)
+        return;
+    const int nn = ng / G;
+    const int g = ng - nn * G;
+    const int kx = r % kw;
+    const int ky = (r / kw) % kh;
+    const int ci = r / (kw * kh);
+    const int y = y0 + q / OW;
+    const int x = q % OW;
+    const int iy = map_coord(y * sh - pt + ky * dh, H);
+    const int ix = map_coord(x * sw - pl + kx * dw, W);
+    float v = 0.0f;
+    if (iy >= 0 && ix >= 0)
+        v = in[(((size_t)(n0 + nn) * C + (size_t)g * cinpg + ci) * H + iy) * W + ix];
+    col[((size_t)ng * R + r) * Q + q] = v;
+}
+
+/* out[n, k, p] += bias[k] over the whole output: the GEMM wrote the products with beta = 0.
+ * NDRange: (P, K, N). */
+__kernel void bias_add(__global float *restrict out, __global const float *restrict bias, int K,
+                       int P, int N)
+{
+    const int p = get_global_id(0);
+    const int k = get_global_id(1);
+    const int n = get_global_id(2);
+    if (p >= P || k >= K || n >= N)
+        return;
+    out[((size_t)n * K + k) * P + p] += bias[k];
+}

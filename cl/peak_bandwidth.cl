@@ -1,0 +1,50 @@
+/*
+ * Memory bandwidth (clconv-peak). The buffer is split into equal parts, one per work-item
+ * (per_item vectors each), in one of two layouts:
+ *   default          interleaved: work-item l of group g touches block g at l, l + local, ...
+ *                    so neighbouring work-items touch neighbouring addresses at every step
+ *                    (coalesced on GPUs);
+ *   -D CONTIGUOUS    each work-item streams its own contiguous part (CPUs, where one
+ *                    work-group runs on one core and interleaving defeats the prefetchers).
+ *
+ *   peak_read: reads every vector once, stores one float per work-item (the sum) so the
+ *              loads cannot be dropped. Bytes: the buffer size.
+ *   peak_copy: out = in. Bytes: twice the buffer size (read + write).
+ */
+typedef float4 vec_t;
+
+#ifdef CONTIGUOUS
+#define FIRST(per_item) (get_global_id(0) * (size_t)(per_item))
+#define STEP 1
+#else
+#define FIRST(per_item) (get_group_id(0) * get_local_size(0) * (size_t)(per_item) + get_local_id(0))
+#define STEP get_local_size(0)
+#endif
+
+__kernel void peak_read(__global const vec_t *restrict in, __global float *restrict out,
+                        int per_item)
+{
+    const size_t step = STEP;
+    size_t idx = FIRST(per_item);
+    vec_t s0 = (vec_t)(0.0f), s1 = (vec_t)(0.0f);
+    int i = 0;
+    /* two accumulators: the adds are not the bottleneck */
+    for (; i + 1 < per_item; i += 2) {
+        s0 += in[idx];
+        s1 += in[idx + step];
+        idx += 2 * step;
+    }
+    if (i < per_item)
+        s0 += in[idx];
+    vec_t s = s0 + s1;
+    out[get_global_id(0)] = (s.x + s.y) + (s.z + s.w);
+}
+
+__kernel void peak_copy(__global const vec_t *restrict in, __global vec_t *restrict out,
+                        int per_item)
+{
+    const size_t step = STEP;
+    size_t idx = FIRST(per_item);
+    for (int i = 0; i < per_item; i++, idx += step)
+        out[idx] = in[idx];
+}

@@ -1,0 +1,145 @@
+/* Depthwise algorithm: a sliding-window kernel vectorized along W (cl/depthwise.cl) for
+ * Conv2d with groups == in_channels and any depth multiplier. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "src/internal.h"
+#include "src/kernels.h"
+
+#define DEPTHWISE_XT 8
+
+typedef struct depthwise_state {
+    cl_kernel kernel;
+    size_t global[2];
+} depthwise_state;
+
+static bool depthwise_supports(const clconv_problem *p, const clconv_device_info *dev, char *reason,
+                               size_t reason_size)
+{
+    (void)dev;
+    const clconv_desc *d = &p->desc;
+    if (d->kind != CLCONV_CONV2D) {
+        snprintf(reason, reason_size,
+                 "kind = ConvTranspose2d: the depthwise algorithm runs Conv2d only");
+        return false;
+    }
+    if (d->groups != d->in_channels) {
+        snprintf(reason, reason_size,
+                 "groups = %d with in_channels = %d: the depthwise algorithm needs groups == "
+                 "in_channels",
+                 d->groups, d->in_channels);
+        return false;
+    }
+    return true;
+}
+
+static size_t depthwise_workspace(const clconv_problem *p, const clconv_device_info *dev)
+{
+    (void)p;
+    (void)dev;
+    return 0;
+}
+
+static double depthwise_estimate(const clconv_problem *p, const clconv_device_info *dev)
+{
+    /* Memory-bound: input read once per output channel (the depth multiplier re-reads it
+     * from cache), output written once, at the bandwidth PoCL reaches here; plus one FMA per
+     * tap on XT-wide vectors. */
+    (void)dev;
+    const clconv_desc *d = &p->desc;
+    const double elem = (double)clconv_dtype_size(d->dtype);
+    const double bytes = (double)(p->input_count + p->output_count) * elem;
+    const double taps = (double)p->output_count * d->kernel_h * d->kernel_w;
+    const double lanes = (double)dev->compute_units * DEPTHWISE_XT;
+    return bytes / 12e9 + taps / (lanes * 2e9) + 10e-6;
+}
+
+static clconv_status depthwise_prepare(clconv_plan *plan)
+{
+    const clconv_problem *p = &plan->problem;
+    const clconv_desc *d = &p->desc;
+    char options[128];
+    snprintf(options, sizeof options, "-D XT=%d%s", DEPTHWISE_XT,
+             d->dtype == CLCONV_FLOAT16 ? " -D CLCONV_HALF" : "");
+    depthwise_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return clconv_fail(plan->ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "depthwise plan state");
+    clconv_status st =
+        clconv_create_kernel(plan->ctx, "depthwise.cl", options, "depthwise_conv2d", &s->kernel);
+    if (st != CLCONV_SUCCESS) {
+        free(s);
+        return st;
+    }
+    /* rows per work-item: enough work to amortize its setup, enough items for every unit */
+    const int nk_total = p->out[0] * p->out[1];
+    int ry = (int)((size_t)nk_total * p->out[2] / (64 * (size_t)plan->ctx->info.compute_units));
+    ry = ry < 1 ? 1 : ry > 8 ? 8 : ry;
+    const int args[] = {p->in[1],
+                        p->in[2],
+                        p->in[3],
+                        p->out[1],
+                        p->out[2],
+                        p->out[3],
+                        d->kernel_h,
+                        d->kernel_w,
+                        d->stride_h,
+                        d->stride_w,
+                        d->pad_top,
+                        d->pad_left,
+                        d->dilation_h,
+                        d->dilation_w,
+                        p->cout_per_group,
+                        d->bias != 0,
+                        (int)d->padding_mode,
+                        ry,
+                        nk_total};
+    cl_int err = CL_SUCCESS;
+    for (cl_uint i = 0; i < sizeof args / sizeof args[0] && err == CL_SUCCESS; i++)
+        err = clSetKernelArg(s->kernel, 4 + i, sizeof(int), &args[i]);
+    if (err != CL_SUCCESS) {
+        clReleaseKernel(s->kernel);
+        free(s);
+        return clconv_fail_cl(plan->ctx, err, "clSetKernelArg");
+    }
+    s->global[0] = clconv_div_up((size_t)p->out[2], (size_t)ry);
+    s->global[1] = (size_t)nk_total;
+    plan->state = s;
+    return CLCONV_SUCCESS;
+}
+
+static clconv_status depthwise_enqueue(clconv_plan *plan, const clconv_enqueue_args *a)
+{
+    depthwise_state *s = plan->state;
+    cl_mem bias = a->bias ? a->bias : a->weight; /* never read when has_bias is 0 */
+    const cl_mem bufs[4] = {a->input, a->weight, bias, a->output};
+    for (cl_uint i = 0; i < 4; i++) {
+        cl_int err = clSetKernelArg(s->kernel, i, sizeof(cl_mem), &bufs[i]);
+        if (err != CL_SUCCESS)
+            return clconv_fail_cl(plan->ctx, err, "clSetKernelArg");
+    }
+    /* small work-groups: each item already loops over many tiles */
+    const size_t local[2] = {1, s->global[1] % 4 == 0 ? 4 : 1};
+    return clconv_enqueue_kernel(plan->ctx, s->kernel, 2, s->global, local, a->num_wait_events,
+                                 a->wait_events, a->event);
+}
+
+static void depthwise_release(clconv_plan *plan)
+{
+    depthwise_state *s = plan->state;
+    if (!s)
+        return;
+    clReleaseKernel(s->kernel);
+    free(s);
+    plan->state = NULL;
+}
+
+const clconv_algo_impl clconv_algo_depthwise = {
+    .id = CLCONV_ALGO_DEPTHWISE,
+    .name = "depthwise",
+    .supports = depthwise_supports,
+    .workspace = depthwise_workspace,
+    .estimate = depthwise_estimate,
+    .prepare = depthwise_prepare,
+    .enqueue = depthwise_enqueue,
+    .release = depthwise_release,
+};

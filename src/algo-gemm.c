@@ -1,0 +1,499 @@
+/*
+ * GEMM algorithm through CLBlast (float32).
+ *
+ * Conv2d: im2col (cl/im2col.cl: padding modes and dilation in its index arithmetic) into the
+ * workspace, then one CLBlastSgemmBatched call covering every (image, group) of the chunk:
+ *   out[n, g] (coutpg x rows*OW) = W[g] (coutpg x cinpg*kh*kw) x col[n, g].
+ * 1x1 kernels with stride 1 and no padding read the input as the column matrix directly.
+ *
+ * ConvTranspose2d: one CLBlastSgemmBatched call computes, per (image, group),
+ *   col[n, g] (coutpg*kh*kw x rows*W) = W[g]^T x in[n, g]
+ * and col2im (cl/col2im.cl) gathers the taps landing on each output pixel, bias included.
+ * 1x1 kernels with stride 1 and no padding write the product straight into the output.
+ *
+ * Bias of the Conv2d paths is added by one small kernel after the last GEMM.
+ *
+ * Workspace: the column matrices of one chunk. When all images do not fit under the context's
+ * workspace limit, the batch is split, and when one image does not fit, its output rows are
+ * split too (transposed: each band of output rows with the band of input rows it reads, so
+ * every output value is still computed in one pass and chunking does not change results).
+ */
+#include <clblast_c.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "src/internal.h"
+#include "src/kernels.h"
+
+typedef struct gemm_state {
+    bool transposed, direct_1x1; /* direct_1x1: no im2col/col2im, no workspace */
+    int nb;                      /* images per chunk */
+    int rows;                    /* output rows per chunk */
+    bool out_of_order;           /* the queue needs barriers between dependent steps */
+    cl_kernel lower;             /* im2col or col2im; NULL for direct_1x1 */
+    cl_kernel bias;              /* bias_add, Conv2d and direct_1x1 with bias; else NULL */
+    size_t batch;                /* most GEMMs in one batched call */
+    size_t *a_off, *b_off, *c_off;
+    float *alphas, *betas;
+} gemm_state;
+
+/* 1x1, stride 1, no padding (and no output padding): the input already is the matrix. */
+static bool is_direct_1x1(const clconv_problem *p)
+{
+    const clconv_desc *d = &p->desc;
+    return d->kernel_h == 1 && d->kernel_w == 1 && d->stride_h == 1 && d->stride_w == 1 &&
+           d->pad_top == 0 && d->pad_bottom == 0 && d->pad_left == 0 && d->pad_right == 0 &&
+           d->output_padding_h == 0 && d->output_padding_w == 0;
+}
+
+/* Rows of the GEMM's reduction (Conv2d) or result (transposed) per group. */
+static size_t col_rows(const clconv_problem *p)
+{
+    const clconv_desc *d = &p->desc;
+    const size_t per_group =
+        (size_t)(d->kind == CLCONV_CONV2D ? p->cin_per_group : p->cout_per_group);
+    return per_group * (size_t)d->kernel_h * (size_t)d->kernel_w;
+}
+
+/* Bytes of column matrix per image and per row of the chunk's row unit (output rows for
+ * Conv2d, input rows for transposed). */
+static double row_bytes(const clconv_problem *p)
+{
+    const int width = p->desc.kind == CLCONV_CONV2D ? p->out[3] : p->in[3];
+    return (double)p->desc.groups * (double)col_rows(p) * width * sizeof(float);
+}
+
+/* Transposed: the input rows an output band [oy0, oy0 + orows) reads: [*lo, *lo + count). */
+static int input_band(const clconv_problem *p, int oy0, int orows, int *lo)
+{
+    const clconv_desc *d = &p->desc;
+    const long first = (long)oy0 + d->pad_top - (long)(d->kernel_h - 1) * d->dilation_h;
+    long l = first <= 0 ? 0 : (first + d->stride_h - 1) / d->stride_h;
+    long h = ((long)oy0 + orows - 1 + d->pad_top) / d->stride_h;
+    if (h > p->in[2] - 1)
+        h = p->in[2] - 1;
+    *lo = (int)l;
+    return h >= l ? (int)(h - l + 1) : 0;
+}
+
+/* Most input rows any band of orows output rows reads. */
+static int max_band(const clconv_problem *p, int orows)
+{
+    int most = 0, lo;
+    for (int oy0 = 0; oy0 < p->out[2]; oy0 += orows) {
+        int n = input_band(p, oy0, orows < p->out[2] - oy0 ? orows : p->out[2] - oy0, &lo);
+        if (n > most)
+            most = n;
+    }
+    return most;
+}
+
+/* Smallest workspace the algorithm can run with: one image, one row of output (Conv2d) or
+ * the input rows one output row reads (transposed). */
+static size_t gemm_min_workspace(const clconv_problem *p, const clconv_device_info *dev)
+{
+    (void)dev;
+    if (is_direct_1x1(p))
+        return 0;
+    double rows = 1;
+    if (p->desc.kind == CLCONV_CONV_TRANSPOSE2D)
+        rows = max_band(p, 1);
+    double bytes = row_bytes(p) * rows;
+    return bytes > (double)SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)bytes;
+}
+
+/* Chunk sizes under limit bytes; false if even the smallest chunk does not fit. */
+static bool plan_chunks(const clconv_problem *p, size_t limit, int *nb, int *rows, size_t *bytes)
+{
+    const int N = p->in[0], OH = p->out[2];
+    if (is_direct_1x1(p)) {
+        *nb = N;
+        *rows = OH;
+        *bytes = 0;
+        return true;
+    }
+    const bool transposed = p->desc.kind == CLCONV_CONV_TRANSPOSE2D;
+    const double per_row = row_bytes(p);
+    const double per_image = per_row * (transposed ? max_band(p, OH) : OH);
+    int n = 1, r = OH;
+    if (per_image <= (double)limit) {
+        double fit = (double)limit / per_image;
+        n = fit >= N ? N : (int)fit;
+    } else {
+        /* one image at a time, bands of rows: the largest band count that fits */
+        const double fit_rows = (double)limit / per_row;
+        if (!transposed) {
+            r = fit_rows >= OH ? OH : (int)fit_rows;
+        } else {
+            /* input rows of a band of r output rows <= (r - 1 + (kh-1)*dh) / sh + 1 */
+            const clconv_desc *d = &p->desc;
+            double rr = fit_rows * d->stride_h - (double)(d->kernel_h - 1) * d->dilation_h;
+            r = rr >= OH ? OH : rr < 1 ? 1 : (int)rr;
+        }
+        if (r < 1 || per_row * (transposed ? max_band(p, r) : r) > (double)limit)
+            return false;
+    }
+    /* even chunks: the same number of them, less waste in the last one */
+    int chunks = (N + n - 1) / n;
+    n = (N + chunks - 1) / chunks;
+    chunks = (OH + r - 1) / r;
+    r = (OH + chunks - 1) / chunks;
+    *nb = n;
+    *rows = r;
+    *bytes = (size_t)((double)n * per_row * (transposed ? max_band(p, r) : r));
+    return true;
+}
+
+static bool gemm_supports(const clconv_problem *p, const clconv_device_info *dev, char *reason,
+                          size_t reason_size)
+{
+    if (p->desc.dtype != CLCONV_FLOAT32) {
+        snprintf(reason, reason_size,
+                 "dtype = float16: the GEMM path runs CLBlast's float32 SGEMM; its half "
+                 "routines need cl_khr_fp16 (%s) and accumulate in half, not float",
+                 dev->has_fp16 ? "present on this device" : "absent on this device");
+        return false;
+    }
+    size_t least = gemm_min_workspace(p, dev);
+    if ((cl_ulong)least > dev->max_alloc_size) {
+        snprintf(reason, reason_size,
+                 "the smallest GEMM chunk needs %zu bytes of workspace: more than the device's "
+                 "max allocation %llu",
+                 least, (unsigned long long)dev->max_alloc_size);
+        return false;
+    }
+    return true;
+}
+
+static size_t gemm_workspace(const clconv_problem *p, const clconv_device_info *dev)
+{
+    /* under the default limit; prepare re-plans with the context's own limit */
+    size_t limit = CLCONV_DEFAULT_WORKSPACE_LIMIT;
+    if ((cl_ulong)limit > dev->max_alloc_size)
+        limit = (size_t)dev->max_alloc_size;
+    int nb, rows;
+    size_t bytes = 0;
+    if (!plan_chunks(p, limit, &nb, &rows, &bytes))
+        bytes = gemm_min_workspace(p, dev);
+    return bytes;
+}
+
+static double gemm_estimate(const clconv_problem *p, const clconv_device_info *dev)
+{
+    /* GEMM at a fair fraction of the device's lanes (CLBlast untuned), plus the lowering's
+     * traffic (written once, read once by the GEMM) and per-call overhead. Calibrated on PoCL
+     * against the direct kernels' estimate: see README "Algorithms and selection". */
+    const clconv_desc *d = &p->desc;
+    double macs = (double)p->output_count * p->cin_per_group * d->kernel_h * d->kernel_w;
+    if (d->kind == CLCONV_CONV_TRANSPOSE2D)
+        macs = (double)p->input_count * p->cout_per_group * d->kernel_h * d->kernel_w;
+    double lanes = (double)dev->compute_units *
+                   (dev->preferred_vector_width_float ? dev->preferred_vector_width_float : 4);
+    /* small per-group matrices waste most of each GEMM tile */
+    double m = (double)(d->kind == CLCONV_CONV2D ? p->cout_per_group
+                                                 : p->cout_per_group * d->kernel_h * d->kernel_w);
+    double k = d->kind == CLCONV_CONV2D ? (double)col_rows(p) : (double)p->cin_per_group;
+    double tile = (m < 32 ? m / 32 : 1) * (k < 32 ? k / 32 : 1);
+    double gemm = macs / (lanes * 2.5e9 * (tile > 0.02 ? tile : 0.02));
+    double lowered = is_direct_1x1(p) ? 0
+                                      : row_bytes(p) * p->in[0] *
+                                            (d->kind == CLCONV_CONV2D ? p->out[2] : p->in[2]);
+    double traffic = 3 * lowered / 10e9;
+    double calls = 1 + (p->desc.bias ? 1 : 0) + (is_direct_1x1(p) ? 0 : 1);
+    return gemm + traffic + calls * 50e-6;
+}
+
+static clconv_status set_int_args(clconv_context *ctx, cl_kernel k, cl_uint first, const int *v,
+                                  int n)
+{
+    for (int i = 0; i < n; i++) {
+        cl_int err = clSetKernelArg(k, first + (cl_uint)i, sizeof(int), &v[i]);
+        if (err != CL_SUCCESS)
+            return clconv_fail_cl(ctx, err, "clSetKernelArg");
+    }
+    return CLCONV_SUCCESS;
+}
+
+static void gemm_release(clconv_plan *plan)
+{
+    gemm_state *s = plan->state;
+    if (!s)
+        return;
+    if (s->lower)
+        clReleaseKernel(s->lower);
+    if (s->bias)
+        clReleaseKernel(s->bias);
+    free(s->a_off);
+    free(s->b_off);
+    free(s->c_off);
+    free(s->alphas);
+    free(s->betas);
+    free(s);
+    plan->state = NULL;
+}
+
+static clconv_status gemm_prepare(clconv_plan *plan)
+{
+    clconv_context *ctx = plan->ctx;
+    const clconv_problem *p = &plan->problem;
+    const clconv_desc *d = &p->desc;
+    const size_t limit = clconv_workspace_limit(ctx);
+    gemm_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "GEMM plan state");
+    plan->state = s;
+    s->transposed = d->kind == CLCONV_CONV_TRANSPOSE2D;
+    s->direct_1x1 = is_direct_1x1(p);
+    size_t bytes;
+    if (!plan_chunks(p, limit, &s->nb, &s->rows, &bytes)) {
+        gemm_release(plan);
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "workspace limit = %zu bytes: the smallest GEMM chunk needs %zu", limit,
+                           gemm_min_workspace(p, &ctx->info));
+    }
+    plan->workspace_size = bytes;
+
+    cl_command_queue_properties props = 0;
+    clGetCommandQueueInfo(ctx->queue, CL_QUEUE_PROPERTIES, sizeof props, &props, NULL);
+    s->out_of_order = (props & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE) != 0;
+
+    s->batch = (size_t)(s->direct_1x1 ? p->in[0] : s->nb) * (size_t)d->groups;
+    s->a_off = malloc(s->batch * sizeof(size_t));
+    s->b_off = malloc(s->batch * sizeof(size_t));
+    s->c_off = malloc(s->batch * sizeof(size_t));
+    s->alphas = malloc(s->batch * sizeof(float));
+    s->betas = malloc(s->batch * sizeof(float));
+    if (!s->a_off || !s->b_off || !s->c_off || !s->alphas || !s->betas) {
+        gemm_release(plan);
+        return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "GEMM offset arrays");
+    }
+    for (size_t i = 0; i < s->batch; i++) {
+        s->alphas[i] = 1.0f;
+        s->betas[i] = 0.0f; /* CLBlast does not read C then: stale output is harmless */
+    }
+
+    clconv_status st = CLCONV_SUCCESS;
+    char options[64];
+    if (s->direct_1x1) {
+        /* nothing to lower */
+    } else if (!s->transposed) {
+        snprintf(options, sizeof options, "-D PAD_MODE=%d", (int)d->padding_mode);
+        st = clconv_create_kernel(ctx, "im2col.cl", options, "im2col", &s->lower);
+        const int args[] = {p->in[1],      p->in[2],      p->in[3],         p->out[3],  d->kernel_h,
+                            d->kernel_w,   d->stride_h,   d->stride_w,      d->pad_top, d->pad_left,
+                            d->dilation_h, d->dilation_w, p->cin_per_group, d->groups};
+        if (st == CLCONV_SUCCESS)
+            st = set_int_args(ctx, s->lower, 2, args, (int)(sizeof args / sizeof args[0]));
+    } else {
+        const bool no_overlap = d->dilation_h == 1 && d->dilation_w == 1 &&
+                                d->kernel_h <= d->stride_h && d->kernel_w <= d->stride_w;
+        snprintf(options, sizeof options, "-D NO_OVERLAP=%d", no_overlap ? 1 : 0);
+        st = clconv_create_kernel(ctx, "col2im.cl", options, "col2im", &s->lower);
+        const int args[] = {p->out[1],     p->out[2],         p->out[3],   p->in[2],
+                            p->in[3],      d->kernel_h,       d->kernel_w, d->stride_h,
+                            d->stride_w,   d->pad_top,        d->pad_left, d->dilation_h,
+                            d->dilation_w, p->cout_per_group, d->bias != 0};
+        if (st == CLCONV_SUCCESS)
+            st = set_int_args(ctx, s->lower, 3, args, (int)(sizeof args / sizeof args[0]));
+    }
+    if (st == CLCONV_SUCCESS && d->bias && (s->direct_1x1 || !s->transposed)) {
+        st = clconv_create_kernel(ctx, "im2col.cl", "-D PAD_MODE=0", "bias_add", &s->bias);
+        const int args[] = {p->out[1], p->out[2] * p->out[3], p->out[0]};
+        if (st == CLCONV_SUCCESS)
+            st = set_int_args(ctx, s->bias, 2, args, 3);
+    }
+    if (st != CLCONV_SUCCESS)
+        gemm_release(plan);
+    return st;
+}
+
+/* Orders dependent steps on an out-of-order queue (an in-order queue orders them already;
+ * CLBlast takes no wait list, so events alone cannot chain its calls). */
+static clconv_status step_barrier(clconv_plan *plan)
+{
+    gemm_state *s = plan->state;
+    if (!s->out_of_order)
+        return CLCONV_SUCCESS;
+    cl_int err = clEnqueueBarrierWithWaitList(plan->ctx->queue, 0, NULL, NULL);
+    return err == CL_SUCCESS ? CLCONV_SUCCESS
+                             : clconv_fail_cl(plan->ctx, err, "clEnqueueBarrierWithWaitList");
+}
+
+static clconv_status run_gemm(clconv_plan *plan, bool trans_a, size_t m, size_t n, size_t k,
+                              cl_mem a, size_t lda, cl_mem b, size_t ldb, cl_mem c, size_t ldc,
+                              size_t count)
+{
+    gemm_state *s = plan->state;
+    clconv_status st = step_barrier(plan);
+    if (st != CLCONV_SUCCESS)
+        return st;
+    CLBlastStatusCode code = CLBlastSgemmBatched(
+        CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+        CLBlastTransposeNo, m, n, k, s->alphas, a, s->a_off, lda, b, s->b_off, ldb, s->betas, c,
+        s->c_off, ldc, count, &plan->ctx->queue, NULL);
+    if (code != CLBlastSuccess)
+        return clconv_fail(plan->ctx, CLCONV_ERROR_OPENCL,
+                           "CLBlastSgemmBatched (m %zu n %zu k %zu, batch %zu) failed: "
+                           "CLBlast status %d%s%s",
+                           m, n, k, count, (int)code, code > -1000 ? " = " : "",
+                           code > -1000 ? clconv_cl_error_name(code) : "");
+    return CLCONV_SUCCESS;
+}
+
+static clconv_status run_kernel(clconv_plan *plan, cl_kernel k, const size_t global[3])
+{
+    clconv_status st = step_barrier(plan);
+    if (st != CLCONV_SUCCESS)
+        return st;
+    size_t local[3];
+    clconv_pick_local_size(&plan->ctx->info, global, local);
+    return clconv_enqueue_kernel(plan->ctx, k, 3, global, local, 0, NULL, NULL);
+}
+
+static clconv_status set_mem_args(clconv_context *ctx, cl_kernel k, const cl_mem *bufs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        cl_int err = clSetKernelArg(k, (cl_uint)i, sizeof(cl_mem), &bufs[i]);
+        if (err != CL_SUCCESS)
+            return clconv_fail_cl(ctx, err, "clSetKernelArg");
+    }
+    return CLCONV_SUCCESS;
+}
+
+static clconv_status enqueue_1x1(clconv_plan *plan, const clconv_enqueue_args *a)
+{
+    gemm_state *s = plan->state;
+    const clconv_problem *p = &plan->problem;
+    const size_t G = (size_t)p->desc.groups, HW = (size_t)p->in[2] * p->in[3];
+    const size_t cin = (size_t)p->cin_per_group, cout = (size_t)p->cout_per_group;
+    for (size_t n = 0; n < (size_t)p->in[0]; n++)
+        for (size_t g = 0; g < G; g++) {
+            size_t i = n * G + g;
+            s->a_off[i] = g * cin * cout;
+            s->b_off[i] = (n * p->in[1] + g * cin) * HW;
+            s->c_off[i] = (n * p->out[1] + g * cout) * HW;
+        }
+    /* Conv2d: W[g] (cout x cin) x in; transposed: W[g] stored (cin x cout), used transposed */
+    return run_gemm(plan, s->transposed, cout, HW, cin, a->weight, s->transposed ? cout : cin,
+                    a->input, HW, a->output, HW, s->batch);
+}
+
+static clconv_status enqueue_conv2d(clconv_plan *plan, const clconv_enqueue_args *a)
+{
+    gemm_state *s = plan->state;
+    const clconv_problem *p = &plan->problem;
+    const int N = p->in[0], OH = p->out[2], OW = p->out[3], G = p->desc.groups;
+    const size_t R = col_rows(p), P = (size_t)OH * OW, cout = (size_t)p->cout_per_group;
+    const cl_mem bufs[2] = {a->input, a->workspace};
+    clconv_status st = set_mem_args(plan->ctx, s->lower, bufs, 2);
+    for (int n0 = 0; n0 < N && st == CLCONV_SUCCESS; n0 += s->nb) {
+        const int nb = s->nb < N - n0 ? s->nb : N - n0;
+        for (int y0 = 0; y0 < OH && st == CLCONV_SUCCESS; y0 += s->rows) {
+            const int rows = s->rows < OH - y0 ? s->rows : OH - y0;
+            const size_t Q = (size_t)rows * OW;
+            const int chunk[] = {n0, y0, rows, nb * G};
+            if ((st = set_int_args(plan->ctx, s->lower, 16, chunk, 4)) != CLCONV_SUCCESS)
+                break;
+            const size_t global[3] = {Q, R, (size_t)nb * G};
+            if ((st = run_kernel(plan, s->lower, global)) != CLCONV_SUCCESS)
+                break;
+            for (size_t nn = 0; nn < (size_t)nb; nn++)
+                for (size_t g = 0; g < (size_t)G; g++) {
+                    size_t i = nn * G + g;
+                    s->a_off[i] = g * cout * R;
+                    s->b_off[i] = i * R * Q;
+                    s->c_off[i] = ((n0 + nn) * p->out[1] + g * cout) * P + (size_t)y0 * OW;
+                }
+            st = run_gemm(plan, false, cout, Q, R, a->weight, R, a->workspace, Q, a->output, P,
+                          (size_t)nb * G);
+        }
+    }
+    return st;
+}
+
+static clconv_status enqueue_transposed(clconv_plan *plan, const clconv_enqueue_args *a)
+{
+    gemm_state *s = plan->state;
+    const clconv_problem *p = &plan->problem;
+    const int N = p->in[0], OH = p->out[2], G = p->desc.groups;
+    const size_t M = col_rows(p), W = (size_t)p->in[3], HW = (size_t)p->in[2] * W;
+    const size_t cin = (size_t)p->cin_per_group;
+    const cl_mem bias = a->bias ? a->bias : a->weight; /* not read without bias */
+    const cl_mem bufs[3] = {a->workspace, bias, a->output};
+    clconv_status st = set_mem_args(plan->ctx, s->lower, bufs, 3);
+    for (int n0 = 0; n0 < N && st == CLCONV_SUCCESS; n0 += s->nb) {
+        const int nb = s->nb < N - n0 ? s->nb : N - n0;
+        for (int oy0 = 0; oy0 < OH && st == CLCONV_SUCCESS; oy0 += s->rows) {
+            const int orows = s->rows < OH - oy0 ? s->rows : OH - oy0;
+            int iy0;
+            const int irows = input_band(p, oy0, orows, &iy0);
+            const size_t IQ = (size_t)irows * W;
+            if (irows > 0) {
+                for (size_t nn = 0; nn < (size_t)nb; nn++)
+                    for (size_t g = 0; g < (size_t)G; g++) {
+                        size_t i = nn * G + g;
+                        s->a_off[i] = g * cin * M;
+                        s->b_off[i] = ((n0 + nn) * p->in[1] + g * cin) * HW + (size_t)iy0 * W;
+                        s->c_off[i] = i * M * IQ;
+                    }
+                st = run_gemm(plan, true, M, IQ, cin, a->weight, M, a->input, HW, a->workspace, IQ,
+                              (size_t)nb * G);
+                if (st != CLCONV_SUCCESS)
+                    break;
+            }
+            const int chunk[] = {n0, oy0, orows, irows > 0 ? iy0 : 0, irows, nb * p->out[1]};
+            if ((st = set_int_args(plan->ctx, s->lower, 18, chunk, 6)) != CLCONV_SUCCESS)
+                break;
+            const size_t global[3] = {(size_t)p->out[3], (size_t)orows, (size_t)nb * p->out[1]};
+            st = run_kernel(plan, s->lower, global);
+        }
+    }
+    return st;
+}
+
+static clconv_status gemm_enqueue(clconv_plan *plan, const clconv_enqueue_args *a)
+{
+    gemm_state *s = plan->state;
+    const clconv_problem *p = &plan->problem;
+    clconv_context *ctx = plan->ctx;
+    cl_int err;
+    if (a->num_wait_events) {
+        /* CLBlast takes no wait list: a barrier holds everything after it */
+        err = clEnqueueBarrierWithWaitList(ctx->queue, a->num_wait_events, a->wait_events, NULL);
+        if (err != CL_SUCCESS)
+            return clconv_fail_cl(ctx, err, "clEnqueueBarrierWithWaitList");
+    }
+    clconv_status st;
+    if (s->direct_1x1)
+        st = enqueue_1x1(plan, a);
+    else if (s->transposed)
+        st = enqueue_transposed(plan, a);
+    else
+        st = enqueue_conv2d(plan, a);
+    if (st == CLCONV_SUCCESS && s->bias) {
+        const cl_mem bufs[2] = {a->output, a->bias};
+        st = set_mem_args(ctx, s->bias, bufs, 2);
+        const size_t global[3] = {(size_t)p->out[2] * p->out[3], (size_t)p->out[1],
+                                  (size_t)p->out[0]};
+        if (st == CLCONV_SUCCESS)
+            st = run_kernel(plan, s->bias, global);
+    }
+    if (st != CLCONV_SUCCESS || !a->event)
+        return st;
+    /* completes when everything enqueued before it has (CLBlast's calls included) */
+    err = clEnqueueMarkerWithWaitList(ctx->queue, 0, NULL, a->event);
+    return err == CL_SUCCESS ? CLCONV_SUCCESS
+                             : clconv_fail_cl(ctx, err, "clEnqueueMarkerWithWaitList");
+}
+
+const clconv_algo_impl clconv_algo_gemm = {
+    .id = CLCONV_ALGO_GEMM,
+    .name = "gemm",
+    .supports = gemm_supports,
+    .workspace = gemm_workspace,
+    .estimate = gemm_estimate,
+    .prepare = gemm_prepare,
+    .enqueue = gemm_enqueue,
+    .release = gemm_release,
+    .min_workspace = gemm_min_workspace,
+};

@@ -1,0 +1,288 @@
+/* On-disk cache of program binaries. Each entry is one file named by a hash of its key:
+ *   "CLCVBIN1" | u32 key length | u64 binary length | u64 checksum | key | binary
+ * The full key is stored and compared, so a hash collision or an entry of another device,
+ * driver or clconv version reads as a miss; the checksum catches corrupt entries. Writers use
+ * a temporary file and rename(), so readers never see half an entry. */
+#include "src/binary-cache.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char MAGIC[8] = {'C', 'L', 'C', 'V', 'B', 'I', 'N', '1'};
+#define HEADER_SIZE (8 + 4 + 8 + 8)
+#define ENTRY_SUFFIX ".clbin"
+
+static uint64_t fnv1a(const void *data, size_t size, uint64_t h)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < size; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+#define FNV_BASIS 0xcbf29ce484222325ull
+
+bool clconv_binary_cache_dir(char *dir, size_t size)
+{
+    const char *enabled = getenv("CLCONV_CACHE");
+    if (enabled && !strcmp(enabled, "0"))
+        return false;
+    const char *env = getenv("CLCONV_CACHE_DIR");
+    int n;
+    if (env && *env) {
+        n = snprintf(dir, size, "%s", env);
+    } else if ((env = getenv("XDG_CACHE_HOME")) && *env) {
+        n = snprintf(dir, size, "%s/clconv", env);
+    } else if ((env = getenv("HOME")) && *env) {
+        n = snprintf(dir, size, "%s/.cache/clconv", env);
+    } else {
+        return false;
+    }
+    return n > 0 && (size_t)n < size;
+}
+
+/* mkdir -p */
+static bool make_dirs(const char *dir)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return false;
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return false;
+        *p = '/';
+    }
+    return mkdir(path, 0755) == 0 || errno == EEXIST;
+}
+
+char *clconv_binary_cache_key(const clconv_context *ctx, const char *source, const char *options)
+{
+    char dir[4096];
+    if (!clconv_binary_cache_dir(dir, sizeof dir))
+        return NULL;
+    const clconv_device_info *d = &ctx->info;
+    unsigned long long src_hash = (unsigned long long)fnv1a(source, strlen(source), FNV_BASIS);
+    const char *fmt = "source=%016llx;options=%s;device=%s;driver=%s;platform=%s;clconv=%s";
+    int n = snprintf(NULL, 0, fmt, src_hash, options, d->device_name, d->driver_version,
+                     d->platform_version, CLCONV_VERSION_STRING);
+    char *key = n > 0 ? malloc((size_t)n + 1) : NULL;
+    if (key)
+        snprintf(key, (size_t)n + 1, fmt, src_hash, options, d->device_name, d->driver_version,
+                 d->platform_version, CLCONV_VERSION_STRING);
+    return key;
+}
+
+static bool entry_path(const char *key, char *path, size_t size)
+{
+    char dir[4096];
+    if (!clconv_binary_cache_dir(dir, sizeof dir))
+        return false;
+    unsigned long long h = (unsigned long long)fnv1a(key, strlen(key), FNV_BASIS);
+    int n = snprintf(path, size, "%s/%016llx" ENTRY_SUFFIX, dir, h);
+    return n > 0 && (size_t)n < size;
+}
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+static void put_u64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+static uint64_t get_u(const unsigned char *p, int bytes)
+{
+    uint64_t v = 0;
+    for (int i = bytes - 1; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* Reads the whole entry file; NULL if missing or unreadable. */
+static unsigned char *read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    unsigned char *buf = NULL;
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && st.st_size >= HEADER_SIZE &&
+        (uint64_t)st.st_size < ((uint64_t)1 << 31) && (buf = malloc((size_t)st.st_size))) {
+        if (fread(buf, 1, (size_t)st.st_size, f) == (size_t)st.st_size) {
+            *size = (size_t)st.st_size;
+        } else {
+            free(buf);
+            buf = NULL;
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+bool clconv_binary_cache_load(clconv_context *ctx, const char *key, const char *options,
+                              cl_program *program)
+{
+    char path[4200];
+    if (!key || !entry_path(key, path, sizeof path))
+        return false;
+    size_t size = 0;
+    unsigned char *buf = read_file(path, &size);
+    if (!buf)
+        return false;
+    size_t key_len = strlen(key);
+    bool valid = size >= HEADER_SIZE && !memcmp(buf, MAGIC, 8);
+    uint64_t stored_key_len = valid ? get_u(buf + 8, 4) : 0;
+    uint64_t bin_len = valid ? get_u(buf + 12, 8) : 0;
+    valid = valid && stored_key_len == key_len && bin_len > 0 &&
+            bin_len == size - HEADER_SIZE - key_len && size > HEADER_SIZE + key_len;
+    const unsigned char *binary = buf + HEADER_SIZE + key_len;
+    bool same_key = valid && !memcmp(buf + HEADER_SIZE, key, key_len);
+    valid = valid && same_key && get_u(buf + 20, 8) == fnv1a(binary, bin_len, FNV_BASIS);
+    bool ok = false;
+    if (valid) {
+        cl_int status = CL_SUCCESS, err;
+        size_t len = (size_t)bin_len;
+        cl_program p =
+            clCreateProgramWithBinary(ctx->cl_ctx, 1, &ctx->device, &len, &binary, &status, &err);
+        if (p && err == CL_SUCCESS && status == CL_SUCCESS &&
+            clBuildProgram(p, 1, &ctx->device, options, NULL, NULL) == CL_SUCCESS) {
+            *program = p;
+            ok = true;
+        } else if (p) {
+            clReleaseProgram(p);
+        }
+    }
+    free(buf);
+    if (ok)
+        utimensat(AT_FDCWD, path, NULL, 0); /* recently used: evicted last */
+    else if (!same_key || !valid)
+        unlink(path); /* corrupt, truncated or foreign: rebuilt and stored again */
+    return ok;
+}
+
+typedef struct cache_file {
+    char name[64];
+    off_t size;
+    struct timespec used;
+} cache_file;
+
+static int older_first(const void *a, const void *b)
+{
+    const cache_file *x = a, *y = b;
+    if (x->used.tv_sec != y->used.tv_sec)
+        return x->used.tv_sec < y->used.tv_sec ? -1 : 1;
+    if (x->used.tv_nsec != y->used.tv_nsec)
+        return x->used.tv_nsec < y->used.tv_nsec ? -1 : 1;
+    return 0;
+}
+
+/* Removes least-recently-used entries until the folder is within the cap. */
+static void evict(const char *dir)
+{
+    const char *cap_env = getenv("CLCONV_CACHE_MAX_MB");
+    double cap_mb = cap_env && *cap_env ? atof(cap_env) : 256.0;
+    uint64_t cap = cap_mb > 0 ? (uint64_t)(cap_mb * 1024 * 1024) : 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    cache_file *files = NULL;
+    size_t count = 0, capacity = 0;
+    uint64_t total = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < sizeof ENTRY_SUFFIX || len >= sizeof files->name ||
+            strcmp(e->d_name + len - (sizeof ENTRY_SUFFIX - 1), ENTRY_SUFFIX))
+            continue;
+        char path[4200];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (stat(path, &st) != 0)
+            continue;
+        if (count == capacity) {
+            size_t grown = capacity ? capacity * 2 : 64;
+            cache_file *more = realloc(files, grown * sizeof *files);
+            if (!more)
+                break;
+            files = more;
+            capacity = grown;
+        }
+        snprintf(files[count].name, sizeof files[count].name, "%s", e->d_name);
+        files[count].size = st.st_size;
+        files[count].used = st.st_mtim;
+        total += (uint64_t)st.st_size;
+        count++;
+    }
+    closedir(d);
+    if (total > cap) {
+        qsort(files, count, sizeof *files, older_first);
+        for (size_t i = 0; i < count && total > cap; i++) {
+            char path[4200];
+            snprintf(path, sizeof path, "%s/%s", dir, files[i].name);
+            if (unlink(path) == 0)
+                total -= (uint64_t)files[i].size;
+        }
+    }
+    free(files);
+}
+
+void clconv_binary_cache_store(const clconv_context *ctx, const char *key, cl_program program)
+{
+    char dir[4096], path[4200], tmp[4300];
+    if (!key || !clconv_binary_cache_dir(dir, sizeof dir) || !make_dirs(dir) ||
+        !entry_path(key, path, sizeof path))
+        return;
+    size_t bin_len = 0;
+    cl_uint ndev = 0;
+    if (clGetProgramInfo(program, CL_PROGRAM_NUM_DEVICES, sizeof ndev, &ndev, NULL) != CL_SUCCESS ||
+        ndev != 1 ||
+        clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof bin_len, &bin_len, NULL) !=
+            CL_SUCCESS ||
+        bin_len == 0)
+        return;
+    size_t key_len = strlen(key);
+    unsigned char *buf = malloc(HEADER_SIZE + key_len + bin_len);
+    if (!buf)
+        return;
+    unsigned char *binary = buf + HEADER_SIZE + key_len;
+    if (clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof binary, &binary, NULL) !=
+        CL_SUCCESS) {
+        free(buf);
+        return;
+    }
+    memcpy(buf, MAGIC, 8);
+    put_u32(buf + 8, (uint32_t)key_len);
+    put_u64(buf + 12, (uint64_t)bin_len);
+    put_u64(buf + 20, fnv1a(binary, bin_len, FNV_BASIS));
+    memcpy(buf + HEADER_SIZE, key, key_len);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%lx.%ld", path, (long)getpid(),
+             (unsigned long)(uintptr_t)&now, (long)now.tv_nsec);
+    FILE *f = fopen(tmp, "wb");
+    bool written =
+        f && fwrite(buf, 1, HEADER_SIZE + key_len + bin_len, f) == HEADER_SIZE + key_len + bin_len;
+    if (f)
+        written = (fclose(f) == 0) && written;
+    free(buf);
+    if (!written || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return;
+    }
+    (void)ctx;
+    evict(dir);
+}

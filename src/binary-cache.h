@@ -1,0 +1,29 @@
+/* On-disk cache of built program binaries, shared by processes. */
+#ifndef CLCONV_BINARY_CACHE_H
+#define CLCONV_BINARY_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "src/internal.h"
+
+/* Folder of the cache: $CLCONV_CACHE_DIR, else $XDG_CACHE_HOME/clconv, else
+ * $HOME/.cache/clconv; false (and no folder) when $CLCONV_CACHE=0 or no folder is known. */
+bool clconv_binary_cache_dir(char *dir, size_t size);
+
+/* The key of (source, options) on ctx's device: a hash of the source plus the options, the
+ * device name, driver and platform versions and clconv's version, as text. malloc'd; NULL
+ * when the cache is disabled or memory is short. */
+char *clconv_binary_cache_key(const clconv_context *ctx, const char *source, const char *options);
+
+/* Builds *program from the cached binary of key. false on a miss, a corrupt, truncated or
+ * foreign entry (which is removed), or a binary the driver refuses. */
+bool clconv_binary_cache_load(clconv_context *ctx, const char *key, const char *options,
+                              cl_program *program);
+
+/* Saves the binary of a built program under key, atomically (temporary file + rename), then
+ * evicts least-recently-used entries above the size cap ($CLCONV_CACHE_MAX_MB, default 256).
+ * Failures are silent: the cache is an optimisation. */
+void clconv_binary_cache_store(const clconv_context *ctx, const char *key, cl_program program);
+
+#endif

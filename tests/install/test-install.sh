@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Installs a build into a staging folder, checks the installed clconv.pc, then builds
+# tests/install/consumer.c against it the way an application outside the tree would
+# (`pkg-config --cflags --libs clconv`), once against the shared library and once statically
+# (`pkg-config --static`, libclconv.a), and runs both on golden cases from PyTorch.
+#
+# usage: test-install.sh BUILDDIR SOURCEDIR      (meson runs it as the test 'install')
+# env:   CC (default cc), MESON (default meson), PKG_CONFIG (default pkg-config)
+set -euo pipefail
+
+build=$(cd "$1" && pwd)
+src=$(cd "$2" && pwd)
+cc=${CC:-cc}
+meson=${MESON:-meson}
+pkgconfig=${PKG_CONFIG:-pkg-config}
+cases=("$src/tests/golden/conv_batch2_circular.bin" "$src/tests/golden/tconv_stride_pad_op.bin")
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/clconv-install.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# --no-rebuild: meson test has already built the tree, and a nested ninja run could race it.
+"$meson" install -C "$build" --destdir "$stage" --no-rebuild >"$stage/install.log" 2>&1 ||
+    { cat "$stage/install.log" >&2; fail "meson install"; }
+
+pc=$(find "$stage" -name clconv.pc -path '*/pkgconfig/*' | head -n 1)
+[ -n "$pc" ] || fail "no clconv.pc installed"
+echo "installed: ${pc#"$stage"}"
+cat "$pc"
+
+# The .pc names its paths from ${prefix}; with DESTDIR the files live under $stage$prefix.
+prefix=$(sed -n 's/^prefix=//p' "$pc")
+root="$stage$prefix"
+PKG_CONFIG_PATH="$(dirname "$pc")${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+export PKG_CONFIG_PATH
+pkg() { "$pkgconfig" --define-variable=prefix="$root" "$@" clconv; }
+
+# What the .pc must say: OpenCL is a public requirement (clconv.h includes CL/cl.h), and a
+# static link needs the library's own system dependencies.
+grep -Eq '^Requires:.*\bOpenCL\b' "$pc" || fail "Requires: lacks OpenCL"
+grep -Eq '^Libs\.private:.*(-pthread|-lpthread)' "$pc" || fail "Libs.private lacks -pthread"
+grep -Eq '^Libs\.private:.*-lm\b' "$pc" || fail "Libs.private lacks -lm"
+incdir=$(pkg --variable=includedir)
+libdir=$(pkg --variable=libdir)
+for f in "$incdir/clconv.h" "$incdir/clconv_version.h" "$libdir/libclconv.a"; do
+    [ -f "$f" ] || fail "missing ${f#"$stage"}"
+done
+ls "$libdir"/libclconv.so* >/dev/null || fail "missing libclconv.so in ${libdir#"$stage"}"
+version=$(pkg --modversion)
+header_version=$(sed -n 's/^#define CLCONV_VERSION_STRING "\(.*\)"/\1/p' "$incdir/clconv_version.h")
+[ "$version" = "$header_version" ] ||
+    fail "clconv.pc version $version, clconv_version.h $header_version"
+pkg --cflags | grep -q -- "-I$incdir" || fail "cflags lack -I$incdir: $(pkg --cflags)"
+
+# The consumer is strict C11: the installed header must compile cleanly in a foreign project.
+cflags=(-std=c11 -Wall -Wextra -Werror -O1)
+
+echo "== shared: $cc consumer.c $(pkg --cflags --libs)"
+# shellcheck disable=SC2046 # pkg-config output is a word list by design
+"$cc" "${cflags[@]}" -o "$stage/consumer-shared" "$src/tests/install/consumer.c" \
+    $(pkg --cflags --libs) -lm
+# meson test points LD_LIBRARY_PATH at the build tree: the staged library must come first.
+export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+ldd "$stage/consumer-shared" | grep -q "libclconv.so.* => $libdir/" ||
+    fail "consumer-shared does not load the staged libclconv.so"
+"$stage/consumer-shared" "${cases[@]}"
+
+static_libs=$(pkg --static --libs)
+echo "== static: $cc consumer.c $(pkg --cflags) ${static_libs/-lclconv/$libdir/libclconv.a}"
+# shellcheck disable=SC2046,SC2086
+"$cc" "${cflags[@]}" -o "$stage/consumer-static" "$src/tests/install/consumer.c" \
+    $(pkg --cflags) ${static_libs/-lclconv/$libdir/libclconv.a} -lm
+if ldd "$stage/consumer-static" | grep -q libclconv; then
+    fail "consumer-static still needs libclconv.so"
+fi
+"$stage/consumer-static" "${cases[@]}"
+echo "install test passed"

@@ -1,0 +1,187 @@
+/* The depthwise algorithm (groups == in_channels, any depth multiplier) against the CPU
+ * reference: the randomized depthwise grid in float32 and float16 storage, the interior and
+ * border paths of its row tiles, MobileNet shapes, and the cases it declines with a reason. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/common.h"
+
+static void run_case(const clconv_desc *d, const int in[4], uint64_t seed)
+{
+    test_outcome r;
+    bool ok = test_run_case(d, in, CLCONV_ALGO_DEPTHWISE, seed, &r);
+    char buf[512];
+    test_describe(d, in, buf, sizeof buf);
+    ck_assert_msg(ok, "%s (seed %llu): %s", buf, (unsigned long long)seed, r.message);
+    ck_assert_int_eq(r.algo, CLCONV_ALGO_DEPTHWISE);
+}
+
+#define GRID_BATCH 50
+
+/* Draws from the shared random Conv2d generator until a depthwise case comes up, then
+ * sometimes widens the map so rows span several interior tiles. */
+static void run_grid(clconv_dtype dtype, uint64_t base_seed, int batch)
+{
+    test_rng rng;
+    test_rng_seed(&rng, base_seed + (uint64_t)batch);
+    for (int i = 0; i < GRID_BATCH; i++) {
+        clconv_desc d;
+        int in[4];
+        do
+            test_random_conv2d(&rng, dtype, &d, in);
+        while (d.groups != d.in_channels);
+        if (test_rng_range(&rng, 0, 2) == 0)
+            in[3] += test_rng_range(&rng, 8, 40); /* wider: padding limits only grow */
+        run_case(&d, in, base_seed * 1000 + (uint64_t)(batch * GRID_BATCH + i));
+    }
+}
+
+START_TEST(random_grid_f32)
+{
+    run_grid(CLCONV_FLOAT32, 71, _i);
+}
+END_TEST
+
+START_TEST(random_grid_f16)
+{
+    run_grid(CLCONV_FLOAT16, 72, _i);
+}
+END_TEST
+
+static void dw(clconv_desc *d, int c, int mult, int k, int stride, int pad)
+{
+    clconv_desc_init(d, CLCONV_CONV2D, c, c * mult, k, k);
+    d->groups = c;
+    d->stride_h = d->stride_w = stride;
+    d->pad_top = d->pad_bottom = d->pad_left = d->pad_right = pad;
+}
+
+START_TEST(interior_and_border_tiles)
+{
+    /* widths around the 8-column tile, strides 1-3 (2 has its own interior load), every
+     * padding mode, dilation */
+    static const int widths[] = {1, 7, 8, 9, 16, 17, 33};
+    uint64_t seed = 500;
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++)
+        for (int stride = 1; stride <= 3; stride++)
+            for (int mode = 0; mode < 4; mode++) {
+                clconv_desc d;
+                dw(&d, 3, 1, 3, stride, 1);
+                d.padding_mode = (clconv_padding_mode)mode;
+                d.dilation_w = 1 + (int)(w % 2);
+                d.bias = mode & 1;
+                int in[4] = {2, 3, 5, widths[w]};
+                if (widths[w] < 3) { /* reflect needs pad < W; 3x3 with dilation needs room */
+                    d.pad_left = d.pad_right = 0;
+                    d.kernel_w = 1;
+                }
+                run_case(&d, in, seed++);
+            }
+}
+END_TEST
+
+START_TEST(depth_multiplier_and_kernels)
+{
+    uint64_t seed = 600;
+    for (int mult = 1; mult <= 4; mult++)
+        for (int k = 1; k <= 7; k += 2) {
+            clconv_desc d;
+            dw(&d, 5, mult, k, 1 + (k == 5), k / 2);
+            int in[4] = {1, 5, 13, 29};
+            run_case(&d, in, seed++);
+        }
+    clconv_desc d; /* rectangular, asymmetric */
+    dw(&d, 4, 2, 1, 1, 0);
+    d.kernel_w = 5;
+    d.kernel_h = 2;
+    d.pad_left = 3;
+    d.pad_right = 1;
+    d.pad_bottom = 1;
+    d.padding_mode = CLCONV_PADDING_CIRCULAR;
+    int in[4] = {2, 4, 6, 20};
+    run_case(&d, in, 650);
+}
+END_TEST
+
+START_TEST(mobilenet_shapes)
+{
+    clconv_desc d;
+    dw(&d, 32, 1, 3, 1, 1);
+    int in[4] = {1, 32, 28, 28};
+    run_case(&d, in, 701);
+    dw(&d, 24, 1, 3, 2, 1);
+    in[1] = 24;
+    in[2] = in[3] = 27;
+    run_case(&d, in, 702);
+    d.dtype = CLCONV_FLOAT16;
+    run_case(&d, in, 703);
+    dw(&d, 16, 1, 3, 1, 1);
+    d.dtype = CLCONV_FLOAT16;
+    in[1] = 16;
+    in[2] = in[3] = 14;
+    run_case(&d, in, 704);
+}
+END_TEST
+
+START_TEST(declines_other_cases_with_reason)
+{
+    clconv_context *ctx = test_context();
+    ck_assert_ptr_nonnull(ctx);
+    clconv_desc d;
+    clconv_desc_init(&d, CLCONV_CONV2D, 8, 8, 3, 3);
+    d.groups = 4;
+    int in[4] = {1, 8, 6, 6};
+    clconv_plan *plan = NULL;
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_DEPTHWISE, &plan),
+                     CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_ptr_null(plan);
+    ck_assert_msg(strstr(clconv_context_last_error(ctx), "groups = 4 with in_channels = 8"),
+                  "message: %s", clconv_context_last_error(ctx));
+    clconv_desc_init(&d, CLCONV_CONV_TRANSPOSE2D, 8, 8, 3, 3);
+    d.groups = 8;
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_DEPTHWISE, &plan),
+                     CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_msg(strstr(clconv_context_last_error(ctx), "kind = ConvTranspose2d"), "message: %s",
+                  clconv_context_last_error(ctx));
+}
+END_TEST
+
+START_TEST(auto_picks_depthwise_for_mobilenet_layer)
+{
+    /* a memory-bound depthwise layer: the dedicated kernel's estimate wins */
+    clconv_desc d;
+    dw(&d, 64, 1, 3, 1, 1);
+    int in[4] = {1, 64, 56, 56};
+    test_outcome r;
+    bool ok = test_run_case(&d, in, CLCONV_ALGO_AUTO, 801, &r);
+    ck_assert_msg(ok, "%s", r.message);
+    ck_assert_int_eq(r.algo, CLCONV_ALGO_DEPTHWISE);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("depthwise");
+    TCase *grid = tcase_create("grid");
+    tcase_set_timeout(grid, 300);
+    tcase_add_loop_test(grid, random_grid_f32, 0, 6); /* 300 cases */
+    tcase_add_loop_test(grid, random_grid_f16, 0, 2); /* 100 cases */
+    suite_add_tcase(s, grid);
+    TCase *edge = tcase_create("edges");
+    tcase_set_timeout(edge, 300);
+    tcase_add_test(edge, interior_and_border_tiles);
+    tcase_add_test(edge, depth_multiplier_and_kernels);
+    tcase_add_test(edge, mobilenet_shapes);
+    tcase_add_test(edge, declines_other_cases_with_reason);
+    tcase_add_test(edge, auto_picks_depthwise_for_mobilenet_layer);
+    suite_add_tcase(s, edge);
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK); /* one context, one program cache */
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    test_context_release();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

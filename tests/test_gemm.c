@@ -1,0 +1,429 @@
+/* The GEMM algorithm (CLBlast): the foundation's randomized grids, its special paths, chunking
+ * under a workspace limit, and what a build without CLBlast reports. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <clconv.h>
+
+#include "tests/common.h"
+
+#define RANDOM_CASES 320
+
+/* meson passes CLCONV_TEST_HAVE_CLBLAST=0/1: the build's truth, not the library's claim */
+#ifndef CLCONV_TEST_HAVE_CLBLAST
+#error "CLCONV_TEST_HAVE_CLBLAST must be defined by the build"
+#endif
+
+enum {
+    Z = CLCONV_PADDING_ZEROS,
+    RF = CLCONV_PADDING_REFLECT,
+    RP = CLCONV_PADDING_REPLICATE,
+    CI = CLCONV_PADDING_CIRCULAR
+};
+
+/* Same generator and seeds as tests/test_conv2d.c: the foundation's grid, through GEMM. */
+START_TEST(test_gemm_conv2d_random)
+{
+    test_tally tally = {0};
+    int groups = 0, modes[4] = {0};
+    for (int i = 0; i < RANDOM_CASES; i++) {
+        test_rng rng;
+        test_rng_seed(&rng, 1000 + (uint64_t)i);
+        clconv_desc d;
+        int in[4];
+        test_random_conv2d(&rng, CLCONV_FLOAT32, &d, in);
+        groups += d.groups > 1;
+        modes[d.padding_mode]++;
+        char label[32];
+        snprintf(label, sizeof label, "random %d", i);
+        test_tally_run(&tally, label, &d, in, CLCONV_ALGO_GEMM, 5000 + (uint64_t)i);
+    }
+    ck_assert_msg(tally.failed == 0, "%d of %d cases failed:%s", tally.failed, tally.run,
+                  tally.failures);
+    ck_assert_int_eq(tally.run, RANDOM_CASES);
+    ck_assert_int_ge(groups, 60);
+    for (int m = 0; m < 4; m++)
+        ck_assert_int_ge(modes[m], 20);
+}
+END_TEST
+
+START_TEST(test_gemm_conv_transpose2d_random)
+{
+    test_tally tally = {0};
+    int groups = 0, out_pad = 0;
+    for (int i = 0; i < RANDOM_CASES; i++) {
+        test_rng rng;
+        test_rng_seed(&rng, 2000 + (uint64_t)i);
+        clconv_desc d;
+        int in[4];
+        test_random_conv_transpose2d(&rng, CLCONV_FLOAT32, &d, in);
+        groups += d.groups > 1;
+        out_pad += d.output_padding_h > 0 || d.output_padding_w > 0;
+        char label[32];
+        snprintf(label, sizeof label, "random %d", i);
+        test_tally_run(&tally, label, &d, in, CLCONV_ALGO_GEMM, 6000 + (uint64_t)i);
+    }
+    ck_assert_msg(tally.failed == 0, "%d of %d cases failed:%s", tally.failed, tally.run,
+                  tally.failures);
+    ck_assert_int_eq(tally.run, RANDOM_CASES);
+    ck_assert_int_ge(groups, 60);
+    ck_assert_int_ge(out_pad, 30);
+}
+END_TEST
+
+/* name, N Cin H W Cout, kh kw sh sw, pt pb pl pr, dh dw groups bias, mode (Conv2d) */
+static const test_spec conv_edges[] = {
+    /* 1x1, stride 1, no padding: no im2col, no workspace */
+    {"1x1 direct", 2, 8, 5, 7, 6, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, Z, 0, 0},
+    {"1x1 direct grouped, no bias", 3, 6, 4, 3, 9, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 3, 0, Z, 0, 0},
+    {"1x1 direct depthwise x2", 1, 4, 3, 5, 8, 1, 1, 1, 1, 0, 0, 0, 0, 2, 3, 4, 1, Z, 0, 0},
+    {"1x1 stride 2 (im2col)", 2, 3, 7, 6, 4, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, 1, Z, 0, 0},
+    {"1x1 padded reflect (im2col)", 1, 3, 4, 4, 2, 1, 1, 1, 1, 1, 2, 2, 1, 1, 1, 1, 1, RF, 0, 0},
+    {"3x3 resnet-like", 2, 16, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, Z, 0, 0},
+    {"3x3 s2 grouped 4", 1, 16, 9, 9, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 4, 1, CI, 0, 0},
+    {"depthwise 3x3 replicate", 2, 6, 7, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6, 1, RP, 0, 0},
+    {"dilation 2 asymmetric reflect", 1, 3, 9, 8, 5, 3, 2, 1, 2, 2, 1, 0, 2, 2, 2, 1, 0, RF, 0, 0},
+    {"kernel = padded input", 2, 3, 5, 4, 2, 7, 6, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, Z, 0, 0},
+};
+
+/* name, N Cin H W Cout, kh kw sh sw, pt pb pl pr, dh dw groups bias, mode, oph opw */
+static const test_spec tconv_edges[] = {
+    {"1x1 direct", 2, 8, 5, 7, 6, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, Z, 0, 0},
+    {"1x1 direct grouped, no bias", 2, 6, 3, 4, 9, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 3, 0, Z, 0, 0},
+    {"1x1 output padding (dilation 2)", 1, 3, 3, 3, 2, 1, 1, 1, 1, 0, 0, 0, 0, 2, 2, 1, 1, Z, 1, 1},
+    {"k2 s2 (no overlap)", 2, 8, 5, 6, 4, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 1, 1, Z, 0, 0},
+    {"k2 s2 grouped, padded, out pad", 1, 6, 4, 5, 6, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 3, 1, Z, 1, 1},
+    {"k3 s3 rect stride", 1, 4, 3, 4, 5, 3, 2, 3, 2, 0, 0, 1, 1, 1, 1, 1, 0, Z, 2, 1},
+    {"k2 s3 (gaps)", 2, 3, 4, 3, 2, 2, 2, 3, 3, 0, 0, 0, 0, 1, 1, 1, 1, Z, 2, 0},
+    {"k4 s2 p1 (dcgan)", 2, 8, 4, 4, 4, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, Z, 0, 0},
+    {"k3 s2 p1 op1 grouped", 1, 8, 5, 4, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2, 1, Z, 1, 1},
+    {"k3 dilation 2 stride 1", 1, 3, 4, 5, 2, 3, 3, 1, 1, 2, 2, 1, 1, 2, 2, 1, 1, Z, 0, 1},
+    {"padding crops all but op row", 1, 2, 1, 1, 2, 1, 1, 2, 2, 1, 0, 1, 0, 1, 1, 1, 1, Z, 1, 1},
+};
+
+START_TEST(test_gemm_edges)
+{
+    test_tally tally = {0};
+    for (size_t i = 0; i < sizeof conv_edges / sizeof conv_edges[0]; i++) {
+        clconv_desc d;
+        int in[4];
+        test_spec_desc(&conv_edges[i], CLCONV_CONV2D, CLCONV_FLOAT32, &d, in);
+        test_tally_run(&tally, conv_edges[i].name, &d, in, CLCONV_ALGO_GEMM, 77 + i);
+    }
+    for (size_t i = 0; i < sizeof tconv_edges / sizeof tconv_edges[0]; i++) {
+        clconv_desc d;
+        int in[4];
+        test_spec_desc(&tconv_edges[i], CLCONV_CONV_TRANSPOSE2D, CLCONV_FLOAT32, &d, in);
+        test_tally_run(&tally, tconv_edges[i].name, &d, in, CLCONV_ALGO_GEMM, 177 + i);
+    }
+    ck_assert_msg(tally.failed == 0, "%d of %d cases failed:%s", tally.failed, tally.run,
+                  tally.failures);
+}
+END_TEST
+
+/* The plan's workspace: none for the 1x1 path, the whole column matrix otherwise. */
+START_TEST(test_gemm_workspace_size)
+{
+    clconv_context *ctx = test_context();
+    ck_assert_ptr_nonnull(ctx);
+    clconv_desc d;
+    clconv_plan *plan;
+    clconv_desc_init(&d, CLCONV_CONV2D, 8, 6, 1, 1);
+    const int in1[4] = {2, 8, 5, 7};
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in1, CLCONV_ALGO_GEMM, &plan), CLCONV_SUCCESS);
+    ck_assert_uint_eq(clconv_plan_get_workspace_size(plan), 0);
+    clconv_plan_destroy(plan);
+
+    /* 3x3 pad 1 on 2x4x6x5, groups 2: N * G * (Cin/G * 9) * (OH * OW) floats */
+    clconv_desc_init(&d, CLCONV_CONV2D, 4, 6, 3, 3);
+    d.groups = 2;
+    d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 1;
+    const int in3[4] = {2, 4, 6, 5};
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in3, CLCONV_ALGO_GEMM, &plan), CLCONV_SUCCESS);
+    ck_assert_uint_eq(clconv_plan_get_workspace_size(plan), (size_t)2 * 2 * 18 * 30 * 4);
+    clconv_plan_destroy(plan);
+
+    /* transposed k2 s2 on 3x4x5x6 -> 8 channels: N * (Cout * 4) * (H * W) floats */
+    clconv_desc_init(&d, CLCONV_CONV_TRANSPOSE2D, 4, 8, 2, 2);
+    d.stride_h = d.stride_w = 2;
+    const int int2[4] = {3, 4, 5, 6};
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, int2, CLCONV_ALGO_GEMM, &plan), CLCONV_SUCCESS);
+    ck_assert_uint_eq(clconv_plan_get_workspace_size(plan), (size_t)3 * 32 * 30 * 4);
+    clconv_plan_destroy(plan);
+}
+END_TEST
+
+/* Runs a plan on ctx with seeded data; returns the output (malloc'd) and the workspace size. */
+static float *run_on(clconv_context *ctx, const clconv_desc *d, const int in[4], uint64_t seed,
+                     size_t *workspace, size_t *count)
+{
+    test_tensors t;
+    ck_assert(test_tensors_alloc(&t, d, in, seed));
+    clconv_plan *plan = NULL;
+    clconv_status st = clconv_plan_create(ctx, d, in, CLCONV_ALGO_GEMM, &plan);
+    ck_assert_msg(st == CLCONV_SUCCESS, "plan_create: %s", clconv_context_last_error(ctx));
+    *workspace = clconv_plan_get_workspace_size(plan);
+    cl_context cl = clconv_context_get_cl_context(ctx);
+    cl_command_queue q = clconv_context_get_queue(ctx);
+    cl_int err;
+    cl_mem bi = clCreateBuffer(cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+                               t.input_count * sizeof(float), t.input, &err);
+    cl_mem bw = clCreateBuffer(cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+                               t.weight_count * sizeof(float), t.weight, &err);
+    cl_mem bb = d->bias ? clCreateBuffer(cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+                                         t.bias_count * sizeof(float), t.bias, &err)
+                        : NULL;
+    cl_mem bo = clCreateBuffer(cl, CL_MEM_READ_WRITE, t.output_count * sizeof(float), NULL, &err);
+    cl_mem ws = *workspace ? clCreateBuffer(cl, CL_MEM_READ_WRITE, *workspace, NULL, &err) : NULL;
+    ck_assert(bi && bw && bo && (bb || !d->bias) && (ws || !*workspace));
+    st = clconv_plan_enqueue(plan, bi, bw, bb, bo, ws, 0, NULL, NULL);
+    ck_assert_msg(st == CLCONV_SUCCESS, "enqueue: %s", clconv_context_last_error(ctx));
+    float *out = malloc(t.output_count * sizeof(float));
+    ck_assert_ptr_nonnull(out);
+    ck_assert_int_eq(
+        clEnqueueReadBuffer(q, bo, CL_TRUE, 0, t.output_count * sizeof(float), out, 0, NULL, NULL),
+        CL_SUCCESS);
+    *count = t.output_count;
+    clReleaseMemObject(bi);
+    clReleaseMemObject(bw);
+    if (bb)
+        clReleaseMemObject(bb);
+    clReleaseMemObject(bo);
+    if (ws)
+        clReleaseMemObject(ws);
+    clconv_plan_destroy(plan);
+    test_tensors_free(&t);
+    return out;
+}
+
+/* Chunked runs (batch split, row split, smallest chunks) match the unchunked run and the
+ * reference, and each plan's workspace stays under its limit. */
+static void check_chunking(const clconv_desc *d, const int in[4], uint64_t seed, int row_div)
+{
+    clconv_context *ctx = NULL;
+    ck_assert_int_eq(clconv_context_create(NULL, &ctx), CLCONV_SUCCESS);
+    size_t full_ws, count;
+    float *full = run_on(ctx, d, in, seed, &full_ws, &count);
+    ck_assert_uint_gt(full_ws, 0);
+    char what[256];
+    test_describe(d, in, what, sizeof what);
+    /* half the batch; just under one image (two bands of rows); 1/row_div of an image (the
+     * smallest bands: one output row, with the input rows it reads when transposed) */
+    const size_t per_image = full_ws / (size_t)in[0];
+    const size_t limits[] = {full_ws / 2, per_image - 1, per_image / (size_t)row_div};
+    size_t smallest_seen = full_ws;
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        ck_assert_int_eq(clconv_context_set_workspace_limit(ctx, limits[i]), CLCONV_SUCCESS);
+        ck_assert_uint_eq(clconv_context_get_workspace_limit(ctx), limits[i]);
+        size_t ws, n;
+        test_outcome r;
+        bool ok = test_run_case_on(ctx, d, in, CLCONV_ALGO_GEMM, seed, &r);
+        ck_assert_msg(ok, "%s, limit %zu: %s (worst ratio %g)", what, limits[i], r.message,
+                      r.worst_ratio);
+        float *chunked = run_on(ctx, d, in, seed, &ws, &n);
+        ck_assert_msg(ws <= limits[i] && ws > 0, "%s: workspace %zu over limit %zu", what, ws,
+                      limits[i]);
+        smallest_seen = ws < smallest_seen ? ws : smallest_seen;
+        ck_assert_uint_eq(n, count);
+        for (size_t k = 0; k < n; k++)
+            ck_assert_msg(fabsf(chunked[k] - full[k]) <= 1e-5f * (1 + fabsf(full[k])),
+                          "%s, limit %zu: output %zu = %g, unchunked %g", what, limits[i], k,
+                          chunked[k], full[k]);
+        free(chunked);
+    }
+    ck_assert_uint_lt(smallest_seen, full_ws / in[0]); /* rows were split */
+
+    /* below the smallest chunk: forced GEMM refused with the reason, AUTO picks another */
+    ck_assert_int_eq(clconv_context_set_workspace_limit(ctx, 1), CLCONV_SUCCESS);
+    clconv_plan *plan = NULL;
+    ck_assert_int_eq(clconv_plan_create(ctx, d, in, CLCONV_ALGO_GEMM, &plan),
+                     CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_ptr_null(plan);
+    ck_assert_msg(strstr(clconv_context_last_error(ctx), "workspace limit = 1 bytes"),
+                  "message: %s", clconv_context_last_error(ctx));
+    ck_assert_int_eq(clconv_plan_create(ctx, d, in, CLCONV_ALGO_AUTO, &plan), CLCONV_SUCCESS);
+    ck_assert_int_ne(clconv_plan_get_algo(plan), CLCONV_ALGO_GEMM);
+    clconv_plan_destroy(plan);
+
+    /* 0 restores the default */
+    ck_assert_int_eq(clconv_context_set_workspace_limit(ctx, 0), CLCONV_SUCCESS);
+    clconv_device_info info;
+    ck_assert_int_eq(clconv_context_get_device_info(ctx, &info), CLCONV_SUCCESS);
+    size_t expect = CLCONV_DEFAULT_WORKSPACE_LIMIT;
+    if ((cl_ulong)expect > info.max_alloc_size)
+        expect = (size_t)info.max_alloc_size;
+    ck_assert_uint_eq(clconv_context_get_workspace_limit(ctx), expect);
+    free(full);
+    clconv_context_destroy(ctx);
+}
+
+START_TEST(test_gemm_chunking)
+{
+    clconv_desc d;
+    /* Conv2d 3x3 s1 reflect, groups 2, 4 images of 13 output rows */
+    clconv_desc_init(&d, CLCONV_CONV2D, 6, 4, 3, 3);
+    d.groups = 2;
+    d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 1;
+    d.padding_mode = CLCONV_PADDING_REFLECT;
+    const int in1[4] = {4, 6, 13, 11};
+    check_chunking(&d, in1, 11, 7);
+    /* ConvTranspose2d k4 s2 p1 (overlapping taps across row bands), groups 2 */
+    clconv_desc_init(&d, CLCONV_CONV_TRANSPOSE2D, 4, 6, 4, 4);
+    d.groups = 2;
+    d.stride_h = d.stride_w = 2;
+    d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 1;
+    const int in2[4] = {3, 4, 9, 7};
+    check_chunking(&d, in2, 12, 4);
+    /* ConvTranspose2d k3 s1 dilation 2, output padding 1: bands overlap by 4 input rows */
+    clconv_desc_init(&d, CLCONV_CONV_TRANSPOSE2D, 3, 2, 3, 3);
+    d.dilation_h = d.dilation_w = 2;
+    d.output_padding_h = 1;
+    const int in3[4] = {2, 3, 10, 6};
+    check_chunking(&d, in3, 13, 2);
+}
+END_TEST
+
+START_TEST(test_gemm_workspace_limit_arguments)
+{
+    ck_assert_int_eq(clconv_context_set_workspace_limit(NULL, 1024), CLCONV_ERROR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(), "ctx"));
+    ck_assert_uint_eq(clconv_context_get_workspace_limit(NULL), 0);
+}
+END_TEST
+
+/* float16 storage is refused with the reason (CLBlast's SGEMM is float32). */
+START_TEST(test_gemm_half_unsupported)
+{
+    clconv_context *ctx = test_context();
+    clconv_desc d;
+    clconv_desc_init(&d, CLCONV_CONV2D, 4, 4, 3, 3);
+    d.dtype = CLCONV_FLOAT16;
+    const int in[4] = {1, 4, 6, 6};
+    clconv_plan *plan = NULL;
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_GEMM, &plan),
+                     CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_ptr_null(plan);
+    const char *msg = clconv_context_last_error(ctx);
+    ck_assert_msg(strstr(msg, CLCONV_TEST_HAVE_CLBLAST ? "dtype = float16" : "without CLBlast"),
+                  "message: %s", msg);
+    /* AUTO still runs it, on another algorithm */
+    test_outcome r;
+    ck_assert_msg(test_run_case(&d, in, CLCONV_ALGO_AUTO, 3, &r), "%s", r.message);
+    ck_assert_int_ne(r.algo, CLCONV_ALGO_GEMM);
+}
+END_TEST
+
+/* CLBlast takes no wait list: the plan must still wait for the caller's events. */
+START_TEST(test_gemm_wait_list)
+{
+    clconv_context *ctx = test_context();
+    cl_context cl = clconv_context_get_cl_context(ctx);
+    clconv_desc d;
+    clconv_desc_init(&d, CLCONV_CONV2D, 3, 2, 3, 3);
+    const int in[4] = {1, 3, 6, 6};
+    clconv_plan *plan;
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_GEMM, &plan), CLCONV_SUCCESS);
+    float data[108], w[54], b[2], out[32];
+    for (int i = 0; i < 108; i++)
+        data[i] = 1.0f;
+    for (int i = 0; i < 54; i++)
+        w[i] = 0.5f;
+    b[0] = b[1] = 0.25f;
+    for (int i = 0; i < 32; i++)
+        out[i] = -7.0f;
+    cl_int err;
+    cl_mem bi = clCreateBuffer(cl, CL_MEM_COPY_HOST_PTR, sizeof data, data, &err);
+    cl_mem bw = clCreateBuffer(cl, CL_MEM_COPY_HOST_PTR, sizeof w, w, &err);
+    cl_mem bb = clCreateBuffer(cl, CL_MEM_COPY_HOST_PTR, sizeof b, b, &err);
+    cl_mem bo = clCreateBuffer(cl, CL_MEM_COPY_HOST_PTR, sizeof out, out, &err);
+    size_t ws_size = clconv_plan_get_workspace_size(plan);
+    cl_mem ws = clCreateBuffer(cl, CL_MEM_READ_WRITE, ws_size, NULL, &err);
+    cl_event gate = clCreateUserEvent(cl, &err);
+    ck_assert_int_eq(err, CL_SUCCESS);
+    cl_event done = NULL;
+    ck_assert_int_eq(clconv_plan_enqueue(plan, bi, bw, bb, bo, ws, 1, &gate, &done),
+                     CLCONV_SUCCESS);
+    /* not yet: the gate is closed */
+    cl_int state = 0;
+    clGetEventInfo(done, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof state, &state, NULL);
+    ck_assert_int_ne(state, CL_COMPLETE);
+    float seen[32];
+    clSetUserEventStatus(gate, CL_COMPLETE);
+    ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
+    ck_assert_int_eq(clEnqueueReadBuffer(clconv_context_get_queue(ctx), bo, CL_TRUE, 0, sizeof seen,
+                                         seen, 0, NULL, NULL),
+                     CL_SUCCESS);
+    for (int i = 0; i < 32; i++)
+        ck_assert_float_eq_tol(seen[i], 3 * 9 * 0.5f + 0.25f, 1e-5f);
+    clReleaseEvent(done);
+    clReleaseEvent(gate);
+    clReleaseMemObject(bi);
+    clReleaseMemObject(bw);
+    clReleaseMemObject(bb);
+    clReleaseMemObject(bo);
+    clReleaseMemObject(ws);
+    clconv_plan_destroy(plan);
+}
+END_TEST
+
+/* A build without CLBlast: GEMM is absent, says why, and AUTO never picks it. */
+START_TEST(test_gemm_absent)
+{
+    ck_assert_int_eq(clconv_algo_available(CLCONV_ALGO_GEMM), 0);
+    ck_assert_int_eq(clconv_algo_available(CLCONV_ALGO_DIRECT), 1);
+    ck_assert_int_eq(clconv_algo_available(CLCONV_ALGO_AUTO), 0);
+    clconv_context *ctx = test_context();
+    clconv_desc d;
+    clconv_desc_init(&d, CLCONV_CONV2D, 64, 64, 1, 1);
+    const int in[4] = {1, 64, 14, 14};
+    clconv_plan *plan = NULL;
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_GEMM, &plan),
+                     CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(clconv_context_last_error(ctx), "built without CLBlast"));
+    for (int i = 0; i < 40; i++) {
+        test_rng rng;
+        test_rng_seed(&rng, 1000 + (uint64_t)i);
+        clconv_desc r;
+        int rin[4];
+        test_random_conv2d(&rng, CLCONV_FLOAT32, &r, rin);
+        ck_assert_int_eq(clconv_plan_create(ctx, &r, rin, CLCONV_ALGO_AUTO, &plan), CLCONV_SUCCESS);
+        ck_assert_int_ne(clconv_plan_get_algo(plan), CLCONV_ALGO_GEMM);
+        clconv_plan_destroy(plan);
+    }
+}
+END_TEST
+
+static Suite *gemm_suite(void)
+{
+    Suite *s = suite_create("gemm");
+    TCase *tc = tcase_create("device");
+    tcase_set_timeout(tc, 0);
+    tcase_add_test(tc, test_gemm_workspace_limit_arguments);
+    tcase_add_test(tc, test_gemm_half_unsupported);
+    if (CLCONV_TEST_HAVE_CLBLAST) {
+        tcase_add_test(tc, test_gemm_edges);
+        tcase_add_test(tc, test_gemm_workspace_size);
+        tcase_add_test(tc, test_gemm_wait_list);
+        tcase_add_test(tc, test_gemm_chunking);
+        tcase_add_test(tc, test_gemm_conv2d_random);
+        tcase_add_test(tc, test_gemm_conv_transpose2d_random);
+    } else {
+        tcase_add_test(tc, test_gemm_absent);
+    }
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(gemm_suite());
+    srunner_set_fork_status(sr, CK_NOFORK); /* one context, one CLBlast program cache */
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    test_context_release();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,212 @@
+/* The tiled algorithm (register-blocked implicit GEMM) against the CPU reference: the
+ * randomized Conv2d grid in float32 and float16 storage, hand-picked edges of its tiling
+ * (channel tails, pixel tails, unpadded inputs read in place, every padding mode), and the
+ * cases it declines with a reason. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/common.h"
+
+static void run_case(const clconv_desc *d, const int in[4], uint64_t seed)
+{
+    test_outcome r;
+    bool ok = test_run_case(d, in, CLCONV_ALGO_TILED, seed, &r);
+    char buf[512];
+    test_describe(d, in, buf, sizeof buf);
+    ck_assert_msg(ok, "%s (seed %llu): %s", buf, (unsigned long long)seed, r.message);
+    ck_assert_int_eq(r.algo, CLCONV_ALGO_TILED);
+}
+
+/* _i of the loop tests: one batch of the grid per test, so a failure names its batch. */
+#define GRID_BATCH 50
+
+static void run_grid(clconv_dtype dtype, uint64_t base_seed, int batch)
+{
+    test_rng rng;
+    test_rng_seed(&rng, base_seed + (uint64_t)batch);
+    for (int i = 0; i < GRID_BATCH; i++) {
+        clconv_desc d;
+        int in[4];
+        test_random_conv2d(&rng, dtype, &d, in);
+        run_case(&d, in, base_seed * 1000 + (uint64_t)(batch * GRID_BATCH + i));
+    }
+}
+
+START_TEST(random_grid_f32)
+{
+    run_grid(CLCONV_FLOAT32, 61, _i);
+}
+END_TEST
+
+START_TEST(random_grid_f16)
+{
+    run_grid(CLCONV_FLOAT16, 62, _i);
+}
+END_TEST
+
+static void conv(clconv_desc *d, int cin, int cout, int k, int stride, int pad, int groups)
+{
+    clconv_desc_init(d, CLCONV_CONV2D, cin, cout, k, k);
+    d->stride_h = d->stride_w = stride;
+    d->pad_top = d->pad_bottom = d->pad_left = d->pad_right = pad;
+    d->groups = groups;
+}
+
+START_TEST(channel_and_pixel_tails)
+{
+    /* out channels per group around the vector widths 4, 8, 16; pixel counts around the
+     * tile of 8 */
+    static const int couts[] = {1, 3, 4, 5, 8, 9, 15, 16, 17, 33};
+    static const int sizes[][2] = {{1, 1}, {2, 4}, {3, 3}, {4, 5}, {7, 7}};
+    uint64_t seed = 700;
+    for (size_t c = 0; c < sizeof couts / sizeof couts[0]; c++)
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            clconv_desc d;
+            conv(&d, 5, couts[c], 3, 1, 1, 1);
+            d.bias = (int)(c & 1);
+            int in[4] = {2, 5, sizes[s][0], sizes[s][1]};
+            run_case(&d, in, seed++);
+        }
+}
+END_TEST
+
+START_TEST(unpadded_reads_input_in_place)
+{
+    clconv_desc d;
+    conv(&d, 24, 40, 1, 1, 0, 1); /* 1x1: no padded copy, workspace holds weights only */
+    int in[4] = {2, 24, 9, 11};
+    run_case(&d, in, 801);
+    conv(&d, 16, 32, 3, 2, 0, 2); /* strided, grouped, unpadded */
+    in[1] = 16;
+    run_case(&d, in, 802);
+    d.dtype = CLCONV_FLOAT16;
+    run_case(&d, in, 803);
+}
+END_TEST
+
+START_TEST(padding_modes_and_dilation)
+{
+    for (int mode = 0; mode < 4; mode++) {
+        clconv_desc d;
+        conv(&d, 6, 20, 3, 1, 2, 1);
+        d.dilation_h = 2;
+        d.dilation_w = 3;
+        d.pad_top = 1;
+        d.pad_right = 3;
+        d.padding_mode = (clconv_padding_mode)mode;
+        int in[4] = {1, 6, 8, 9};
+        run_case(&d, in, 900 + (uint64_t)mode);
+        /* asymmetric 'same' padding of an even kernel */
+        conv(&d, 6, 8, 4, 1, 0, 1);
+        d.padding_mode = (clconv_padding_mode)mode;
+        ck_assert_int_eq(clconv_desc_set_padding_same(&d), CLCONV_SUCCESS);
+        run_case(&d, in, 910 + (uint64_t)mode);
+    }
+}
+END_TEST
+
+START_TEST(network_shapes)
+{
+    clconv_desc d;
+    conv(&d, 64, 64, 3, 1, 1, 1); /* ResNet 3x3 on a small map */
+    int in[4] = {1, 64, 14, 14};
+    run_case(&d, in, 1001);
+    conv(&d, 128, 128, 3, 2, 1, 32); /* ResNeXt grouped, stride 2 */
+    in[1] = 128;
+    in[2] = in[3] = 12;
+    run_case(&d, in, 1002);
+    conv(&d, 3, 32, 7, 2, 3, 1); /* stem: few input channels, big kernel */
+    in[1] = 3;
+    in[2] = in[3] = 30;
+    run_case(&d, in, 1003);
+    conv(&d, 32, 32, 3, 1, 1, 32); /* depthwise also runs here (slowly) */
+    in[1] = 32;
+    in[2] = in[3] = 10;
+    run_case(&d, in, 1004);
+    d.dtype = CLCONV_FLOAT16;
+    run_case(&d, in, 1005);
+}
+END_TEST
+
+START_TEST(repeated_enqueue_reuses_workspace)
+{
+    /* the weight re-layout and the padded copy are redone each enqueue: a second run with
+     * other data must not see the first run's */
+    clconv_desc d;
+    conv(&d, 8, 16, 3, 1, 1, 1);
+    d.padding_mode = CLCONV_PADDING_REFLECT;
+    int in[4] = {1, 8, 6, 6};
+    run_case(&d, in, 1101);
+    run_case(&d, in, 1102);
+}
+END_TEST
+
+START_TEST(transposed_is_declined_with_reason)
+{
+    clconv_context *ctx = test_context();
+    ck_assert_ptr_nonnull(ctx);
+    clconv_desc d;
+    clconv_desc_init(&d, CLCONV_CONV_TRANSPOSE2D, 4, 4, 3, 3);
+    int in[4] = {1, 4, 5, 5};
+    clconv_plan *plan = NULL;
+    clconv_status st = clconv_plan_create(ctx, &d, in, CLCONV_ALGO_TILED, &plan);
+    ck_assert_int_eq(st, CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_ptr_null(plan);
+    ck_assert_msg(strstr(clconv_context_last_error(ctx), "kind = ConvTranspose2d"), "message: %s",
+                  clconv_context_last_error(ctx));
+}
+END_TEST
+
+START_TEST(workspace_is_required)
+{
+    clconv_context *ctx = test_context();
+    ck_assert_ptr_nonnull(ctx);
+    clconv_desc d;
+    conv(&d, 4, 8, 3, 1, 1, 1);
+    int in[4] = {1, 4, 5, 5};
+    clconv_plan *plan = NULL;
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_TILED, &plan), CLCONV_SUCCESS);
+    /* weights (8 channels x 4 x 9 floats) plus the padded 7x7 copy */
+    ck_assert_uint_ge(clconv_plan_get_workspace_size(plan), 8 * 4 * 9 * 4 + 4 * 7 * 7 * 4);
+    cl_context cl = clconv_context_get_cl_context(ctx);
+    cl_int err;
+    cl_mem buf = clCreateBuffer(cl, CL_MEM_READ_WRITE, 4096, NULL, &err);
+    cl_mem out = clCreateBuffer(cl, CL_MEM_READ_WRITE, 4096, NULL, &err);
+    ck_assert_int_eq(clconv_plan_enqueue(plan, buf, buf, buf, out, NULL, 0, NULL, NULL),
+                     CLCONV_ERROR_INVALID_BUFFER);
+    ck_assert_msg(strstr(clconv_context_last_error(ctx), "workspace"), "message: %s",
+                  clconv_context_last_error(ctx));
+    clReleaseMemObject(buf);
+    clReleaseMemObject(out);
+    clconv_plan_destroy(plan);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("tiled");
+    TCase *grid = tcase_create("grid");
+    tcase_set_timeout(grid, 300);
+    tcase_add_loop_test(grid, random_grid_f32, 0, 6); /* 300 cases */
+    tcase_add_loop_test(grid, random_grid_f16, 0, 2); /* 100 cases */
+    suite_add_tcase(s, grid);
+    TCase *edge = tcase_create("edges");
+    tcase_set_timeout(edge, 300);
+    tcase_add_test(edge, channel_and_pixel_tails);
+    tcase_add_test(edge, unpadded_reads_input_in_place);
+    tcase_add_test(edge, padding_modes_and_dilation);
+    tcase_add_test(edge, network_shapes);
+    tcase_add_test(edge, repeated_enqueue_reuses_workspace);
+    tcase_add_test(edge, transposed_is_declined_with_reason);
+    tcase_add_test(edge, workspace_is_required);
+    suite_add_tcase(s, edge);
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK); /* one context, one program cache */
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    test_context_release();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
