@@ -13,6 +13,14 @@
  * [group][oc tile][ci][ky][kx][OCT] floats (channels past the group zero-filled), so the OCT
  * weights of one tap are one vector load.
  *
+ * ConvTranspose2d runs as stride phases (sub-pixel decomposition): the outputs whose
+ * coordinates share their remainders modulo the stride receive the input through a fixed
+ * subset of the taps, so each phase is a dense correlation of the zero-padded input with a
+ * flipped sub-kernel (tiled_relayout_transposed builds it), written to every stride-th
+ * output: no zero insertion, no atomics. conv2d_tiled takes the phase's input start (y0, x0)
+ * and output placement (osh, osw, oy0, ox0 in an OHf x OWf map); Conv2d passes 0, 0 and 1, 1,
+ * 0, 0.
+ *
  * Build options:
  *   -D OCT=4|8|16   output channels per work-item (vector width)
  *   -D PXT=n        output pixels per work-item
@@ -90,13 +98,42 @@ __kernel void tiled_relayout_weights(__global const STORAGE *restrict w, __globa
         wr[(size_t)i * OCT + o] = v[o];
 }
 
+/* NDRange (groups * ocb * cinpg * Ty * Tx): the sub-kernel of one stride phase of a
+ * ConvTranspose2d weight (Cin, Cout/groups, kh, kw), tap (jy, jx) taken from
+ * (ky0 - jy * qy, kx0 - jx * qx), written at wr + wr_off like tiled_relayout_weights. */
+__kernel void tiled_relayout_transposed(__global const STORAGE *restrict w,
+                                        __global float *restrict wr, uint wr_off, int cinpg,
+                                        int coutpg, int kh, int kw, int ocb, int Ty, int Tx,
+                                        int ky0, int qy, int kx0, int qx, int total)
+{
+    const int i = get_global_id(0);
+    if (i >= total)
+        return;
+    const int per_tile = cinpg * Ty * Tx;
+    const int gt = i / per_tile, r = i - gt * per_tile;
+    const int ci = r / (Ty * Tx), tap = r - ci * (Ty * Tx);
+    const int jy = tap / Tx, jx = tap - jy * Tx;
+    const int g = gt / ocb, t = gt - g * ocb;
+    const size_t src = ((size_t)(g * cinpg + ci) * coutpg) * kh * kw + (ky0 - jy * qy) * kw +
+                       (kx0 - jx * qx);
+    float v[OCT];
+    for (int o = 0; o < OCT; o++) {
+        const int oc = t * OCT + o;
+        v[o] = oc < coutpg ? LOAD(w, src + (size_t)oc * kh * kw) : 0.0f;
+    }
+    for (int o = 0; o < OCT; o++)
+        wr[wr_off + (size_t)i * OCT + o] = v[o];
+}
+
 /* NDRange (ceil(OH * OW / PXT), groups * ocb, N). in is the padded copy (Hp x Wp planes) or
  * the input itself when the layer has no padding. */
 __kernel void conv2d_tiled(__global const STORAGE *restrict in, uint in_off,
-                           __global const float *restrict wr, __global const STORAGE *restrict bias,
-                           __global STORAGE *restrict out, int C, int Hp, int Wp, int K, int OH,
-                           int OW, int kh, int kw, int sh, int sw, int dh, int dw, int cinpg,
-                           int coutpg, int ocb, int gtiles, int has_bias)
+                           __global const float *restrict wr, uint w_off,
+                           __global const STORAGE *restrict bias, __global STORAGE *restrict out,
+                           int C, int Hp, int Wp, int K, int OH, int OW, int kh, int kw, int sh,
+                           int sw, int dh, int dw, int cinpg, int coutpg, int ocb, int gtiles,
+                           int has_bias, int y0, int x0, int OHf, int OWf, int osh, int osw,
+                           int oy0, int ox0)
 {
     const int tile = get_global_id(0), gt = get_global_id(1), n = get_global_id(2);
     const int P = OH * OW;
@@ -105,16 +142,17 @@ __kernel void conv2d_tiled(__global const STORAGE *restrict in, uint in_off,
         return;
     const int g = gt / ocb, t = gt - g * ocb;
 
-    int base[PXT];
+    int base[PXT], obase[PXT];
 #pragma unroll
     for (int j = 0; j < PXT; j++) {
         const int p = min(p0 + j, P - 1); /* tail pixels repeat the last; never stored */
         const int oy = p / OW, ox = p - oy * OW;
-        base[j] = oy * sh * Wp + ox * sw;
+        base[j] = (oy * sh + y0) * Wp + ox * sw + x0;
+        obase[j] = (oy * osh + oy0) * OWf + ox * osw + ox0;
     }
     const size_t plane = (size_t)Hp * Wp;
     __global const STORAGE *src = in + in_off + ((size_t)n * C + (size_t)g * cinpg) * plane;
-    __global const float *wp = wr + (size_t)gt * cinpg * kh * kw * OCT;
+    __global const float *wp = wr + w_off + (size_t)gt * cinpg * kh * kw * OCT;
 
     floatV acc[PXT];
 #pragma unroll
@@ -144,8 +182,8 @@ __kernel void conv2d_tiled(__global const STORAGE *restrict in, uint in_off,
         vstoreV(acc[j], 0, tmp[j]);
     for (int o = 0; o < valid_o; o++) {
         const float b = has_bias ? LOAD(bias, oc0 + o) : 0.0f;
-        const size_t obase = ((size_t)n * K + oc0 + o) * P + p0;
+        __global STORAGE *plane_out = out + ((size_t)n * K + oc0 + o) * OHf * OWf;
         for (int j = 0; j < valid_j; j++)
-            STORE(out, obase + j, tmp[j][o] + b);
+            STORE(plane_out, obase[j], tmp[j][o] + b);
     }
 }

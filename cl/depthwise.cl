@@ -2,13 +2,15 @@
  * Depthwise Conv2d (groups == in_channels, any depth multiplier), OpenCL C 1.2.
  *
  * Memory-bound: every output reads one input plane window and kh*kw weights. A work-item
- * owns ry rows of one output channel and walks them in tiles of XT consecutive columns, each
- * one float vector, so a tap is one vector load and one vector FMA. Tiles whose columns all read inside the
- * input (the interior, nearly all of a feature map) take that path; border tiles map each
- * column through the padding mode. Rows are mapped once per kernel row.
+ * owns ry rows of one output channel (its setup shared by many tiles) and walks each row in
+ * tiles of XT consecutive columns, one float vector each, so a tap is one vector load and
+ * one vector FMA. The interior columns (every read inside the input row: nearly all of a
+ * feature map) go in strips of NS tiles, NS independent FMA chains, then single tiles; the
+ * few border columns are done one by one through the padding mode; rows too narrow for an
+ * interior tile use masked tiles. Kernel rows are mapped once per tile.
  *
  * Build options:
- *   -D XT=8|16      output columns per work-item
+ *   -D XT=8|16      output columns per tile
  *   -D CLCONV_HALF  half storage (vload_half / vstore_half), float arithmetic
  *
  * NDRange: (ceil(OH / ry), N * K), rounded up to the work-group size.
@@ -124,6 +126,37 @@ inline void depthwise_tile(__global const STORAGE *plane, __global const STORAGE
     STOREX(acc[0] + acc[1], orow, ox0);
 }
 
+/* Columns [ox0, ox0 + XT) of output row oy, any position (rows too narrow for an interior
+ * tile): each read mapped through the padding, columns past OW dropped. */
+inline void depthwise_masked_tile(__global const STORAGE *plane, __global const STORAGE *wk,
+                                  float b, int H, int W, int OW, int oy, int ox0, int kh, int kw,
+                                  int sh, int sw, int pt, int pl, int dh, int dw, int mode,
+                                  __global STORAGE *orow)
+{
+    floatX acc[2] = {(floatX)(b), (floatX)(0.0f)};
+    const int ix0 = ox0 * sw - pl;
+    for (int ky = 0; ky < kh; ky++) {
+        const int iy = map_coord(oy * sh - pt + ky * dh, H, mode);
+        if (iy < 0)
+            continue;
+        __global const STORAGE *row = plane + (size_t)iy * W;
+        floatX a = acc[ky & 1];
+        for (int kx = 0; kx < kw; kx++) {
+            float t[XT];
+            for (int j = 0; j < XT; j++) {
+                const int ix = map_coord(ix0 + j * sw + kx * dw, W, mode);
+                t[j] = (ox0 + j < OW && ix >= 0) ? LOAD(row, ix) : 0.0f;
+            }
+            a = fma((floatX)(LOAD(wk, ky * kw + kx)), CAT(vload, XT)(0, t), a);
+        }
+        acc[ky & 1] = a;
+    }
+    float t[XT];
+    CAT(vstore, XT)(acc[0] + acc[1], 0, t);
+    for (int j = 0; j < XT && ox0 + j < OW; j++)
+        STORE(orow, ox0 + j, t[j]);
+}
+
 /* One output column anywhere (the border columns): each read mapped through the padding. */
 inline void depthwise_pixel(__global const STORAGE *plane, __global const STORAGE *wk, float b,
                             int H, int W, int oy, int ox, int kh, int kw, int sh, int sw, int pt,
@@ -171,10 +204,15 @@ __kernel void depthwise_conv2d(__global const STORAGE *restrict in,
     const int span = (kw - 1) * dw + (sw == 2 ? 1 : 0); /* reach past a column's first read */
     const int reach = W - 1 - span + pl; /* last first-read position, in padded columns */
     int sx1 = (sw <= 2 && reach >= 0) ? min(OW, reach / sw + 1) : 0;
-    if (sx1 - sx0 < XT)
-        sx1 = sx0; /* too narrow for a vector: all border */
+    const bool narrow = sx1 - sx0 < XT; /* no interior tile fits: masked tiles only */
     for (int oy = oy0; oy < oy1; oy++) {
         __global STORAGE *orow = out + (((size_t)n * K + oc) * OH + oy) * OW;
+        if (narrow) {
+            for (int ox0 = 0; ox0 < OW; ox0 += XT)
+                depthwise_masked_tile(plane, wk, b, H, W, OW, oy, ox0, kh, kw, sh, sw, pt, pl,
+                                      dh, dw, mode, orow);
+            continue;
+        }
         for (int ox = 0; ox < sx0; ox++)
             depthwise_pixel(plane, wk, b, H, W, oy, ox, kh, kw, sh, sw, pt, pl, dh, dw, mode,
                             orow);
@@ -185,7 +223,7 @@ __kernel void depthwise_conv2d(__global const STORAGE *restrict in,
         for (; ox0 < sx1; ox0 += XT)
             depthwise_tile(plane, wk, b, H, W, oy, min(ox0, sx1 - XT), kh, kw, sh, sw, pt, pl,
                            dh, dw, mode, orow);
-        for (int ox = sx1 > sx0 ? sx1 : sx0; ox < OW; ox++)
+        for (int ox = sx1; ox < OW; ox++)
             depthwise_pixel(plane, wk, b, H, W, oy, ox, kh, kw, sh, sw, pt, pl, dh, dw, mode,
                             orow);
     }

@@ -1,5 +1,5 @@
 /*
- * Arithmetic peak (clconv-peak): every work-item runs CHAINS independent multiply-add chains
+ * Arithmetic peak (clconv-peak): every work-item runs CHAINS (16) independent multiply-add chains
  * of VW-wide vectors for `iters` iterations. Independent chains hide the FMA latency; the
  * chains' values feed one store so nothing is optimised away. x <- x * a + b with a < 1 and
  * b = 1 - a converges to 1: no overflow, no denormals.
@@ -29,27 +29,37 @@
 #define VTYPE CAT(SCALAR, VW)
 #endif
 
-#define CHAINS 8
+#define CHAINS 16
+
+/* eight chains named p0..p7 */
+#define DECLARE8(p, base)                                                                          \
+    VTYPE p##0 = (base), p##1 = (base) + (SCALAR)0.125f, p##2 = (base) + (SCALAR)0.25f,            \
+          p##3 = (base) + (SCALAR)0.375f, p##4 = (base) + (SCALAR)0.5f,                            \
+          p##5 = (base) + (SCALAR)0.625f, p##6 = (base) + (SCALAR)0.75f,                           \
+          p##7 = (base) + (SCALAR)0.875f
+#define STEP8(p)                                                                                   \
+    p##0 = mad(p##0, a, b);                                                                        \
+    p##1 = mad(p##1, a, b);                                                                        \
+    p##2 = mad(p##2, a, b);                                                                        \
+    p##3 = mad(p##3, a, b);                                                                        \
+    p##4 = mad(p##4, a, b);                                                                        \
+    p##5 = mad(p##5, a, b);                                                                        \
+    p##6 = mad(p##6, a, b);                                                                        \
+    p##7 = mad(p##7, a, b)
+#define SUM8(p) (((p##0 + p##1) + (p##2 + p##3)) + ((p##4 + p##5) + (p##6 + p##7)))
 
 __kernel void peak_flops(__global float *restrict out, float a_in, int iters)
 {
     const VTYPE a = (VTYPE)((SCALAR)a_in);
     const VTYPE b = (VTYPE)((SCALAR)(1.0f - a_in));
     const SCALAR seed = (SCALAR)((float)(get_global_id(0) & 255) * (1.0f / 256.0f));
-    VTYPE x0 = (VTYPE)seed, x1 = x0 + (SCALAR)0.125f, x2 = x0 + (SCALAR)0.25f,
-          x3 = x0 + (SCALAR)0.375f, x4 = x0 + (SCALAR)0.5f, x5 = x0 + (SCALAR)0.625f,
-          x6 = x0 + (SCALAR)0.75f, x7 = x0 + (SCALAR)0.875f;
+    DECLARE8(x, (VTYPE)seed);
+    DECLARE8(y, (VTYPE)(seed + (SCALAR)0.0625f));
     for (int i = 0; i < iters; i++) {
-        x0 = mad(x0, a, b);
-        x1 = mad(x1, a, b);
-        x2 = mad(x2, a, b);
-        x3 = mad(x3, a, b);
-        x4 = mad(x4, a, b);
-        x5 = mad(x5, a, b);
-        x6 = mad(x6, a, b);
-        x7 = mad(x7, a, b);
+        STEP8(x);
+        STEP8(y);
     }
-    VTYPE s = ((x0 + x1) + (x2 + x3)) + ((x4 + x5) + (x6 + x7));
+    VTYPE s = SUM8(x) + SUM8(y);
 #if VW == 1
     float r = (float)s;
 #elif VW == 2

@@ -2,14 +2,19 @@
  * GEMM algorithm through CLBlast (float32).
  *
  * Conv2d: im2col (cl/im2col.cl: padding modes and dilation in its index arithmetic) into the
- * workspace, then one CLBlastSgemmBatched call covering every (image, group) of the chunk:
+ * workspace, then CLBlast GEMMs, per (image, group):
  *   out[n, g] (coutpg x rows*OW) = W[g] (coutpg x cinpg*kh*kw) x col[n, g].
  * 1x1 kernels with stride 1 and no padding read the input as the column matrix directly.
  *
- * ConvTranspose2d: one CLBlastSgemmBatched call computes, per (image, group),
+ * ConvTranspose2d: CLBlast GEMMs compute, per (image, group),
  *   col[n, g] (coutpg*kh*kw x rows*W) = W[g]^T x in[n, g]
  * and col2im (cl/col2im.cl) gathers the taps landing on each output pixel, bias included.
  * 1x1 kernels with stride 1 and no padding write the product straight into the output.
+ *
+ * The GEMMs go through CLBlastSgemmStridedBatched: all groups of an image in one call (and
+ * all images of a chunk in one call when groups == 1, the weight's batch stride being 0).
+ * Not CLBlastSgemmBatched: it uploads its offset arrays with blocking writes, which deadlock
+ * behind a barrier on the caller's not-yet-complete wait events.
  *
  * Bias of the Conv2d paths is added by one small kernel after the last GEMM.
  *
@@ -32,9 +37,6 @@ typedef struct gemm_state {
     bool out_of_order;           /* the queue needs barriers between dependent steps */
     cl_kernel lower;             /* im2col or col2im; NULL for direct_1x1 */
     cl_kernel bias;              /* bias_add, Conv2d and direct_1x1 with bias; else NULL */
-    size_t batch;                /* most GEMMs in one batched call */
-    size_t *a_off, *b_off, *c_off;
-    float *alphas, *betas;
 } gemm_state;
 
 /* 1x1, stride 1, no padding (and no output padding): the input already is the matrix. */
@@ -180,27 +182,28 @@ static size_t gemm_workspace(const clconv_problem *p, const clconv_device_info *
 
 static double gemm_estimate(const clconv_problem *p, const clconv_device_info *dev)
 {
-    /* GEMM at a fair fraction of the device's lanes (CLBlast untuned), plus the lowering's
-     * traffic (written once, read once by the GEMM) and per-call overhead. Calibrated on PoCL
-     * against the direct kernels' estimate: see README "Algorithms and selection". */
+    /* In the direct kernels' units (lanes x 1e9 MAC/s): measured on PoCL (2 cores, untuned
+     * CLBlast), the GEMM runs dense products ~1.2x as fast as the direct kernels, loses most
+     * of that on small per-group matrices (a GEMM tile is ~32 wide), and pays for writing and
+     * re-reading the column matrix. Calibration: README "Algorithms and selection". */
     const clconv_desc *d = &p->desc;
-    double macs = (double)p->output_count * p->cin_per_group * d->kernel_h * d->kernel_w;
-    if (d->kind == CLCONV_CONV_TRANSPOSE2D)
-        macs = (double)p->input_count * p->cout_per_group * d->kernel_h * d->kernel_w;
-    double lanes = (double)dev->compute_units *
-                   (dev->preferred_vector_width_float ? dev->preferred_vector_width_float : 4);
-    /* small per-group matrices waste most of each GEMM tile */
-    double m = (double)(d->kind == CLCONV_CONV2D ? p->cout_per_group
-                                                 : p->cout_per_group * d->kernel_h * d->kernel_w);
-    double k = d->kind == CLCONV_CONV2D ? (double)col_rows(p) : (double)p->cin_per_group;
+    const bool conv = d->kind == CLCONV_CONV2D;
+    const double kk = (double)d->kernel_h * d->kernel_w;
+    const double macs = conv ? (double)p->output_count * p->cin_per_group * kk
+                             : (double)p->input_count * p->cout_per_group * kk;
+    const double lanes =
+        (double)dev->compute_units *
+        (dev->preferred_vector_width_float ? dev->preferred_vector_width_float : 4);
+    const double m = conv ? (double)p->cout_per_group : (double)col_rows(p);
+    const double k = conv ? (double)col_rows(p) : (double)p->cin_per_group;
     double tile = (m < 32 ? m / 32 : 1) * (k < 32 ? k / 32 : 1);
-    double gemm = macs / (lanes * 2.5e9 * (tile > 0.02 ? tile : 0.02));
-    double lowered = is_direct_1x1(p) ? 0
-                                      : row_bytes(p) * p->in[0] *
-                                            (d->kind == CLCONV_CONV2D ? p->out[2] : p->in[2]);
-    double traffic = 3 * lowered / 10e9;
-    double calls = 1 + (p->desc.bias ? 1 : 0) + (is_direct_1x1(p) ? 0 : 1);
-    return gemm + traffic + calls * 50e-6;
+    tile = tile > 0.02 ? tile : 0.02;
+    const double gemm = macs / (lanes * 1.2e9 * tile);
+    const bool direct_1x1 = is_direct_1x1(p);
+    const double lowered = direct_1x1 ? 0 : row_bytes(p) * p->in[0] * (conv ? p->out[2] : p->in[2]);
+    const double traffic = lowered / (lanes * 0.09e9);
+    const double calls = (d->groups > 1 ? p->in[0] : 1) + (d->bias ? 1 : 0) + (direct_1x1 ? 0 : 1);
+    return gemm + traffic + calls * 20e-6;
 }
 
 static clconv_status set_int_args(clconv_context *ctx, cl_kernel k, cl_uint first, const int *v,
@@ -223,11 +226,6 @@ static void gemm_release(clconv_plan *plan)
         clReleaseKernel(s->lower);
     if (s->bias)
         clReleaseKernel(s->bias);
-    free(s->a_off);
-    free(s->b_off);
-    free(s->c_off);
-    free(s->alphas);
-    free(s->betas);
     free(s);
     plan->state = NULL;
 }
@@ -256,21 +254,6 @@ static clconv_status gemm_prepare(clconv_plan *plan)
     cl_command_queue_properties props = 0;
     clGetCommandQueueInfo(ctx->queue, CL_QUEUE_PROPERTIES, sizeof props, &props, NULL);
     s->out_of_order = (props & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE) != 0;
-
-    s->batch = (size_t)(s->direct_1x1 ? p->in[0] : s->nb) * (size_t)d->groups;
-    s->a_off = malloc(s->batch * sizeof(size_t));
-    s->b_off = malloc(s->batch * sizeof(size_t));
-    s->c_off = malloc(s->batch * sizeof(size_t));
-    s->alphas = malloc(s->batch * sizeof(float));
-    s->betas = malloc(s->batch * sizeof(float));
-    if (!s->a_off || !s->b_off || !s->c_off || !s->alphas || !s->betas) {
-        gemm_release(plan);
-        return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "GEMM offset arrays");
-    }
-    for (size_t i = 0; i < s->batch; i++) {
-        s->alphas[i] = 1.0f;
-        s->betas[i] = 0.0f; /* CLBlast does not read C then: stale output is harmless */
-    }
 
     clconv_status st = CLCONV_SUCCESS;
     char options[64];
@@ -319,27 +302,6 @@ static clconv_status step_barrier(clconv_plan *plan)
                              : clconv_fail_cl(plan->ctx, err, "clEnqueueBarrierWithWaitList");
 }
 
-static clconv_status run_gemm(clconv_plan *plan, bool trans_a, size_t m, size_t n, size_t k,
-                              cl_mem a, size_t lda, cl_mem b, size_t ldb, cl_mem c, size_t ldc,
-                              size_t count)
-{
-    gemm_state *s = plan->state;
-    clconv_status st = step_barrier(plan);
-    if (st != CLCONV_SUCCESS)
-        return st;
-    CLBlastStatusCode code = CLBlastSgemmBatched(
-        CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-        CLBlastTransposeNo, m, n, k, s->alphas, a, s->a_off, lda, b, s->b_off, ldb, s->betas, c,
-        s->c_off, ldc, count, &plan->ctx->queue, NULL);
-    if (code != CLBlastSuccess)
-        return clconv_fail(plan->ctx, CLCONV_ERROR_OPENCL,
-                           "CLBlastSgemmBatched (m %zu n %zu k %zu, batch %zu) failed: "
-                           "CLBlast status %d%s%s",
-                           m, n, k, count, (int)code, code > -1000 ? " = " : "",
-                           code > -1000 ? clconv_cl_error_name(code) : "");
-    return CLCONV_SUCCESS;
-}
-
 static clconv_status run_kernel(clconv_plan *plan, cl_kernel k, const size_t global[3])
 {
     clconv_status st = step_barrier(plan);
@@ -360,31 +322,61 @@ static clconv_status set_mem_args(clconv_context *ctx, cl_kernel k, const cl_mem
     return CLCONV_SUCCESS;
 }
 
-static clconv_status enqueue_1x1(clconv_plan *plan, const clconv_enqueue_args *a)
+/* One operand's place in the GEMMs of a chunk: offset of image 0 group 0, strides. */
+typedef struct operand {
+    cl_mem buf;
+    size_t off, image_stride, group_stride, ld;
+} operand;
+
+/* C[n, g] = op(A[n, g]) x B[n, g] for nb images and G groups, with beta = 0 (CLBlast does
+ * not read C then: stale output is harmless). One strided-batched call per image covers its
+ * groups; with one group, one call covers the images. */
+static clconv_status run_gemms(clconv_plan *plan, bool trans_a, size_t m, size_t n, size_t k,
+                               const operand *a, const operand *b, const operand *c, int nb, int G)
+{
+    clconv_status st = step_barrier(plan);
+    const bool by_image = G == 1;
+    const int calls = by_image ? 1 : nb;
+    const size_t batch = (size_t)(by_image ? nb : G);
+    for (int i = 0; i < calls && st == CLCONV_SUCCESS; i++) {
+        const size_t sa = by_image ? a->image_stride : a->group_stride;
+        const size_t sb = by_image ? b->image_stride : b->group_stride;
+        const size_t sc = by_image ? c->image_stride : c->group_stride;
+        CLBlastStatusCode code = CLBlastSgemmStridedBatched(
+            CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+            CLBlastTransposeNo, m, n, k, 1.0f, a->buf, a->off + i * a->image_stride, a->ld, sa,
+            b->buf, b->off + i * b->image_stride, b->ld, sb, 0.0f, c->buf,
+            c->off + i * c->image_stride, c->ld, sc, batch, &plan->ctx->queue, NULL);
+        if (code != CLBlastSuccess)
+            st = clconv_fail(plan->ctx, CLCONV_ERROR_OPENCL,
+                             "CLBlastSgemmStridedBatched (m %zu n %zu k %zu, batch %zu) failed: "
+                             "CLBlast status %d%s%s",
+                             m, n, k, batch, (int)code, code > -1000 ? " = " : "",
+                             code > -1000 ? clconv_cl_error_name(code) : "");
+    }
+    return st;
+}
+
+static clconv_status enqueue_1x1(clconv_plan *plan, const clconv_enqueue_args *x)
 {
     gemm_state *s = plan->state;
     const clconv_problem *p = &plan->problem;
-    const size_t G = (size_t)p->desc.groups, HW = (size_t)p->in[2] * p->in[3];
+    const size_t HW = (size_t)p->in[2] * p->in[3];
     const size_t cin = (size_t)p->cin_per_group, cout = (size_t)p->cout_per_group;
-    for (size_t n = 0; n < (size_t)p->in[0]; n++)
-        for (size_t g = 0; g < G; g++) {
-            size_t i = n * G + g;
-            s->a_off[i] = g * cin * cout;
-            s->b_off[i] = (n * p->in[1] + g * cin) * HW;
-            s->c_off[i] = (n * p->out[1] + g * cout) * HW;
-        }
     /* Conv2d: W[g] (cout x cin) x in; transposed: W[g] stored (cin x cout), used transposed */
-    return run_gemm(plan, s->transposed, cout, HW, cin, a->weight, s->transposed ? cout : cin,
-                    a->input, HW, a->output, HW, s->batch);
+    const operand a = {x->weight, 0, 0, cin * cout, s->transposed ? cout : cin};
+    const operand b = {x->input, 0, (size_t)p->in[1] * HW, cin * HW, HW};
+    const operand c = {x->output, 0, (size_t)p->out[1] * HW, cout * HW, HW};
+    return run_gemms(plan, s->transposed, cout, HW, cin, &a, &b, &c, p->in[0], p->desc.groups);
 }
 
-static clconv_status enqueue_conv2d(clconv_plan *plan, const clconv_enqueue_args *a)
+static clconv_status enqueue_conv2d(clconv_plan *plan, const clconv_enqueue_args *x)
 {
     gemm_state *s = plan->state;
     const clconv_problem *p = &plan->problem;
     const int N = p->in[0], OH = p->out[2], OW = p->out[3], G = p->desc.groups;
     const size_t R = col_rows(p), P = (size_t)OH * OW, cout = (size_t)p->cout_per_group;
-    const cl_mem bufs[2] = {a->input, a->workspace};
+    const cl_mem bufs[2] = {x->input, x->workspace};
     clconv_status st = set_mem_args(plan->ctx, s->lower, bufs, 2);
     for (int n0 = 0; n0 < N && st == CLCONV_SUCCESS; n0 += s->nb) {
         const int nb = s->nb < N - n0 ? s->nb : N - n0;
@@ -397,29 +389,25 @@ static clconv_status enqueue_conv2d(clconv_plan *plan, const clconv_enqueue_args
             const size_t global[3] = {Q, R, (size_t)nb * G};
             if ((st = run_kernel(plan, s->lower, global)) != CLCONV_SUCCESS)
                 break;
-            for (size_t nn = 0; nn < (size_t)nb; nn++)
-                for (size_t g = 0; g < (size_t)G; g++) {
-                    size_t i = nn * G + g;
-                    s->a_off[i] = g * cout * R;
-                    s->b_off[i] = i * R * Q;
-                    s->c_off[i] = ((n0 + nn) * p->out[1] + g * cout) * P + (size_t)y0 * OW;
-                }
-            st = run_gemm(plan, false, cout, Q, R, a->weight, R, a->workspace, Q, a->output, P,
-                          (size_t)nb * G);
+            const operand a = {x->weight, 0, 0, cout * R, R};
+            const operand b = {x->workspace, 0, G * R * Q, R * Q, Q};
+            const operand c = {x->output, (size_t)n0 * p->out[1] * P + (size_t)y0 * OW,
+                               (size_t)p->out[1] * P, cout * P, P};
+            st = run_gemms(plan, false, cout, Q, R, &a, &b, &c, nb, G);
         }
     }
     return st;
 }
 
-static clconv_status enqueue_transposed(clconv_plan *plan, const clconv_enqueue_args *a)
+static clconv_status enqueue_transposed(clconv_plan *plan, const clconv_enqueue_args *x)
 {
     gemm_state *s = plan->state;
     const clconv_problem *p = &plan->problem;
     const int N = p->in[0], OH = p->out[2], G = p->desc.groups;
     const size_t M = col_rows(p), W = (size_t)p->in[3], HW = (size_t)p->in[2] * W;
     const size_t cin = (size_t)p->cin_per_group;
-    const cl_mem bias = a->bias ? a->bias : a->weight; /* not read without bias */
-    const cl_mem bufs[3] = {a->workspace, bias, a->output};
+    const cl_mem bias = x->bias ? x->bias : x->weight; /* not read without bias */
+    const cl_mem bufs[3] = {x->workspace, bias, x->output};
     clconv_status st = set_mem_args(plan->ctx, s->lower, bufs, 3);
     for (int n0 = 0; n0 < N && st == CLCONV_SUCCESS; n0 += s->nb) {
         const int nb = s->nb < N - n0 ? s->nb : N - n0;
@@ -429,15 +417,11 @@ static clconv_status enqueue_transposed(clconv_plan *plan, const clconv_enqueue_
             const int irows = input_band(p, oy0, orows, &iy0);
             const size_t IQ = (size_t)irows * W;
             if (irows > 0) {
-                for (size_t nn = 0; nn < (size_t)nb; nn++)
-                    for (size_t g = 0; g < (size_t)G; g++) {
-                        size_t i = nn * G + g;
-                        s->a_off[i] = g * cin * M;
-                        s->b_off[i] = ((n0 + nn) * p->in[1] + g * cin) * HW + (size_t)iy0 * W;
-                        s->c_off[i] = i * M * IQ;
-                    }
-                st = run_gemm(plan, true, M, IQ, cin, a->weight, M, a->input, HW, a->workspace, IQ,
-                              (size_t)nb * G);
+                const operand a = {x->weight, 0, 0, cin * M, M};
+                const operand b = {x->input, (size_t)n0 * p->in[1] * HW + (size_t)iy0 * W,
+                                   (size_t)p->in[1] * HW, cin * HW, HW};
+                const operand c = {x->workspace, 0, G * M * IQ, M * IQ, IQ};
+                st = run_gemms(plan, true, M, IQ, cin, &a, &b, &c, nb, G);
                 if (st != CLCONV_SUCCESS)
                     break;
             }

@@ -1,6 +1,7 @@
-/* Tiled algorithm: register-blocked implicit-GEMM Conv2d (cl/conv2d_tiled.cl). Each enqueue
- * re-lays out the weights (and pads the input when the layer pads) into the workspace, then
- * runs the convolution kernel, whose hot loop has no border tests. */
+/* Tiled algorithm: register-blocked implicit-GEMM Conv2d and stride-phase ConvTranspose2d
+ * (cl/conv2d_tiled.cl). Each enqueue re-lays out the weights (and pads the input when the
+ * layer needs it) into the workspace, then runs the convolution kernel, whose hot loop has no
+ * border tests: once for Conv2d, once per stride phase for ConvTranspose2d. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,10 +11,23 @@
 
 #define TILED_FILE "conv2d_tiled.cl"
 #define WS_ALIGN 256 /* byte offset of the padded input inside the workspace */
+/* Estimates are on the scale of the direct algorithm's, which runs about this many times
+ * faster than PoCL on a 2-core CPU measures for dense layers. */
+#define DIRECT_SCALE (1.0 / 6)
+#define LAUNCH_SECONDS 30e-6
+#define CONV_INT_ARGS 25
+#define RELAYOUT_T_INT_ARGS 12
+
+/* One axis of a ConvTranspose2d stride phase r: the outputs r + s*m (m < count) receive
+ * input m + c0 + j*step through tap k0 - j*kstep, j < taps. */
+typedef struct phase_axis {
+    int count, taps, k0, kstep, c0, step;
+} phase_axis;
 
 typedef struct tiled_geometry {
-    int oct, pxt;         /* output channels x pixels per work-item */
-    int ocb;              /* oc tiles per group */
+    int oct, pxt; /* output channels x pixels per work-item */
+    int ocb;      /* oc tiles per group */
+    int pad_top, pad_left;
     int hp, wp;           /* padded input plane */
     bool padded;          /* the input is copied into the workspace with its padding */
     size_t weight_bytes;  /* re-laid-out weights (float) */
@@ -21,11 +35,65 @@ typedef struct tiled_geometry {
     size_t padded_count;  /* elements of the padded input */
 } tiled_geometry;
 
+typedef struct tiled_phase {
+    int conv_args[CONV_INT_ARGS];
+    cl_uint w_off;
+    int relayout_args[RELAYOUT_T_INT_ARGS];
+    size_t relayout_global[1], conv_global[3], conv_local[3];
+} tiled_phase;
+
 typedef struct tiled_state {
     tiled_geometry geo;
     cl_kernel relayout, pad, conv;
-    size_t relayout_global[1], pad_global[3], conv_global[3], conv_local[3];
+    size_t pad_global[3];
+    int nphases; /* 1 for Conv2d */
+    tiled_phase *phases;
 } tiled_state;
+
+static int gcd(int a, int b)
+{
+    while (b) {
+        int t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* Phase r of one ConvTranspose2d axis: in extent, out extent, kernel, stride, pad, dilation. */
+static phase_axis axis_phase(int r, int in, int out, int k, int s, int pad, int dil)
+{
+    phase_axis a = {0, 0, 0, 0, 0, 0};
+    a.count = r < out ? (out - r + s - 1) / s : 0;
+    const int g = gcd(s, dil);
+    a.kstep = s / g;
+    a.step = dil / g;
+    for (int kk = k - 1; kk >= 0; kk--) /* the largest tap of the phase comes first */
+        if ((((r + pad - kk * dil) % s) + s) % s == 0) {
+            a.k0 = kk;
+            a.taps = kk / a.kstep + 1;
+            a.c0 = (r + pad - kk * dil) / s;
+            break;
+        }
+    (void)in;
+    return a;
+}
+
+/* Zero padding the phases read outside the input on one axis: before and after. */
+static void axis_padding(int in, int out, int k, int s, int pad, int dil, int *lo, int *hi)
+{
+    *lo = *hi = 0;
+    for (int r = 0; r < s; r++) {
+        phase_axis a = axis_phase(r, in, out, k, s, pad, dil);
+        if (!a.count || !a.taps)
+            continue;
+        if (-a.c0 > *lo)
+            *lo = -a.c0;
+        int last = a.count - 1 + a.c0 + (a.taps - 1) * a.step - (in - 1);
+        if (last > *hi)
+            *hi = last;
+    }
+}
 
 static void geometry(const clconv_problem *p, tiled_geometry *geo)
 {
@@ -33,19 +101,19 @@ static void geometry(const clconv_problem *p, tiled_geometry *geo)
     /* The vector spans output channels: as wide as the group allows without much padding. */
     geo->oct = p->cout_per_group >= 16 ? 16 : p->cout_per_group >= 8 ? 8 : 4;
     geo->pxt = 8;
-    { /* DEVTMP */
-        const char *e = getenv("TILED_DEV");
-        int a, b;
-        if (e && sscanf(e, "%d,%d", &a, &b) == 2) {
-            if (p->cout_per_group >= a)
-                geo->oct = a;
-            geo->pxt = b;
-        }
-    }
     geo->ocb = (int)clconv_div_up((size_t)p->cout_per_group, (size_t)geo->oct);
-    geo->padded = d->pad_top || d->pad_bottom || d->pad_left || d->pad_right;
-    geo->hp = p->in[2] + d->pad_top + d->pad_bottom;
-    geo->wp = p->in[3] + d->pad_left + d->pad_right;
+    int pt = d->pad_top, pb = d->pad_bottom, pl = d->pad_left, pr = d->pad_right;
+    if (d->kind == CLCONV_CONV_TRANSPOSE2D) {
+        axis_padding(p->in[2], p->out[2], d->kernel_h, d->stride_h, d->pad_top, d->dilation_h, &pt,
+                     &pb);
+        axis_padding(p->in[3], p->out[3], d->kernel_w, d->stride_w, d->pad_left, d->dilation_w, &pl,
+                     &pr);
+    }
+    geo->pad_top = pt;
+    geo->pad_left = pl;
+    geo->padded = pt || pb || pl || pr;
+    geo->hp = p->in[2] + pt + pb;
+    geo->wp = p->in[3] + pl + pr;
     geo->weight_bytes = (size_t)d->groups * geo->ocb * p->cin_per_group * d->kernel_h *
                         d->kernel_w * geo->oct * sizeof(float);
     geo->padded_offset = clconv_round_up(geo->weight_bytes, WS_ALIGN);
@@ -55,19 +123,16 @@ static void geometry(const clconv_problem *p, tiled_geometry *geo)
 static bool tiled_supports(const clconv_problem *p, const clconv_device_info *dev, char *reason,
                            size_t reason_size)
 {
-    if (p->desc.kind != CLCONV_CONV2D) {
-        snprintf(reason, reason_size,
-                 "kind = ConvTranspose2d: the tiled algorithm runs Conv2d only");
-        return false;
-    }
     tiled_geometry geo;
     geometry(p, &geo);
     const size_t elem = clconv_dtype_size(p->desc.dtype);
     if (geo.padded_count > (size_t)INT_MAX ||
-        geo.padded_offset / elem + geo.padded_count > (size_t)UINT_MAX) {
+        geo.padded_offset / elem + geo.padded_count > (size_t)UINT_MAX ||
+        geo.weight_bytes / sizeof(float) > (size_t)INT_MAX) {
         snprintf(reason, reason_size,
-                 "padded input of %zu elements: more than the %d the tiled kernel indexes",
-                 geo.padded_count, INT_MAX);
+                 "padded input of %zu elements or %zu re-laid-out weights: more than the %d the "
+                 "tiled kernels index",
+                 geo.padded_count, geo.weight_bytes / sizeof(float), INT_MAX);
         return false;
     }
     if (geo.weight_bytes > dev->max_alloc_size ||
@@ -94,16 +159,39 @@ static double tiled_estimate(const clconv_problem *p, const clconv_device_info *
     tiled_geometry geo;
     geometry(p, &geo);
     const clconv_desc *d = &p->desc;
-    /* MACs the kernel really issues: channel padding of the last oc tile and the pixel tail
-     * included. Rate: OCT-wide FMAs on every lane, at a fraction of the peak measured on
-     * PoCL (calibrated against the direct kernel's estimate). */
-    const double pix = (double)clconv_round_up((size_t)p->out[2] * p->out[3], (size_t)geo.pxt);
-    const double macs = (double)p->out[0] * d->groups * geo.ocb * geo.oct * pix * p->cin_per_group *
-                        d->kernel_h * d->kernel_w;
-    const double lanes = (double)dev->compute_units * (geo.oct >= 8 ? 8.0 : 4.0) * 2.0;
+    /* MACs the kernel really issues (the last oc tile's padding channels and the pixel tails
+     * included) at the rate measured on PoCL with 2 cores, ~45 GMAC/s with 16-wide tiles
+     * (narrower tiles use fewer lanes of the same FMAs), plus ~1.3 ns to write each output of
+     * a tile, the padded copy and output traffic at ~10 GB/s, and the launches. */
+    const double units = dev->compute_units ? dev->compute_units / 2.0 : 1.0;
+    const double rate = 45e9 * units * geo.oct / 16.0;
+    const double chans = (double)p->out[0] * d->groups * geo.ocb * geo.oct;
+    double macs = 0, tile_outputs = 0, launches = 1 + (geo.padded ? 1 : 0);
+    if (d->kind == CLCONV_CONV2D) {
+        const double pix = (double)clconv_round_up((size_t)p->out[2] * p->out[3], geo.pxt);
+        tile_outputs = chans * pix;
+        macs = tile_outputs * p->cin_per_group * d->kernel_h * d->kernel_w;
+        launches += 1;
+    } else {
+        for (int ry = 0; ry < d->stride_h; ry++)
+            for (int rx = 0; rx < d->stride_w; rx++) {
+                phase_axis ay = axis_phase(ry, p->in[2], p->out[2], d->kernel_h, d->stride_h,
+                                           d->pad_top, d->dilation_h);
+                phase_axis ax = axis_phase(rx, p->in[3], p->out[3], d->kernel_w, d->stride_w,
+                                           d->pad_left, d->dilation_w);
+                if (!ay.count || !ax.count)
+                    continue;
+                const double pix = (double)clconv_round_up((size_t)ay.count * ax.count, geo.pxt);
+                tile_outputs += chans * pix;
+                macs += chans * pix * p->cin_per_group * ay.taps * ax.taps;
+                launches += 2;
+            }
+    }
     const double mem = (double)(p->input_count * (geo.padded ? 3 : 1) + p->output_count) *
                        clconv_dtype_size(d->dtype) / 10e9;
-    return macs / (lanes * 2.5e9) + mem + 20e-6;
+    const double seconds =
+        macs / rate + tile_outputs * 1.3e-9 / units + mem + launches * LAUNCH_SECONDS;
+    return seconds * DIRECT_SCALE;
 }
 
 static clconv_status set_args(clconv_context *ctx, cl_kernel k, cl_uint first, const int *v,
@@ -128,8 +216,125 @@ static void tiled_release(clconv_plan *plan)
         clReleaseKernel(s->pad);
     if (s->conv)
         clReleaseKernel(s->conv);
+    free(s->phases);
     free(s);
     plan->state = NULL;
+}
+
+/* Launch shape of the convolution over an OH x OW (phase) map. */
+static void conv_launch(const clconv_problem *p, const tiled_geometry *geo, int oh, int ow,
+                        tiled_phase *ph)
+{
+    ph->conv_global[0] = clconv_div_up((size_t)oh * ow, (size_t)geo->pxt);
+    ph->conv_global[1] = (size_t)p->desc.groups * geo->ocb;
+    ph->conv_global[2] = (size_t)p->out[0];
+    /* Per-item vector code: small work-groups along the pixel tiles, which share weights. */
+    ph->conv_local[0] = ph->conv_global[0] < 4 ? ph->conv_global[0] : 4;
+    ph->conv_local[1] = 1;
+    ph->conv_local[2] = 1;
+}
+
+/* Fills the phases of the plan: one for Conv2d, the non-empty stride phases otherwise. */
+static clconv_status plan_phases(clconv_plan *plan, tiled_state *s)
+{
+    const clconv_problem *p = &plan->problem;
+    const clconv_desc *d = &p->desc;
+    const tiled_geometry *geo = &s->geo;
+    const bool transposed = d->kind == CLCONV_CONV_TRANSPOSE2D;
+    const int max_phases = transposed ? d->stride_h * d->stride_w : 1;
+    s->phases = calloc((size_t)max_phases, sizeof *s->phases);
+    if (!s->phases)
+        return clconv_fail(plan->ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "tiled plan phases");
+    const int gtiles = d->groups * geo->ocb;
+    if (!transposed) {
+        tiled_phase *ph = &s->phases[0];
+        const int a[CONV_INT_ARGS] = {p->in[1],
+                                      p->in[2] + d->pad_top + d->pad_bottom,
+                                      geo->wp,
+                                      p->out[1],
+                                      p->out[2],
+                                      p->out[3],
+                                      d->kernel_h,
+                                      d->kernel_w,
+                                      d->stride_h,
+                                      d->stride_w,
+                                      d->dilation_h,
+                                      d->dilation_w,
+                                      p->cin_per_group,
+                                      p->cout_per_group,
+                                      geo->ocb,
+                                      gtiles,
+                                      d->bias != 0,
+                                      0,
+                                      0,
+                                      p->out[2],
+                                      p->out[3],
+                                      1,
+                                      1,
+                                      0,
+                                      0};
+        for (int i = 0; i < CONV_INT_ARGS; i++)
+            ph->conv_args[i] = a[i];
+        conv_launch(p, geo, p->out[2], p->out[3], ph);
+        s->nphases = 1;
+        return CLCONV_SUCCESS;
+    }
+    size_t w_off = 0; /* floats */
+    for (int ry = 0; ry < d->stride_h; ry++)
+        for (int rx = 0; rx < d->stride_w; rx++) {
+            phase_axis ay = axis_phase(ry, p->in[2], p->out[2], d->kernel_h, d->stride_h,
+                                       d->pad_top, d->dilation_h);
+            phase_axis ax = axis_phase(rx, p->in[3], p->out[3], d->kernel_w, d->stride_w,
+                                       d->pad_left, d->dilation_w);
+            if (!ay.count || !ax.count)
+                continue;
+            tiled_phase *ph = &s->phases[s->nphases++];
+            /* a phase without taps still writes its outputs (bias or zero): its loops are
+             * empty */
+            const int y0 = ay.taps ? ay.c0 + geo->pad_top : 0;
+            const int x0 = ax.taps ? ax.c0 + geo->pad_left : 0;
+            const int a[CONV_INT_ARGS] = {p->in[1],
+                                          geo->hp,
+                                          geo->wp,
+                                          p->out[1],
+                                          ay.count,
+                                          ax.count,
+                                          ay.taps,
+                                          ax.taps,
+                                          1,
+                                          1,
+                                          ay.step,
+                                          ax.step,
+                                          p->cin_per_group,
+                                          p->cout_per_group,
+                                          geo->ocb,
+                                          gtiles,
+                                          d->bias != 0,
+                                          y0,
+                                          x0,
+                                          p->out[2],
+                                          p->out[3],
+                                          d->stride_h,
+                                          d->stride_w,
+                                          ry,
+                                          rx};
+            for (int i = 0; i < CONV_INT_ARGS; i++)
+                ph->conv_args[i] = a[i];
+            ph->w_off = (cl_uint)w_off;
+            const int total = gtiles * p->cin_per_group * ay.taps * ax.taps;
+            const int r[RELAYOUT_T_INT_ARGS] = {p->cin_per_group, p->cout_per_group,
+                                                d->kernel_h,      d->kernel_w,
+                                                geo->ocb,         ay.taps,
+                                                ax.taps,          ay.k0,
+                                                ay.kstep,         ax.k0,
+                                                ax.kstep,         total};
+            for (int i = 0; i < RELAYOUT_T_INT_ARGS; i++)
+                ph->relayout_args[i] = r[i];
+            ph->relayout_global[0] = (size_t)total;
+            w_off += (size_t)total * geo->oct;
+            conv_launch(p, geo, ay.count, ax.count, ph);
+        }
+    return CLCONV_SUCCESS;
 }
 
 static clconv_status tiled_prepare(clconv_plan *plan)
@@ -137,6 +342,7 @@ static clconv_status tiled_prepare(clconv_plan *plan)
     const clconv_problem *p = &plan->problem;
     const clconv_desc *d = &p->desc;
     clconv_context *ctx = plan->ctx;
+    const bool transposed = d->kind == CLCONV_CONV_TRANSPOSE2D;
     tiled_state *s = calloc(1, sizeof *s);
     if (!s)
         return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "tiled plan state");
@@ -146,33 +352,31 @@ static clconv_status tiled_prepare(clconv_plan *plan)
     char options[160];
     snprintf(options, sizeof options, "-D OCT=%d -D PXT=%d%s", geo->oct, geo->pxt,
              d->dtype == CLCONV_FLOAT16 ? " -D CLCONV_HALF" : "");
+    const char *relayout = transposed ? "tiled_relayout_transposed" : "tiled_relayout_weights";
     clconv_status st;
-    if ((st = clconv_create_kernel(ctx, TILED_FILE, options, "tiled_relayout_weights",
-                                   &s->relayout)) != CLCONV_SUCCESS ||
+    if ((st = clconv_create_kernel(ctx, TILED_FILE, options, relayout, &s->relayout)) !=
+            CLCONV_SUCCESS ||
         (st = clconv_create_kernel(ctx, TILED_FILE, options, "conv2d_tiled", &s->conv)) !=
             CLCONV_SUCCESS ||
         (geo->padded && (st = clconv_create_kernel(ctx, TILED_FILE, options, "tiled_pad_input",
-                                                   &s->pad)) != CLCONV_SUCCESS))
+                                                   &s->pad)) != CLCONV_SUCCESS) ||
+        (st = plan_phases(plan, s)) != CLCONV_SUCCESS)
         goto fail;
 
-    const int ksize = d->kernel_h * d->kernel_w;
-    const int relayout_total = d->groups * geo->ocb * p->cin_per_group * ksize;
-    const int relayout_args[] = {p->cin_per_group, p->cout_per_group, ksize, geo->ocb,
-                                 relayout_total};
-    if ((st = set_args(ctx, s->relayout, 2, relayout_args, 5)) != CLCONV_SUCCESS)
-        goto fail;
-    s->relayout_global[0] = (size_t)relayout_total;
-
+    if (!transposed) {
+        const int ksize = d->kernel_h * d->kernel_w;
+        const int total = d->groups * geo->ocb * p->cin_per_group * ksize;
+        const int relayout_args[] = {p->cin_per_group, p->cout_per_group, ksize, geo->ocb, total};
+        if ((st = set_args(ctx, s->relayout, 2, relayout_args, 5)) != CLCONV_SUCCESS)
+            goto fail;
+        s->phases[0].relayout_global[0] = (size_t)total;
+    }
     const cl_uint elem_off = (cl_uint)(geo->padded_offset / clconv_dtype_size(d->dtype));
     if (geo->padded) {
-        const int pad_args[] = {p->in[2],
-                                p->in[3],
-                                geo->hp,
-                                geo->wp,
-                                d->pad_top,
-                                d->pad_left,
-                                p->in[0] * p->in[1],
-                                (int)d->padding_mode};
+        const int mode = transposed ? (int)CLCONV_PADDING_ZEROS : (int)d->padding_mode;
+        const int pad_args[] = {
+            p->in[2], p->in[3], geo->hp, geo->wp, geo->pad_top, geo->pad_left, p->in[0] * p->in[1],
+            mode};
         cl_int err = clSetKernelArg(s->pad, 2, sizeof elem_off, &elem_off);
         if (err != CL_SUCCESS) {
             st = clconv_fail_cl(ctx, err, "clSetKernelArg");
@@ -190,25 +394,6 @@ static clconv_status tiled_prepare(clconv_plan *plan)
         st = clconv_fail_cl(ctx, err, "clSetKernelArg");
         goto fail;
     }
-    const int gtiles = d->groups * geo->ocb;
-    const int conv_args[] = {
-        p->in[1],         geo->hp,           geo->wp,     p->out[1],   p->out[2],     p->out[3],
-        d->kernel_h,      d->kernel_w,       d->stride_h, d->stride_w, d->dilation_h, d->dilation_w,
-        p->cin_per_group, p->cout_per_group, geo->ocb,    gtiles,      d->bias != 0};
-    if ((st = set_args(ctx, s->conv, 5, conv_args, 17)) != CLCONV_SUCCESS)
-        goto fail;
-    s->conv_global[0] = clconv_div_up((size_t)p->out[2] * p->out[3], (size_t)geo->pxt);
-    s->conv_global[1] = (size_t)gtiles;
-    s->conv_global[2] = (size_t)p->out[0];
-    /* Per-item vector code: small work-groups along the pixel tiles, which share weights. */
-    s->conv_local[0] = s->conv_global[0] < 4 ? s->conv_global[0] : 4;
-    { /* DEVTMP */
-        const char *e = getenv("TILED_LOCAL");
-        if (e)
-            s->conv_local[0] = s->conv_global[0] < (size_t)atoi(e) ? s->conv_global[0] : (size_t)atoi(e);
-    }
-    s->conv_local[1] = 1;
-    s->conv_local[2] = 1;
     return CLCONV_SUCCESS;
 fail:
     tiled_release(plan);
@@ -219,6 +404,7 @@ static clconv_status tiled_enqueue(clconv_plan *plan, const clconv_enqueue_args 
 {
     tiled_state *s = plan->state;
     clconv_context *ctx = plan->ctx;
+    const bool transposed = plan->problem.desc.kind == CLCONV_CONV_TRANSPOSE2D;
     cl_int err = clSetKernelArg(s->relayout, 0, sizeof(cl_mem), &a->weight);
     if (err == CL_SUCCESS)
         err = clSetKernelArg(s->relayout, 1, sizeof(cl_mem), &a->workspace);
@@ -230,36 +416,82 @@ static clconv_status tiled_enqueue(clconv_plan *plan, const clconv_enqueue_args 
     cl_mem bias = a->bias ? a->bias : a->weight; /* never read when has_bias is 0 */
     cl_mem conv_in = s->pad ? a->workspace : a->input;
     const cl_mem conv_bufs[] = {conv_in, a->workspace, bias, a->output};
-    const cl_uint conv_index[] = {0, 2, 3, 4};
+    const cl_uint conv_index[] = {0, 2, 4, 5};
     for (int i = 0; i < 4 && err == CL_SUCCESS; i++)
         err = clSetKernelArg(s->conv, conv_index[i], sizeof(cl_mem), &conv_bufs[i]);
     if (err != CL_SUCCESS)
         return clconv_fail_cl(ctx, err, "clSetKernelArg");
 
-    /* In-order chain: relayout (after the caller's events), pad, conv (returns the event). */
-    cl_event ev_w = NULL, ev_p = NULL;
-    clconv_status st = clconv_enqueue_kernel(ctx, s->relayout, 1, s->relayout_global, NULL,
-                                             a->num_wait_events, a->wait_events, &ev_w);
-    if (st != CLCONV_SUCCESS)
-        return st;
-    cl_event deps[2] = {ev_w, NULL};
-    cl_uint ndeps = 1;
-    if (s->pad) {
+    /* Every preparation (weights, padded copy) waits on the caller's events; the
+     * convolutions wait on all of them. Events chain even on out-of-order queues. */
+    const int max_events = s->nphases + 1;
+    cl_event *prep = calloc((size_t)max_events, sizeof *prep);
+    if (!prep)
+        return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "tiled enqueue events");
+    cl_uint nprep = 0;
+    clconv_status st = CLCONV_SUCCESS;
+    for (int i = 0; i < s->nphases && st == CLCONV_SUCCESS; i++) {
+        const tiled_phase *ph = &s->phases[i];
+        if (ph->relayout_global[0] == 0)
+            continue;
+        if (transposed) {
+            err = clSetKernelArg(s->relayout, 2, sizeof(cl_uint), &ph->w_off);
+            if (err != CL_SUCCESS) {
+                st = clconv_fail_cl(ctx, err, "clSetKernelArg");
+                break;
+            }
+            if ((st = set_args(ctx, s->relayout, 3, ph->relayout_args, RELAYOUT_T_INT_ARGS)) !=
+                CLCONV_SUCCESS)
+                break;
+        }
+        st = clconv_enqueue_kernel(ctx, s->relayout, 1, ph->relayout_global, NULL,
+                                   a->num_wait_events, a->wait_events, &prep[nprep]);
+        if (st == CLCONV_SUCCESS)
+            nprep++;
+    }
+    if (st == CLCONV_SUCCESS && s->pad) {
         size_t local[3];
         clconv_pick_local_size(&ctx->info, s->pad_global, local);
         st = clconv_enqueue_kernel(ctx, s->pad, 3, s->pad_global, local, a->num_wait_events,
-                                   a->wait_events, &ev_p);
-        if (st != CLCONV_SUCCESS) {
-            clReleaseEvent(ev_w);
-            return st;
-        }
-        deps[ndeps++] = ev_p;
+                                   a->wait_events, &prep[nprep]);
+        if (st == CLCONV_SUCCESS)
+            nprep++;
     }
-    st = clconv_enqueue_kernel(ctx, s->conv, 3, s->conv_global, s->conv_local, ndeps, deps,
-                               a->event);
-    clReleaseEvent(ev_w);
-    if (ev_p)
-        clReleaseEvent(ev_p);
+    /* The phases write disjoint outputs; the last one's event stands for all (in order), or
+     * a marker joins them on an out-of-order queue. */
+    cl_event *done = NULL;
+    if (st == CLCONV_SUCCESS && s->nphases > 1) {
+        done = calloc((size_t)s->nphases, sizeof *done);
+        if (!done)
+            st = clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "tiled enqueue events");
+    }
+    int ndone = 0;
+    for (int i = 0; i < s->nphases && st == CLCONV_SUCCESS; i++) {
+        const tiled_phase *ph = &s->phases[i];
+        if ((st = set_args(ctx, s->conv, 6, ph->conv_args, CONV_INT_ARGS)) != CLCONV_SUCCESS)
+            break;
+        err = clSetKernelArg(s->conv, 3, sizeof(cl_uint), &ph->w_off);
+        if (err != CL_SUCCESS) {
+            st = clconv_fail_cl(ctx, err, "clSetKernelArg");
+            break;
+        }
+        cl_event *ev = done ? &done[ndone] : a->event;
+        st = clconv_enqueue_kernel(ctx, s->conv, 3, ph->conv_global, ph->conv_local, nprep,
+                                   nprep ? prep : NULL, ev);
+        if (st == CLCONV_SUCCESS && done)
+            ndone++;
+    }
+    if (st == CLCONV_SUCCESS && done && a->event) {
+        err = clEnqueueMarkerWithWaitList(ctx->queue, (cl_uint)ndone, done, a->event);
+        if (err != CL_SUCCESS)
+            st = clconv_fail_cl(ctx, err, "clEnqueueMarkerWithWaitList");
+    }
+    for (int i = 0; i < ndone; i++)
+        clReleaseEvent(done[i]);
+    for (cl_uint i = 0; i < nprep; i++)
+        clReleaseEvent(prep[i]);
+    free(done);
+    free(prep);
     return st;
 }
 

@@ -216,6 +216,16 @@ clconv_status clconv_create_kernel(clconv_context *ctx, const char *file, const 
     return CLCONV_SUCCESS;
 }
 
+size_t clconv_program_cache_size(clconv_context *ctx)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&ctx->lock);
+    for (const clconv_program_entry *e = ctx->programs; e; e = e->next)
+        n++;
+    pthread_mutex_unlock(&ctx->lock);
+    return n;
+}
+
 void clconv_program_cache_clear(clconv_context *ctx)
 {
     clconv_program_entry *e = ctx->programs;

@@ -23,6 +23,9 @@ clconv_status clconv_get_program(clconv_context *ctx, const char *file, const ch
 clconv_status clconv_create_kernel(clconv_context *ctx, const char *file, const char *options,
                                    const char *kernel_name, cl_kernel *kernel);
 
+/* Number of programs in ctx's cache (tests observe reuse with it). Thread-safe. */
+size_t clconv_program_cache_size(clconv_context *ctx);
+
 /* Releases every cached program of ctx (context teardown). */
 void clconv_program_cache_clear(clconv_context *ctx);
 

@@ -6,12 +6,16 @@
 
 void clconv_pick_local_size(const clconv_device_info *dev, const size_t global[3], size_t local[3])
 {
-    /* Up to 64 work-items (the device's limit if lower), filling dimension 0 first: rows of
-     * adjacent output tiles share input rows. */
-    size_t budget = dev->max_work_group_size < 64 ? dev->max_work_group_size : 64;
+    /* One fixed 16 x 4 x 1 shape (within the device's limits), shrunk only along a dimension
+     * whose whole extent is smaller. Few distinct shapes matter: drivers such as PoCL compile
+     * a kernel once per work-group size. Dimension 0 runs along output columns, so adjacent
+     * work-items share input rows. */
+    static const size_t target[3] = {16, 4, 1};
+    size_t budget = dev->max_work_group_size;
     for (int i = 0; i < 3; i++) {
         size_t l = 1;
-        while (l * 2 <= budget && l * 2 <= dev->max_work_item_sizes[i] && l < global[i])
+        while (l * 2 <= target[i] && l * 2 <= budget && l * 2 <= dev->max_work_item_sizes[i] &&
+               l < global[i])
             l *= 2;
         local[i] = l;
         budget /= l;

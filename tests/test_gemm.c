@@ -369,6 +369,44 @@ START_TEST(test_gemm_wait_list)
 }
 END_TEST
 
+/* An adopted out-of-order queue: the steps (im2col, CLBlast, col2im, bias) stay ordered. */
+START_TEST(test_gemm_out_of_order_queue)
+{
+    clconv_context *shared = test_context();
+    cl_context cl = clconv_context_get_cl_context(shared);
+    cl_device_id dev = clconv_context_get_device(shared);
+    cl_command_queue_properties props = 0;
+    clGetDeviceInfo(dev, CL_DEVICE_QUEUE_PROPERTIES, sizeof props, &props, NULL);
+    if (!(props & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE)) {
+        /* the device cannot make one: nothing to check, and say so */
+        fprintf(stderr, "test_gemm_out_of_order_queue: device has no out-of-order queues\n");
+        return;
+    }
+    cl_int err;
+    cl_command_queue q = clCreateCommandQueue(
+        cl, dev, CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE | CL_QUEUE_PROFILING_ENABLE, &err);
+    ck_assert_int_eq(err, CL_SUCCESS);
+    clconv_context *ctx = NULL;
+    ck_assert_int_eq(clconv_context_create_from_queue(q, &ctx), CLCONV_SUCCESS);
+    clReleaseCommandQueue(q);
+    clconv_desc d;
+    clconv_desc_init(&d, CLCONV_CONV2D, 6, 4, 3, 3);
+    d.groups = 2;
+    d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 1;
+    const int in1[4] = {3, 6, 9, 8};
+    ck_assert_int_eq(clconv_context_set_workspace_limit(ctx, 2000), CLCONV_SUCCESS); /* chunks */
+    test_outcome r;
+    ck_assert_msg(test_run_case_on(ctx, &d, in1, CLCONV_ALGO_GEMM, 21, &r), "%s", r.message);
+    clconv_desc_init(&d, CLCONV_CONV_TRANSPOSE2D, 4, 6, 4, 4);
+    d.stride_h = d.stride_w = 2;
+    d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 1;
+    const int in2[4] = {2, 4, 6, 5};
+    ck_assert_int_eq(clconv_context_set_workspace_limit(ctx, 6000), CLCONV_SUCCESS);
+    ck_assert_msg(test_run_case_on(ctx, &d, in2, CLCONV_ALGO_GEMM, 22, &r), "%s", r.message);
+    clconv_context_destroy(ctx);
+}
+END_TEST
+
 /* A build without CLBlast: GEMM is absent, says why, and AUTO never picks it. */
 START_TEST(test_gemm_absent)
 {
@@ -407,6 +445,7 @@ static Suite *gemm_suite(void)
         tcase_add_test(tc, test_gemm_edges);
         tcase_add_test(tc, test_gemm_workspace_size);
         tcase_add_test(tc, test_gemm_wait_list);
+        tcase_add_test(tc, test_gemm_out_of_order_queue);
         tcase_add_test(tc, test_gemm_chunking);
         tcase_add_test(tc, test_gemm_conv2d_random);
         tcase_add_test(tc, test_gemm_conv_transpose2d_random);

@@ -836,8 +836,10 @@ static int load_layers(const char *arg, layer_spec **layers, size_t *count, size
     return 0;
 }
 
+/* One line per layer: its runs, and the time left estimated from the FLOPs still to run at
+ * the rate seen so far (layers differ by orders of magnitude in work). */
 static void progress(size_t i, size_t n, const layer_spec *L, const bench_state *st, size_t first,
-                     double t_start, double t_layers)
+                     double t_start, double t_layers, double flops_done, double flops_total)
 {
     fprintf(stderr, "clconv-bench: [%zu/%zu] %-30s", i + 1, n, L->name);
     for (size_t k = first; k < st->nrows; k++) {
@@ -845,8 +847,9 @@ static void progress(size_t i, size_t n, const layer_spec *L, const bench_state 
         fprintf(stderr, " %s%s %.3f ms", r->mode[0] == 'a' ? "auto:" : "", r->algo,
                 r->median_s * 1e3);
     }
-    double elapsed = now_s() - t_start, per = (now_s() - t_layers) / (double)(i + 1);
-    fprintf(stderr, " | %.0f s elapsed, ~%.0f s left\n", elapsed, per * (double)(n - i - 1));
+    double elapsed = now_s() - t_start, spent = now_s() - t_layers;
+    double left = flops_done > 0 ? spent / flops_done * (flops_total - flops_done) : 0;
+    fprintf(stderr, " | %.0f s elapsed, ~%.0f s left\n", elapsed, left);
 }
 
 int main(int argc, char **argv)
@@ -958,7 +961,12 @@ int main(int argc, char **argv)
 #endif
 
     const double t_start = now_s();
-    double t_layers = t_start;
+    double t_layers = t_start, flops_total = 0, flops_done = 0;
+    for (size_t i = 0; i < nlayers; i++) {
+        clconv_op_count c;
+        if (clconv_count_ops(&layers[i].desc, layers[i].input, &c) == CLCONV_SUCCESS)
+            flops_total += (double)c.flops;
+    }
     bool baseline_warm = false;
     int failures = 0;
     for (size_t i = 0; i < nlayers; i++) {
@@ -992,7 +1000,10 @@ int main(int argc, char **argv)
                         L->name, st.rows[k].algo, st.rows[k].verify_ratio);
                 failures++;
             }
-        progress(i, nlayers, L, &st, first, t_start, t_layers);
+        clconv_op_count c;
+        if (clconv_count_ops(&L->desc, L->input, &c) == CLCONV_SUCCESS)
+            flops_done += (double)c.flops;
+        progress(i, nlayers, L, &st, first, t_start, t_layers, flops_done, flops_total);
         layer_data_free(&d);
     }
     rc = failures ? 1 : 0;
@@ -1007,9 +1018,12 @@ int main(int argc, char **argv)
     if (!st.opt.json_path && !st.opt.csv_path) /* nothing asked for: a table on stdout */
         for (size_t k = 0; k < st.nrows; k++) {
             const row *r = &st.rows[k];
-            printf("%-30s %-8s %-16s %10.4f ms %9.2f GFLOP/s %6.1f%% of roof (%s)\n",
+            printf("%-30s %-8s %-16s %10.4f ms %9.2f GFLOP/s %6.1f%% of roof (%s)%s\n",
                    r->layer->name, r->mode, r->algo, r->median_s * 1e3, r->gflops, r->roof_pct,
-                   r->bound);
+                   r->bound,
+                   r->verified < 0 ? ""
+                   : r->verified   ? " verified"
+                                   : " VERIFY FAILED");
         }
     fprintf(stderr, "clconv-bench: %zu rows, %zu skipped runs, %.1f s\n", st.nrows, st.nskips,
             now_s() - t_start);

@@ -8,7 +8,7 @@
 #include "src/kernels.h"
 
 static const int widths[PEAK_WIDTHS] = {1, 2, 4, 8, 16};
-#define PEAK_CHAINS 8 /* independent chains per work-item, as in cl/peak_flops.cl */
+#define PEAK_CHAINS 16 /* independent chains per work-item, as in cl/peak_flops.cl */
 
 peak_options peak_default_options(void)
 {

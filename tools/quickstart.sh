@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-command entry points on a fresh Debian 12 / Ubuntu machine (root or sudo):
-#   tools/quickstart.sh main   install what is missing, build, run the main job
+#   tools/quickstart.sh main   install what is missing, build, run the main job (the
+#                              roofline report into ./report)
 #   tools/quickstart.sh test   install what is missing, build, run every test
 # BUILD_DIR (default build) and MESON_ARGS (extra `meson setup` arguments) may be set.
 set -euo pipefail
@@ -16,7 +17,7 @@ main | test) ;;
 esac
 
 packages=(build-essential meson ninja-build pkg-config python3 ocl-icd-opencl-dev
-    opencl-headers pocl-opencl-icd clinfo check libclblast-dev)
+    opencl-headers pocl-opencl-icd clinfo check libclblast-dev python3-matplotlib)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -39,6 +40,10 @@ fi
 ninja -C "$build"
 
 if [ "$what" = main ]; then
-    exec "$build/tools/clconv-demo"
+    # the roofline report into ./report; Debian's python3 has python3-matplotlib (a pyenv or
+    # venv python3 earlier on PATH may not)
+    py=python3
+    [ -x /usr/bin/python3 ] && py=/usr/bin/python3
+    exec "$py" "$build/tools/clconv-report" --out report
 fi
 exec meson test -C "$build" --print-errorlogs

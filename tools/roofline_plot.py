@@ -63,9 +63,9 @@ def plot(bench, peak, prefix, label_count=5, title=None):
     # measured roof: min(peak, bandwidth * intensity)
     steps = 200
     grid = [x_lo * (x_hi / x_lo) ** (i / steps) for i in range(steps + 1)]
+    gbps_from = ((peak or {}).get("roof") or {}).get("gbps_from") or ceil.get("gbps_from", "")
     ax.plot(grid, [min(gflops, gbps * x) for x in grid], color="black", lw=2,
-            label=f"measured roof: {gflops:.1f} GFLOP/s, {gbps:.1f} GB/s "
-                  f"({ceil.get('gbps_from', '')})")
+            label=f"measured roof: {gflops:.1f} GFLOP/s, {gbps:.1f} GB/s ({gbps_from})")
     ax.plot([ridge], [gflops], marker="o", color="black", ms=6, ls="none")
     ax.annotate(f"ridge {ridge:.2f} FLOP/B", (ridge, gflops), textcoords="offset points",
                 xytext=(6, -14), fontsize=8)

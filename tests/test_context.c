@@ -1,0 +1,529 @@
+/* Contexts: device choice, recorded device information, adopted queues, kernel sources from
+ * disk, the program cache. Each check that depends on the environment uses a fresh context. */
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <clconv.h>
+
+#include "src/kernels.h"
+#include "tests/common.h"
+
+#ifndef CLCONV_TEST_CL_DIR
+#error "meson passes CLCONV_TEST_CL_DIR, the source cl/ folder"
+#endif
+
+/* Name of device d of platform p as OpenCL reports it ("" if there is none). */
+static void device_name_at(cl_uint p, cl_uint d, char *buf, size_t size)
+{
+    buf[0] = 0;
+    cl_platform_id platforms[16];
+    cl_uint np = 0;
+    if (clGetPlatformIDs(16, platforms, &np) != CL_SUCCESS || p >= np)
+        return;
+    cl_device_id devices[64];
+    cl_uint nd = 0;
+    if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 64, devices, &nd) != CL_SUCCESS || d >= nd)
+        return;
+    clGetDeviceInfo(devices[d], CL_DEVICE_NAME, size, buf, NULL);
+}
+
+/* Whether any platform has a device of type. */
+static bool have_device_type(cl_device_type type)
+{
+    cl_platform_id platforms[16];
+    cl_uint np = 0;
+    if (clGetPlatformIDs(16, platforms, &np) != CL_SUCCESS)
+        return false;
+    for (cl_uint p = 0; p < np && p < 16; p++) {
+        cl_uint nd = 0;
+        if (clGetDeviceIDs(platforms[p], type, 0, NULL, &nd) == CL_SUCCESS && nd > 0)
+            return true;
+    }
+    return false;
+}
+
+static void ctx_device_name(clconv_context *ctx, char *buf, size_t size)
+{
+    clconv_device_info info;
+    ck_assert_int_eq(clconv_context_get_device_info(ctx, &info), CLCONV_SUCCESS);
+    snprintf(buf, size, "%s", info.device_name);
+}
+
+START_TEST(test_create_specs)
+{
+    unsetenv("CLCONV_DEVICE");
+    clconv_context *ctx = NULL;
+    char name[128], expected[128];
+
+    /* NULL and "": the first GPU, else the first device */
+    ck_assert_int_eq(clconv_context_create(NULL, &ctx), CLCONV_SUCCESS);
+    ck_assert_ptr_nonnull(clconv_context_get_cl_context(ctx));
+    ck_assert_ptr_nonnull(clconv_context_get_queue(ctx));
+    ck_assert_ptr_nonnull(clconv_context_get_device(ctx));
+    clconv_device_info info;
+    ck_assert_int_eq(clconv_context_get_device_info(ctx, &info), CLCONV_SUCCESS);
+    if (have_device_type(CL_DEVICE_TYPE_GPU))
+        ck_assert_msg(info.type & CL_DEVICE_TYPE_GPU, "default is not a GPU though one exists");
+    else {
+        device_name_at(0, 0, expected, sizeof expected);
+        ck_assert_str_eq(info.device_name, expected);
+    }
+    ck_assert_int_eq(info.queue_profiling, 1);
+    snprintf(name, sizeof name, "%s", info.device_name);
+    clconv_context_destroy(ctx);
+    ctx = NULL;
+    ck_assert_int_eq(clconv_context_create("", &ctx), CLCONV_SUCCESS);
+    ctx_device_name(ctx, expected, sizeof expected);
+    ck_assert_str_eq(expected, name);
+    clconv_context_destroy(ctx);
+    ctx = NULL;
+
+    /* "P:D" */
+    ck_assert_int_eq(clconv_context_create("0:0", &ctx), CLCONV_SUCCESS);
+    ctx_device_name(ctx, name, sizeof name);
+    device_name_at(0, 0, expected, sizeof expected);
+    ck_assert_str_eq(name, expected);
+    clconv_context_destroy(ctx);
+    ctx = NULL;
+
+    /* device types */
+    clconv_status st = clconv_context_create("cpu", &ctx);
+    if (have_device_type(CL_DEVICE_TYPE_CPU)) {
+        ck_assert_msg(st == CLCONV_SUCCESS, "cpu: %s", clconv_last_error());
+        ck_assert_int_eq(clconv_context_get_device_info(ctx, &info), CLCONV_SUCCESS);
+        ck_assert(info.type & CL_DEVICE_TYPE_CPU);
+    } else {
+        ck_assert_int_eq(st, CLCONV_ERROR_DEVICE_NOT_FOUND);
+    }
+    clconv_context_destroy(ctx);
+    ctx = NULL;
+
+    /* a fragment of the device name, in another case */
+    device_name_at(0, 0, expected, sizeof expected);
+    ck_assert_uint_gt(strlen(expected), 2);
+    char fragment[8] = {0};
+    size_t len = strlen(expected) < 6 ? strlen(expected) - 1 : 5;
+    for (size_t i = 0; i < len; i++) {
+        char c = expected[1 + i];
+        fragment[i] = (char)(c >= 'a' && c <= 'z' ? c - 32 : c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    ck_assert_msg(clconv_context_create(fragment, &ctx) == CLCONV_SUCCESS, "\"%s\": %s", fragment,
+                  clconv_last_error());
+    ctx_device_name(ctx, name, sizeof name);
+    ck_assert_str_eq(name, expected); /* device 0:0 is the first to match its own name */
+    clconv_context_destroy(ctx);
+    ctx = NULL;
+
+    /* nothing matches */
+    static const char *const bad[] = {"no-such-device", "99:0", "0:99", "gpu-and-more"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ctx = (clconv_context *)(uintptr_t)0x1;
+        st = clconv_context_create(bad[i], &ctx);
+        ck_assert_msg(st == CLCONV_ERROR_DEVICE_NOT_FOUND, "\"%s\": %s", bad[i],
+                      clconv_status_name(st));
+        ck_assert_msg(strstr(clconv_last_error(), bad[i]) != NULL, "\"%s\": message \"%s\"", bad[i],
+                      clconv_last_error());
+        ck_assert(ctx == (clconv_context *)(uintptr_t)0x1);
+    }
+    ck_assert_int_eq(clconv_context_create(NULL, NULL), CLCONV_ERROR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(), "ctx is NULL"));
+}
+END_TEST
+
+START_TEST(test_device_environment)
+{
+    clconv_context *ctx = NULL;
+    ck_assert_int_eq(setenv("CLCONV_DEVICE", "no-such-device", 1), 0);
+    ck_assert_int_eq(clconv_context_create(NULL, &ctx), CLCONV_ERROR_DEVICE_NOT_FOUND);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(), "no-such-device"));
+    ck_assert_int_eq(clconv_context_create("", &ctx), CLCONV_ERROR_DEVICE_NOT_FOUND);
+    ck_assert_ptr_null(ctx);
+    /* an explicit spec wins over the environment */
+    ck_assert_int_eq(clconv_context_create("0:0", &ctx), CLCONV_SUCCESS);
+    clconv_context_destroy(ctx);
+    ctx = NULL;
+    /* the environment picks the device */
+    ck_assert_int_eq(setenv("CLCONV_DEVICE", "0:0", 1), 0);
+    ck_assert_int_eq(clconv_context_create(NULL, &ctx), CLCONV_SUCCESS);
+    char name[128], expected[128];
+    ctx_device_name(ctx, name, sizeof name);
+    device_name_at(0, 0, expected, sizeof expected);
+    ck_assert_str_eq(name, expected);
+    clconv_context_destroy(ctx);
+    unsetenv("CLCONV_DEVICE");
+}
+END_TEST
+
+START_TEST(test_device_info)
+{
+    clconv_context *ctx = test_context();
+    ck_assert_ptr_nonnull(ctx);
+    clconv_device_info info;
+    ck_assert_int_eq(clconv_context_get_device_info(ctx, &info), CLCONV_SUCCESS);
+    cl_device_id dev = clconv_context_get_device(ctx);
+    ck_assert_uint_gt(strlen(info.device_name), 0);
+    ck_assert_uint_gt(strlen(info.platform_name), 0);
+    ck_assert_uint_gt(strlen(info.vendor), 0);
+    ck_assert_uint_gt(strlen(info.device_version), 0);
+    ck_assert_uint_gt(strlen(info.extensions), 0);
+    ck_assert_uint_ge(info.compute_units, 1);
+    ck_assert_uint_ge(info.max_work_group_size, 1);
+    for (int i = 0; i < 3; i++)
+        ck_assert_uint_ge(info.max_work_item_sizes[i], 1);
+    ck_assert_uint_gt(info.local_mem_size, 0);
+    ck_assert_uint_gt(info.max_alloc_size, 0);
+    ck_assert_uint_ge(info.global_mem_size, info.max_alloc_size);
+    ck_assert_int_eq(info.queue_profiling, 1);
+
+    /* the record agrees with what OpenCL says now */
+    cl_uint cu = 0;
+    size_t wg = 0;
+    cl_ulong local = 0, alloc = 0;
+    cl_device_local_mem_type local_type = CL_GLOBAL;
+    clGetDeviceInfo(dev, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cu, &cu, NULL);
+    clGetDeviceInfo(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
+    clGetDeviceInfo(dev, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local, &local, NULL);
+    clGetDeviceInfo(dev, CL_DEVICE_LOCAL_MEM_TYPE, sizeof local_type, &local_type, NULL);
+    clGetDeviceInfo(dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof alloc, &alloc, NULL);
+    ck_assert_uint_eq(info.compute_units, cu);
+    ck_assert_uint_eq(info.max_work_group_size, wg);
+    ck_assert_uint_eq(info.local_mem_size, local);
+    ck_assert_uint_eq(info.max_alloc_size, alloc);
+    ck_assert_int_eq(info.local_mem_dedicated, local_type == CL_LOCAL);
+    char name[128];
+    clGetDeviceInfo(dev, CL_DEVICE_NAME, sizeof name, name, NULL);
+    ck_assert_str_eq(info.device_name, name);
+
+    /* half support follows the full extension string (the record may be truncated) */
+    size_t ext_size = 0;
+    clGetDeviceInfo(dev, CL_DEVICE_EXTENSIONS, 0, NULL, &ext_size);
+    char *ext = malloc(ext_size + 1);
+    ck_assert_ptr_nonnull(ext);
+    clGetDeviceInfo(dev, CL_DEVICE_EXTENSIONS, ext_size, ext, NULL);
+    ext[ext_size] = 0;
+    ck_assert_int_eq(info.has_fp16, strstr(ext, "cl_khr_fp16") != NULL);
+    ck_assert_int_eq(info.has_fp64, strstr(ext, "cl_khr_fp64") != NULL);
+    ck_assert_int_eq(strncmp(info.extensions, ext, strlen(info.extensions)), 0);
+    free(ext);
+
+    ck_assert_int_eq(clconv_context_get_device_info(NULL, &info), CLCONV_ERROR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(), "ctx is NULL"));
+    ck_assert_int_eq(clconv_context_get_device_info(ctx, NULL), CLCONV_ERROR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(), "info is NULL"));
+}
+END_TEST
+
+static cl_uint queue_refs(cl_command_queue q)
+{
+    cl_uint n = 0;
+    ck_assert_int_eq(clGetCommandQueueInfo(q, CL_QUEUE_REFERENCE_COUNT, sizeof n, &n, NULL),
+                     CL_SUCCESS);
+    return n;
+}
+
+static cl_uint context_refs(cl_context c)
+{
+    cl_uint n = 0;
+    ck_assert_int_eq(clGetContextInfo(c, CL_CONTEXT_REFERENCE_COUNT, sizeof n, &n, NULL),
+                     CL_SUCCESS);
+    return n;
+}
+
+/* Some drivers (PoCL) drop their internal references of finished commands asynchronously:
+ * waits up to 2 s for a count to come down to want, returning the last count seen. */
+static cl_uint settle(cl_uint (*refs)(void *), void *obj, cl_uint want)
+{
+    cl_uint n = refs(obj);
+    for (int i = 0; i < 200 && n > want; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        n = refs(obj);
+    }
+    return n;
+}
+
+static cl_uint queue_refs_any(void *q)
+{
+    return queue_refs((cl_command_queue)q);
+}
+
+static cl_uint context_refs_any(void *c)
+{
+    return context_refs((cl_context)c);
+}
+
+START_TEST(test_create_from_queue)
+{
+    /* the application's own context and queue, without profiling */
+    cl_platform_id platform;
+    cl_device_id dev;
+    ck_assert_int_eq(clGetPlatformIDs(1, &platform, NULL), CL_SUCCESS);
+    ck_assert_int_eq(clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 1, &dev, NULL), CL_SUCCESS);
+    cl_int err;
+    cl_context app_ctx = clCreateContext(NULL, 1, &dev, NULL, NULL, &err);
+    ck_assert_ptr_nonnull(app_ctx);
+    cl_command_queue app_q = clCreateCommandQueue(app_ctx, dev, 0, &err);
+    ck_assert_ptr_nonnull(app_q);
+    const cl_uint q0 = queue_refs(app_q), c0 = context_refs(app_ctx);
+
+    clconv_context *ctx = NULL;
+    ck_assert_int_eq(clconv_context_create_from_queue(app_q, &ctx), CLCONV_SUCCESS);
+    ck_assert_ptr_eq(clconv_context_get_queue(ctx), app_q);
+    ck_assert_ptr_eq(clconv_context_get_cl_context(ctx), app_ctx);
+    ck_assert_ptr_eq(clconv_context_get_device(ctx), dev);
+    ck_assert_uint_eq(queue_refs(app_q), q0 + 1);
+    ck_assert_uint_ge(context_refs(app_ctx), c0 + 1);
+    clconv_device_info info;
+    ck_assert_int_eq(clconv_context_get_device_info(ctx, &info), CLCONV_SUCCESS);
+    ck_assert_int_eq(info.queue_profiling, 0);
+    ck_assert_uint_ge(info.compute_units, 1);
+
+    /* a plan runs on the adopted queue */
+    clconv_desc d;
+    clconv_desc_init(&d, CLCONV_CONV2D, 3, 4, 3, 3);
+    d.pad_top = d.pad_left = 1;
+    const int in[4] = {2, 3, 6, 7};
+    test_outcome r;
+    ck_assert_msg(test_run_case_on(ctx, &d, in, CLCONV_ALGO_DIRECT, 3, &r), "%s", r.message);
+    clconv_desc_init(&d, CLCONV_CONV_TRANSPOSE2D, 4, 2, 3, 3);
+    d.stride_h = d.stride_w = 2;
+    const int tin[4] = {1, 4, 4, 3};
+    ck_assert_msg(test_run_case_on(ctx, &d, tin, CLCONV_ALGO_AUTO, 4, &r), "%s", r.message);
+    clFinish(app_q);
+
+    clconv_context_destroy(ctx);
+    ck_assert_uint_eq(settle(queue_refs_any, app_q, q0), q0);
+    ck_assert_uint_eq(settle(context_refs_any, app_ctx, c0), c0);
+    /* the application's objects still work */
+    float data[4] = {1, 2, 3, 4}, back[4] = {0};
+    cl_mem m =
+        clCreateBuffer(app_ctx, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, sizeof data, data, &err);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(clEnqueueReadBuffer(app_q, m, CL_TRUE, 0, sizeof back, back, 0, NULL, NULL),
+                     CL_SUCCESS);
+    ck_assert(back[3] == 4.0f);
+    clReleaseMemObject(m);
+    ck_assert_int_eq(clReleaseCommandQueue(app_q), CL_SUCCESS);
+    ck_assert_int_eq(clReleaseContext(app_ctx), CL_SUCCESS);
+
+    ck_assert_int_eq(clconv_context_create_from_queue(NULL, &ctx), CLCONV_ERROR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(), "queue is NULL"));
+    ck_assert_int_eq(clconv_context_create_from_queue(app_q, NULL), CLCONV_ERROR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(), "ctx is NULL"));
+}
+END_TEST
+
+START_TEST(test_null_context)
+{
+    clconv_context_destroy(NULL);
+    ck_assert_ptr_null(clconv_context_get_cl_context(NULL));
+    ck_assert_ptr_null(clconv_context_get_queue(NULL));
+    ck_assert_ptr_null(clconv_context_get_device(NULL));
+    ck_assert_ptr_nonnull(clconv_context_last_error(NULL));
+}
+END_TEST
+
+/* A fresh folder under /tmp holding copies of the source cl/ files; broken names one file
+ * to spoil. Returns the folder (static storage). */
+static const char *kernel_dir_copy(const char *broken)
+{
+    static char dir[] = "/tmp/clconv-kernels-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    DIR *src = opendir(CLCONV_TEST_CL_DIR);
+    ck_assert_ptr_nonnull(src);
+    struct dirent *e;
+    int copied = 0;
+    while ((e = readdir(src)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n < 4 || strcmp(e->d_name + n - 3, ".cl"))
+            continue;
+        char from[1024], to[1024];
+        snprintf(from, sizeof from, "%s/%s", CLCONV_TEST_CL_DIR, e->d_name);
+        snprintf(to, sizeof to, "%s/%s", dir, e->d_name);
+        FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+        ck_assert(in && out);
+        char buf[4096];
+        size_t got;
+        while ((got = fread(buf, 1, sizeof buf, in)) > 0)
+            ck_assert_uint_eq(fwrite(buf, 1, got, out), got);
+        if (broken && !strcmp(e->d_name, broken))
+            fputs("\nclconv_broken_on_purpose this_does_not_compile;\n", out);
+        fclose(in);
+        fclose(out);
+        copied++;
+    }
+    closedir(src);
+    ck_assert_int_ge(copied, 2);
+    return dir;
+}
+
+static void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static clconv_context *fresh_context(void)
+{
+    clconv_context *ctx = NULL;
+    ck_assert_msg(clconv_context_create(NULL, &ctx) == CLCONV_SUCCESS, "%s", clconv_last_error());
+    return ctx;
+}
+
+START_TEST(test_kernel_dir_broken_file)
+{
+    const char *dir = kernel_dir_copy("conv2d_direct.cl");
+    ck_assert_int_eq(setenv("CLCONV_KERNEL_DIR", dir, 1), 0);
+    clconv_context *ctx = fresh_context();
+    clconv_desc d;
+    clconv_desc_init(&d, CLCONV_CONV2D, 2, 2, 3, 3);
+    const int in[4] = {1, 2, 5, 5};
+    clconv_plan *plan = NULL;
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_DIRECT, &plan),
+                     CLCONV_ERROR_BUILD);
+    ck_assert_ptr_null(plan);
+    const char *msg = clconv_context_last_error(ctx);
+    ck_assert_msg(strstr(msg, "conv2d_direct.cl") != NULL, "message: %s", msg);
+    /* the compiler's log, which names the offending identifier */
+    ck_assert_msg(strstr(msg, "clconv_broken_on_purpose") != NULL, "no build log in: %s", msg);
+    ck_assert_uint_eq(clconv_program_cache_size(ctx), 0); /* a failed build is not cached */
+    /* the other files of the folder still build */
+    clconv_desc_init(&d, CLCONV_CONV_TRANSPOSE2D, 2, 2, 3, 3);
+    test_outcome r;
+    ck_assert_msg(test_run_case_on(ctx, &d, in, CLCONV_ALGO_DIRECT, 1, &r), "%s", r.message);
+    clconv_context_destroy(ctx);
+    unsetenv("CLCONV_KERNEL_DIR");
+    remove_dir(dir);
+}
+END_TEST
+
+START_TEST(test_kernel_dir_empty)
+{
+    char dir[] = "/tmp/clconv-empty-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(setenv("CLCONV_KERNEL_DIR", dir, 1), 0);
+    clconv_context *ctx = fresh_context();
+    clconv_desc d;
+    clconv_desc_init(&d, CLCONV_CONV2D, 2, 2, 3, 3);
+    const int in[4] = {1, 2, 5, 5};
+    clconv_plan *plan = NULL;
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_DIRECT, &plan),
+                     CLCONV_ERROR_KERNEL_SOURCE);
+    ck_assert_ptr_null(plan);
+    const char *msg = clconv_context_last_error(ctx);
+    ck_assert_msg(strstr(msg, "conv2d_direct.cl") && strstr(msg, dir), "message: %s", msg);
+    clconv_context_destroy(ctx);
+    unsetenv("CLCONV_KERNEL_DIR");
+    rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_kernel_dir_real)
+{
+    ck_assert_int_eq(setenv("CLCONV_KERNEL_DIR", CLCONV_TEST_CL_DIR, 1), 0);
+    clconv_context *ctx = fresh_context();
+    test_outcome r;
+    clconv_desc d;
+    clconv_desc_init(&d, CLCONV_CONV2D, 3, 4, 3, 3);
+    d.padding_mode = CLCONV_PADDING_REFLECT;
+    d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 1;
+    const int in[4] = {2, 3, 6, 7};
+    ck_assert_msg(test_run_case_on(ctx, &d, in, CLCONV_ALGO_DIRECT, 1, &r), "%s", r.message);
+    clconv_desc_init(&d, CLCONV_CONV_TRANSPOSE2D, 3, 4, 3, 3);
+    d.stride_h = 2;
+    ck_assert_msg(test_run_case_on(ctx, &d, in, CLCONV_ALGO_DIRECT, 2, &r), "%s", r.message);
+    ck_assert_uint_eq(clconv_program_cache_size(ctx), 2);
+    clconv_context_destroy(ctx);
+    unsetenv("CLCONV_KERNEL_DIR");
+}
+END_TEST
+
+START_TEST(test_program_cache)
+{
+    unsetenv("CLCONV_KERNEL_DIR");
+    clconv_context *ctx = fresh_context();
+    ck_assert_uint_eq(clconv_program_cache_size(ctx), 0);
+    clconv_desc d;
+    clconv_desc_init(&d, CLCONV_CONV2D, 4, 8, 3, 3);
+    const int in[4] = {1, 4, 6, 6};
+    clconv_plan *a = NULL, *b = NULL, *c = NULL;
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_DIRECT, &a), CLCONV_SUCCESS);
+    ck_assert_uint_eq(clconv_program_cache_size(ctx), 1);
+    /* another shape and stride, same build options: the program is reused */
+    d.stride_h = 2;
+    const int in2[4] = {2, 4, 9, 7};
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in2, CLCONV_ALGO_DIRECT, &b), CLCONV_SUCCESS);
+    ck_assert_uint_eq(clconv_program_cache_size(ctx), 1);
+    /* another padding mode is another program */
+    d.padding_mode = CLCONV_PADDING_REPLICATE;
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in2, CLCONV_ALGO_DIRECT, &c), CLCONV_SUCCESS);
+    ck_assert_uint_eq(clconv_program_cache_size(ctx), 2);
+    /* the cache hands out the same cl_program for the same (file, options) */
+    cl_program p1 = NULL, p2 = NULL, p3 = NULL;
+    ck_assert_int_eq(clconv_get_program(ctx, "conv2d_direct.cl", "-D PROBE=1", &p1),
+                     CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_get_program(ctx, "conv2d_direct.cl", "-D PROBE=1", &p2),
+                     CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_get_program(ctx, "conv2d_direct.cl", "-D PROBE=2", &p3),
+                     CLCONV_SUCCESS);
+    ck_assert_ptr_eq(p1, p2);
+    ck_assert_ptr_ne(p1, p3);
+    ck_assert_uint_eq(clconv_program_cache_size(ctx), 4);
+    /* an unknown file is a source error, not a cache entry */
+    ck_assert_int_eq(clconv_get_program(ctx, "no_such_kernel.cl", "", &p1),
+                     CLCONV_ERROR_KERNEL_SOURCE);
+    ck_assert_ptr_nonnull(strstr(clconv_context_last_error(ctx), "no_such_kernel.cl"));
+    ck_assert_uint_eq(clconv_program_cache_size(ctx), 4);
+    /* plans keep working while sharing programs */
+    clconv_plan_destroy(a);
+    test_outcome r;
+    ck_assert_msg(test_run_case_on(ctx, &d, in2, CLCONV_ALGO_DIRECT, 9, &r), "%s", r.message);
+    clconv_plan_destroy(b);
+    clconv_plan_destroy(c);
+    clconv_context_destroy(ctx);
+}
+END_TEST
+
+static Suite *context_suite(void)
+{
+    Suite *s = suite_create("context");
+    TCase *tc = tcase_create("device");
+    tcase_set_timeout(tc, 0);
+    tcase_add_test(tc, test_create_specs);
+    tcase_add_test(tc, test_device_environment);
+    tcase_add_test(tc, test_device_info);
+    tcase_add_test(tc, test_create_from_queue);
+    tcase_add_test(tc, test_null_context);
+    tcase_add_test(tc, test_kernel_dir_broken_file);
+    tcase_add_test(tc, test_kernel_dir_empty);
+    tcase_add_test(tc, test_kernel_dir_real);
+    tcase_add_test(tc, test_program_cache);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(context_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    test_context_release();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,390 @@
+/* Algorithm selection: AUTO's choice pinned for representative layers, forcing by argument and
+ * CLCONV_ALGO, refusals with reasons, and the CLCONV_VERBOSE log. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <clconv.h>
+
+#include "src/internal.h"
+#include "tests/common.h"
+
+#ifndef CLCONV_TEST_HAVE_CLBLAST
+#error "CLCONV_TEST_HAVE_CLBLAST must be defined by the build"
+#endif
+
+/* AUTO's choice depends on the device: the pins use one fixed profile, the CI machine's PoCL
+ * CPU device (2 compute units, float vector width 16, local memory emulated in global). */
+static void reference_profile(clconv_context *ctx)
+{
+    clconv_device_info *i = &ctx->info;
+    i->type = CL_DEVICE_TYPE_CPU;
+    i->compute_units = 2;
+    i->max_clock_mhz = 2000;
+    i->preferred_vector_width_float = 16;
+    i->max_work_group_size = 4096;
+    i->max_work_item_sizes[0] = i->max_work_item_sizes[1] = i->max_work_item_sizes[2] = 4096;
+    i->local_mem_size = 512 * 1024;
+    i->local_mem_dedicated = 0;
+    i->global_mem_size = (cl_ulong)8 << 30;
+    i->max_alloc_size = (cl_ulong)2 << 30;
+    i->has_fp16 = 0;
+}
+
+typedef struct pin {
+    const char *name;
+    clconv_kind kind;
+    int n, c, h, w, oc, k, s, pad, groups;
+    clconv_algo with_clblast, without_clblast;
+    clconv_algo direct_or_gemm; /* the GEMM path's own rule: which of the two is estimated faster */
+    const char *why;
+} pin;
+
+/* Pinned choices; a change in any estimate that moves one is a visible test change. */
+static const pin pins[] = {
+    {"resnet50 1x1 256->64 56x56", CLCONV_CONV2D, 1, 256, 56, 56, 64, 1, 1, 0, 1, CLCONV_ALGO_TILED,
+     CLCONV_ALGO_TILED, CLCONV_ALGO_GEMM,
+     "register-blocked tiles beat untuned CLBlast (measured 1.0 vs 7.3 ms)"},
+    {"resnet50 3x3 64 56x56", CLCONV_CONV2D, 1, 64, 56, 56, 64, 3, 1, 1, 1, CLCONV_ALGO_TILED,
+     CLCONV_ALGO_TILED, CLCONV_ALGO_DIRECT,
+     "tiled 3.0 ms, direct 20 ms, gemm 31 ms (im2col traffic)"},
+    {"resnet50 3x3 512 7x7", CLCONV_CONV2D, 1, 512, 7, 7, 512, 3, 1, 1, 1, CLCONV_ALGO_TILED,
+     CLCONV_ALGO_TILED, CLCONV_ALGO_GEMM, "tiled 2.6 ms, direct 20 ms, gemm 20 ms"},
+    {"mobilenetv2 depthwise 144 56x56", CLCONV_CONV2D, 1, 144, 56, 56, 144, 3, 1, 1, 144,
+     CLCONV_ALGO_DEPTHWISE, CLCONV_ALGO_DEPTHWISE, CLCONV_ALGO_DIRECT,
+     "sliding window, memory-bound; GEMM's per-group 1-row matrices waste its tiles"},
+    {"resnext50 grouped 32x4 56x56", CLCONV_CONV2D, 1, 128, 56, 56, 128, 3, 1, 1, 32,
+     CLCONV_ALGO_TILED, CLCONV_ALGO_TILED, CLCONV_ALGO_DIRECT,
+     "gemm 31 ms with 4-row per-group matrices"},
+    {"unet transposed k2 s2 512->256", CLCONV_CONV_TRANSPOSE2D, 1, 512, 32, 32, 256, 2, 2, 0, 1,
+     CLCONV_ALGO_TILED, CLCONV_ALGO_TILED, CLCONV_ALGO_GEMM,
+     "stride phases: tiled 8.7 ms, gemm 74, direct 138"},
+    {"dcgan transposed k4 s2 p1 512->256", CLCONV_CONV_TRANSPOSE2D, 16, 512, 4, 4, 256, 4, 2, 1, 1,
+     CLCONV_ALGO_TILED, CLCONV_ALGO_TILED, CLCONV_ALGO_GEMM, "tiled 8.5 ms, gemm 69, direct 97"},
+};
+
+static void pin_desc(const pin *p, clconv_desc *d, int in[4])
+{
+    clconv_desc_init(d, p->kind, p->c, p->oc, p->k, p->k);
+    d->stride_h = d->stride_w = p->s;
+    d->pad_top = d->pad_bottom = d->pad_left = d->pad_right = p->pad;
+    d->groups = p->groups;
+    in[0] = p->n;
+    in[1] = p->c;
+    in[2] = p->h;
+    in[3] = p->w;
+}
+
+static clconv_context *profile_context(void)
+{
+    clconv_context *ctx = NULL;
+    ck_assert_int_eq(clconv_context_create(NULL, &ctx), CLCONV_SUCCESS);
+    reference_profile(ctx);
+    return ctx;
+}
+
+START_TEST(test_select_pins)
+{
+    clconv_context *ctx = profile_context();
+    char failures[4096] = "";
+    int failed = 0;
+    for (size_t i = 0; i < sizeof pins / sizeof pins[0]; i++) {
+        clconv_desc d;
+        int in[4];
+        pin_desc(&pins[i], &d, in);
+        clconv_problem p;
+        ck_assert_int_eq(clconv_problem_init(&d, in, &p), CLCONV_SUCCESS);
+        const clconv_algo_impl *impl = NULL;
+        ck_assert_int_eq(clconv_select_algo(ctx, &p, CLCONV_ALGO_AUTO, &impl), CLCONV_SUCCESS);
+        clconv_algo want =
+            CLCONV_TEST_HAVE_CLBLAST ? pins[i].with_clblast : pins[i].without_clblast;
+        if (!clconv_algo_available(want))
+            want = CLCONV_ALGO_DIRECT; /* pinned algorithm not in this build yet */
+        if (impl->id != want) {
+            failed++;
+            size_t used = strlen(failures);
+            snprintf(failures + used, sizeof failures - used, "\n  %s: chose %s, pinned %s (%s)",
+                     pins[i].name, impl->name, clconv_algo_name(want), pins[i].why);
+        }
+    }
+    ck_assert_msg(failed == 0, "%d pinned choices moved:%s", failed, failures);
+    clconv_context_destroy(ctx);
+}
+END_TEST
+
+/* GEMM's estimate against direct's, pinned on its own so that it stays visible while other
+ * algorithms win the layers. Measured on PoCL (ms, direct vs gemm): 1x1 8.9 vs 7.3, 3x3 64
+ * 20 vs 31, 3x3 512 7x7 19.8 vs 20.4, depthwise 2.3 vs 35, grouped 1.8 vs 31, k2s2 138 vs
+ * 74, k4s2p1 97 vs 69. */
+START_TEST(test_select_pins_direct_or_gemm)
+{
+    const clconv_algo_impl *direct = clconv_algo_lookup(CLCONV_ALGO_DIRECT);
+    const clconv_algo_impl *gemm = clconv_algo_lookup(CLCONV_ALGO_GEMM);
+    ck_assert_ptr_nonnull(direct);
+    if (!CLCONV_TEST_HAVE_CLBLAST) {
+        ck_assert_ptr_null(gemm);
+        return;
+    }
+    ck_assert_ptr_nonnull(gemm);
+    clconv_context *ctx = profile_context();
+    char failures[4096] = "";
+    int failed = 0;
+    for (size_t i = 0; i < sizeof pins / sizeof pins[0]; i++) {
+        clconv_desc d;
+        int in[4];
+        pin_desc(&pins[i], &d, in);
+        clconv_problem p;
+        ck_assert_int_eq(clconv_problem_init(&d, in, &p), CLCONV_SUCCESS);
+        double ed = direct->estimate(&p, &ctx->info), eg = gemm->estimate(&p, &ctx->info);
+        clconv_algo got = eg < ed ? CLCONV_ALGO_GEMM : CLCONV_ALGO_DIRECT;
+        if (got != pins[i].direct_or_gemm) {
+            failed++;
+            size_t used = strlen(failures);
+            snprintf(failures + used, sizeof failures - used,
+                     "\n  %s: direct %.3g s, gemm %.3g s: %s, pinned %s", pins[i].name, ed, eg,
+                     clconv_algo_name(got), clconv_algo_name(pins[i].direct_or_gemm));
+        }
+    }
+    ck_assert_msg(failed == 0, "%d pinned direct/gemm choices moved:%s", failed, failures);
+    clconv_context_destroy(ctx);
+}
+END_TEST
+
+/* AUTO picks the lowest estimate among the algorithms that support the case, on the real
+ * device, and the plan reports that choice. */
+START_TEST(test_select_auto_is_cheapest)
+{
+    clconv_context *ctx = test_context();
+    for (int i = 0; i < 60; i++) {
+        test_rng rng;
+        test_rng_seed(&rng, 1000 + (uint64_t)i);
+        clconv_desc d;
+        int in[4];
+        if (i % 2)
+            test_random_conv2d(&rng, i % 3 ? CLCONV_FLOAT32 : CLCONV_FLOAT16, &d, in);
+        else
+            test_random_conv_transpose2d(&rng, CLCONV_FLOAT32, &d, in);
+        clconv_problem p;
+        ck_assert_int_eq(clconv_problem_init(&d, in, &p), CLCONV_SUCCESS);
+        double best = INFINITY;
+        clconv_algo best_id = CLCONV_ALGO_AUTO;
+        for (int a = CLCONV_ALGO_DIRECT; a < CLCONV_ALGO_COUNT_; a++) {
+            const clconv_algo_impl *impl = clconv_algo_lookup((clconv_algo)a);
+            char reason[512] = "";
+            if (!impl)
+                continue;
+            if (!impl->supports(&p, &ctx->info, reason, sizeof reason)) {
+                ck_assert_msg(strlen(reason) > 10, "%s refused without a reason", impl->name);
+                continue;
+            }
+            double e = impl->estimate(&p, &ctx->info);
+            ck_assert_msg(isfinite(e) && e > 0, "%s estimate %g", impl->name, e);
+            if (e < best) {
+                best = e;
+                best_id = (clconv_algo)a;
+            }
+        }
+        clconv_plan *plan = NULL;
+        ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_AUTO, &plan), CLCONV_SUCCESS);
+        ck_assert_int_eq(clconv_plan_get_algo(plan), best_id);
+        ck_assert_int_ne(clconv_plan_get_algo(plan), CLCONV_ALGO_AUTO);
+        clconv_plan_destroy(plan);
+    }
+}
+END_TEST
+
+START_TEST(test_select_forced)
+{
+    clconv_context *ctx = test_context();
+    clconv_desc d;
+    clconv_desc_init(&d, CLCONV_CONV2D, 8, 8, 3, 3);
+    const int in[4] = {1, 8, 6, 6};
+    clconv_plan *plan = NULL;
+    /* by argument */
+    for (int a = CLCONV_ALGO_DIRECT; a < CLCONV_ALGO_COUNT_; a++) {
+        clconv_status st = clconv_plan_create(ctx, &d, in, (clconv_algo)a, &plan);
+        if (st == CLCONV_SUCCESS) {
+            ck_assert_int_eq(clconv_plan_get_algo(plan), a);
+            clconv_plan_destroy(plan);
+        } else {
+            /* only an algorithm that cannot run this dense layer may refuse, with why */
+            ck_assert_int_eq(st, CLCONV_ERROR_UNSUPPORTED);
+            const char *msg = clconv_context_last_error(ctx);
+            ck_assert_msg(strstr(msg, clconv_algo_name((clconv_algo)a)), "message: %s", msg);
+            ck_assert_msg(a == CLCONV_ALGO_DEPTHWISE || !clconv_algo_available((clconv_algo)a),
+                          "%s refused a dense 3x3: %s", clconv_algo_name((clconv_algo)a), msg);
+        }
+    }
+    /* depthwise forced on a dense layer: the reason names the field */
+    if (clconv_algo_available(CLCONV_ALGO_DEPTHWISE)) {
+        ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_DEPTHWISE, &plan),
+                         CLCONV_ERROR_UNSUPPORTED);
+        ck_assert_ptr_nonnull(strstr(clconv_context_last_error(ctx), "groups"));
+    }
+    /* gemm: present with CLBlast, else refused naming the build */
+    clconv_status st = clconv_plan_create(ctx, &d, in, CLCONV_ALGO_GEMM, &plan);
+    if (CLCONV_TEST_HAVE_CLBLAST) {
+        ck_assert_int_eq(st, CLCONV_SUCCESS);
+        clconv_plan_destroy(plan);
+    } else {
+        ck_assert_int_eq(st, CLCONV_ERROR_UNSUPPORTED);
+        ck_assert_ptr_nonnull(strstr(clconv_context_last_error(ctx), "built without CLBlast"));
+    }
+    ck_assert_int_eq(clconv_algo_available(CLCONV_ALGO_GEMM), CLCONV_TEST_HAVE_CLBLAST);
+    /* an unknown value */
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in, (clconv_algo)99, &plan),
+                     CLCONV_ERROR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(clconv_context_last_error(ctx), "algo = 99"));
+}
+END_TEST
+
+START_TEST(test_select_env)
+{
+    clconv_context *ctx = test_context();
+    clconv_desc d;
+    clconv_desc_init(&d, CLCONV_CONV2D, 8, 8, 3, 3);
+    const int in[4] = {1, 8, 6, 6};
+    clconv_plan *plan = NULL;
+    /* CLCONV_ALGO overrides AUTO, not an explicit argument */
+    setenv("CLCONV_ALGO", "direct", 1);
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_AUTO, &plan), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_plan_get_algo(plan), CLCONV_ALGO_DIRECT);
+    clconv_plan_destroy(plan);
+    if (CLCONV_TEST_HAVE_CLBLAST) {
+        setenv("CLCONV_ALGO", "GEMM", 1); /* case-insensitive */
+        ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_AUTO, &plan), CLCONV_SUCCESS);
+        ck_assert_int_eq(clconv_plan_get_algo(plan), CLCONV_ALGO_GEMM);
+        clconv_plan_destroy(plan);
+        ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_DIRECT, &plan),
+                         CLCONV_SUCCESS);
+        ck_assert_int_eq(clconv_plan_get_algo(plan), CLCONV_ALGO_DIRECT);
+        clconv_plan_destroy(plan);
+        /* forced by the environment and unable: the message says where it came from */
+        d.dtype = CLCONV_FLOAT16;
+        ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_AUTO, &plan),
+                         CLCONV_ERROR_UNSUPPORTED);
+        const char *msg = clconv_context_last_error(ctx);
+        ck_assert_msg(strstr(msg, "from CLCONV_ALGO") && strstr(msg, "float16"), "%s", msg);
+        d.dtype = CLCONV_FLOAT32;
+    }
+    setenv("CLCONV_ALGO", "fastest", 1);
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_AUTO, &plan),
+                     CLCONV_ERROR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(clconv_context_last_error(ctx), "CLCONV_ALGO = \"fastest\""));
+    setenv("CLCONV_ALGO", "auto", 1);
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_AUTO, &plan), CLCONV_SUCCESS);
+    clconv_plan_destroy(plan);
+    unsetenv("CLCONV_ALGO");
+}
+END_TEST
+
+/* Runs plan creation with stderr sent to a file; returns what was written (malloc'd). */
+static char *capture_plan_log(clconv_context *ctx, const clconv_desc *d, const int in[4],
+                              clconv_algo algo, clconv_algo *chosen)
+{
+    char path[] = "/tmp/clconv-select-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    setenv("CLCONV_VERBOSE", "1", 1);
+    clconv_plan *plan = NULL;
+    clconv_status st = clconv_plan_create(ctx, d, in, algo, &plan);
+    unsetenv("CLCONV_VERBOSE");
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    ck_assert_int_eq(st, CLCONV_SUCCESS);
+    *chosen = clconv_plan_get_algo(plan);
+    clconv_plan_destroy(plan);
+    FILE *f = fdopen(fd, "r");
+    rewind(f);
+    char *text = calloc(1, 65536);
+    size_t n = fread(text, 1, 65535, f);
+    text[n] = 0;
+    fclose(f);
+    unlink(path);
+    return text;
+}
+
+START_TEST(test_select_verbose)
+{
+    clconv_context *ctx = test_context();
+    clconv_desc d;
+    clconv_desc_init(&d, CLCONV_CONV2D, 16, 16, 3, 3);
+    d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 1;
+    d.padding_mode = CLCONV_PADDING_REFLECT;
+    const int in[4] = {2, 16, 9, 9};
+    clconv_algo chosen;
+    char *log = capture_plan_log(ctx, &d, in, CLCONV_ALGO_AUTO, &chosen);
+    /* shape, device, every registered candidate with an estimate or a reason, the choice */
+    ck_assert_msg(strstr(log, "conv2d in 2x16x9x9 out 2x16x9x9 k 3x3") && strstr(log, "reflect"),
+                  "log: %s", log);
+    clconv_device_info info;
+    clconv_context_get_device_info(ctx, &info);
+    ck_assert_msg(strstr(log, info.device_name), "log: %s", log);
+    for (int a = CLCONV_ALGO_DIRECT; a < CLCONV_ALGO_COUNT_; a++) {
+        char line[64];
+        snprintf(line, sizeof line, "candidate %s", clconv_algo_name((clconv_algo)a));
+        ck_assert_msg(!strstr(log, line) == !clconv_algo_available((clconv_algo)a), "%s: %s", line,
+                      log);
+    }
+    ck_assert_msg(strstr(log, "candidate direct    estimate"), "log: %s", log);
+    char chose[64];
+    snprintf(chose, sizeof chose, "auto chose %s", clconv_algo_name(chosen));
+    ck_assert_msg(strstr(log, chose), "log: %s", log);
+    free(log);
+
+    log = capture_plan_log(ctx, &d, in, CLCONV_ALGO_DIRECT, &chosen);
+    ck_assert_msg(strstr(log, "direct forced by argument"), "log: %s", log);
+    free(log);
+
+    /* quiet without CLCONV_VERBOSE */
+    char path[] = "/tmp/clconv-select-XXXXXX";
+    int fd = mkstemp(path);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    clconv_plan *plan;
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_AUTO, &plan), CLCONV_SUCCESS);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    ck_assert_int_eq(lseek(fd, 0, SEEK_END), 0);
+    close(fd);
+    unlink(path);
+    clconv_plan_destroy(plan);
+}
+END_TEST
+
+static Suite *select_suite(void)
+{
+    Suite *s = suite_create("select");
+    TCase *tc = tcase_create("select");
+    tcase_set_timeout(tc, 0);
+    tcase_add_test(tc, test_select_pins);
+    tcase_add_test(tc, test_select_pins_direct_or_gemm);
+    tcase_add_test(tc, test_select_forced);
+    tcase_add_test(tc, test_select_env);
+    tcase_add_test(tc, test_select_verbose);
+    tcase_add_test(tc, test_select_auto_is_cheapest);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    unsetenv("CLCONV_ALGO");
+    unsetenv("CLCONV_VERBOSE");
+    SRunner *sr = srunner_create(select_suite());
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    test_context_release();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
