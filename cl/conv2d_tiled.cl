@@ -9,14 +9,14 @@
  *
  * The hot loop has no border test: when the layer pads, tiled_pad_input first writes a
  * padded copy of the input (any padding mode) into the workspace, so every tap reads
- * memory. Weights are re-laid out by tiled_relayout_weights into
+ * memory. Weights are re-laid out by tiled_relayout into
  * [group][oc tile][ci][ky][kx][OCT] floats (channels past the group zero-filled), so the OCT
  * weights of one tap are one vector load.
  *
  * ConvTranspose2d runs as stride phases (sub-pixel decomposition): the outputs whose
  * coordinates share their remainders modulo the stride receive the input through a fixed
  * subset of the taps, so each phase is a dense correlation of the zero-padded input with a
- * flipped sub-kernel (tiled_relayout_transposed builds it), written to every stride-th
+ * flipped sub-kernel (tiled_relayout builds it), written to every stride-th
  * output: no zero insertion, no atomics. conv2d_tiled takes the phase's input start (y0, x0)
  * and output placement (osh, osw, oy0, ox0 in an OHf x OWf map); Conv2d passes 0, 0 and 1, 1,
  * 0, 0.
@@ -66,63 +66,65 @@ inline int map_coord(int i, int n, int mode)
     return i < 0 ? i + n : i - n;
 }
 
-/* NDRange (Wp, Hp, N * C): one padded element each. */
+/* NDRange (Hp, N * C): one padded row each, its interior a straight copy (the border
+ * columns alone go through map_coord). */
 __kernel void tiled_pad_input(__global const STORAGE *restrict in, __global STORAGE *restrict ws,
-                              uint ws_off, int H, int W, int Hp, int Wp, int pt, int pl,
-                              int planes, int mode)
+                              uint ws_off, int H, int W, int Hp, int Wp, int pt, int pl, int planes,
+                              int mode)
 {
-    const int x = get_global_id(0), y = get_global_id(1), plane = get_global_id(2);
-    if (x >= Wp || y >= Hp || plane >= planes)
+    const int y = get_global_id(0), plane = get_global_id(1);
+    if (y >= Hp || plane >= planes)
         return;
-    const int iy = map_coord(y - pt, H, mode), ix = map_coord(x - pl, W, mode);
-    float v = (iy >= 0 && ix >= 0) ? LOAD(in, ((size_t)plane * H + iy) * W + ix) : 0.0f;
-    STORE(ws + ws_off, ((size_t)plane * Hp + y) * Wp + x, v);
+    __global STORAGE *dst = ws + ws_off + ((size_t)plane * Hp + y) * Wp;
+    const int iy = map_coord(y - pt, H, mode);
+    if (iy < 0) {
+        for (int x = 0; x < Wp; x++)
+            STORE(dst, x, 0.0f);
+        return;
+    }
+    __global const STORAGE *src = in + ((size_t)plane * H + iy) * W;
+    for (int x = 0; x < pl; x++) {
+        const int ix = map_coord(x - pl, W, mode);
+        STORE(dst, x, ix >= 0 ? LOAD(src, ix) : 0.0f);
+    }
+    for (int x = 0; x < W; x++)
+        STORE(dst, pl + x, LOAD(src, x));
+    for (int x = pl + W; x < Wp; x++) {
+        const int ix = map_coord(x - pl, W, mode);
+        STORE(dst, x, ix >= 0 ? LOAD(src, ix) : 0.0f);
+    }
 }
 
-/* NDRange (groups * ocb * cinpg * ksize): one OCT-vector of re-laid-out weights each. */
-__kernel void tiled_relayout_weights(__global const STORAGE *restrict w, __global float *restrict wr,
-                                     int cinpg, int coutpg, int ksize, int ocb, int total)
+/* NDRange (cinpg, groups * ocb): work-item (ci, gt) writes the OCT x Ty x Tx weights of input
+ * channel ci and oc tile gt, [group][oc tile][ci][Ty][Tx][OCT] floats at wr + wr_off
+ * (channels past the group zero-filled): a contiguous block per work-item, and no integer
+ * division per element (those made the pass slower than the convolution). Tap (jy, jx)
+ * comes from kernel tap (ky0 - jy * qy, kx0 - jx * qx): Conv2d passes 0, -1, 0, -1 (the
+ * kernel as is); a ConvTranspose2d stride phase its flipped sub-kernel. The source element
+ * of (group g, oc, ci) is g * s_g + oc * s_oc + ci * s_ci, which covers both weight layouts,
+ * (Cout, Cin/g, kh, kw) and (Cin, Cout/g, kh, kw). */
+__kernel void tiled_relayout(__global const STORAGE *restrict w, __global float *restrict wr,
+                             uint wr_off, int cinpg, int coutpg, int ocb, int s_g, int s_oc,
+                             int s_ci, int kw, int Ty, int Tx, int ky0, int qy, int kx0, int qx,
+                             int gtiles)
 {
-    const int i = get_global_id(0);
-    if (i >= total)
+    const int ci = get_global_id(0), gt = get_global_id(1);
+    if (ci >= cinpg || gt >= gtiles)
         return;
-    const int per_tile = cinpg * ksize;
-    const int gt = i / per_tile, r = i - gt * per_tile; /* r = ci * ksize + tap */
-    const int g = gt / ocb, t = gt - g * ocb;
-    float v[OCT];
-    for (int o = 0; o < OCT; o++) {
-        const int oc = t * OCT + o;
-        v[o] = oc < coutpg ? LOAD(w, ((size_t)(g * coutpg + oc)) * per_tile + r) : 0.0f;
-    }
-    for (int o = 0; o < OCT; o++)
-        wr[(size_t)i * OCT + o] = v[o];
-}
-
-/* NDRange (groups * ocb * cinpg * Ty * Tx): the sub-kernel of one stride phase of a
- * ConvTranspose2d weight (Cin, Cout/groups, kh, kw), tap (jy, jx) taken from
- * (ky0 - jy * qy, kx0 - jx * qx), written at wr + wr_off like tiled_relayout_weights. */
-__kernel void tiled_relayout_transposed(__global const STORAGE *restrict w,
-                                        __global float *restrict wr, uint wr_off, int cinpg,
-                                        int coutpg, int kh, int kw, int ocb, int Ty, int Tx,
-                                        int ky0, int qy, int kx0, int qx, int total)
-{
-    const int i = get_global_id(0);
-    if (i >= total)
-        return;
-    const int per_tile = cinpg * Ty * Tx;
-    const int gt = i / per_tile, r = i - gt * per_tile;
-    const int ci = r / (Ty * Tx), tap = r - ci * (Ty * Tx);
-    const int jy = tap / Tx, jx = tap - jy * Tx;
-    const int g = gt / ocb, t = gt - g * ocb;
-    const size_t src = ((size_t)(g * cinpg + ci) * coutpg) * kh * kw + (ky0 - jy * qy) * kw +
-                       (kx0 - jx * qx);
-    float v[OCT];
-    for (int o = 0; o < OCT; o++) {
-        const int oc = t * OCT + o;
-        v[o] = oc < coutpg ? LOAD(w, src + (size_t)oc * kh * kw) : 0.0f;
-    }
-    for (int o = 0; o < OCT; o++)
-        wr[wr_off + (size_t)i * OCT + o] = v[o];
+    const int g = gt / ocb, oc0 = (gt - g * ocb) * OCT;
+    const int valid = min(OCT, coutpg - oc0);
+    __global float *dst = wr + wr_off + ((size_t)gt * cinpg + ci) * Ty * Tx * OCT;
+    __global const STORAGE *src = w + g * s_g + oc0 * s_oc + ci * s_ci;
+    for (int jy = 0; jy < Ty; jy++)
+        for (int jx = 0; jx < Tx; jx++) {
+            const int k = (ky0 - jy * qy) * kw + kx0 - jx * qx;
+            float v[OCT];
+#pragma unroll
+            for (int o = 0; o < OCT; o++)
+                v[o] = o < valid ? LOAD(src, o * s_oc + k) : 0.0f;
+            vstoreV(vloadV(0, v), 0, dst);
+            dst += OCT;
+        }
 }
 
 /* NDRange (ceil(OH * OW / PXT), groups * ocb, N). in is the padded copy (Hp x Wp planes) or
@@ -180,10 +182,147 @@ __kernel void conv2d_tiled(__global const STORAGE *restrict in, uint in_off,
     float tmp[PXT][OCT];
     for (int j = 0; j < PXT; j++)
         vstoreV(acc[j], 0, tmp[j]);
+    /* A full tile of a unit-stride map writes PXT consecutive outputs per channel: plain
+     * consecutive stores the compiler turns into vector stores. */
+    const bool contiguous = osh == 1 && osw == 1 && valid_j == PXT;
     for (int o = 0; o < valid_o; o++) {
         const float b = has_bias ? LOAD(bias, oc0 + o) : 0.0f;
         __global STORAGE *plane_out = out + ((size_t)n * K + oc0 + o) * OHf * OWf;
-        for (int j = 0; j < valid_j; j++)
-            STORE(plane_out, obase[j], tmp[j][o] + b);
+        if (contiguous) {
+            __global STORAGE *dst = plane_out + p0;
+#pragma unroll
+            for (int j = 0; j < PXT; j++)
+                STORE(dst, j, tmp[j][o] + b);
+        } else {
+            for (int j = 0; j < valid_j; j++)
+                STORE(plane_out, obase[j], tmp[j][o] + b);
+        }
+    }
+}
+
+/*
+ * conv2d_tiled_px: the other register tile, for Conv2d whose groups are too narrow for an
+ * OCT-wide channel vector (grouped layers) or whose weights are too large to re-lay out
+ * every call. The vector spans 8 output columns, PXR output rows per work-item, times OCP
+ * output channels: per input channel and tap, PXR input vector loads and OCP scalar weight
+ * loads feed OCP * PXR vector FMAs. Weights are read in place, (Cout, Cin/g, kh, kw), so this
+ * variant needs no re-layout pass. Stride 1 reads 8 consecutive inputs, stride 2 reads 16
+ * and keeps the even ones; a tile that would read past its padded row (the right edge of the
+ * map) or a larger stride gathers with clamped columns instead.
+ *
+ * Build options: -D OCP=n output channels per work-item, -D PXR=n output rows per
+ * work-item (the tile is PXR vectors of 8 columns).
+ *
+ * NDRange (ceil(OW / 8) * ceil(OH / PXR), groups * ceil(coutpg / OCP), N).
+ */
+#ifndef OCP
+#define OCP 8
+#endif
+#ifndef PXR
+#define PXR 2
+#endif
+#ifdef CLCONV_HALF
+#define VLOAD8(p) vload_half8(0, (p))
+#define VLOAD16(p) vload_half16(0, (p))
+#define VSTORE8(v, p) vstore_half8((v), 0, (p))
+#else
+#define VLOAD8(p) vload8(0, (p))
+#define VLOAD16(p) vload16(0, (p))
+#define VSTORE8(v, p) vstore8((v), 0, (p))
+#endif
+
+__kernel void conv2d_tiled_px(__global const STORAGE *restrict in, uint in_off,
+                              __global const STORAGE *restrict w,
+                              __global const STORAGE *restrict bias, __global STORAGE *restrict out,
+                              int C, int Hp, int Wp, int K, int OH, int OW, int kh, int kw, int sh,
+                              int sw, int dh, int dw, int cinpg, int coutpg, int has_bias)
+{
+    const int ctiles = (OW + 7) / 8;
+    const int tile = get_global_id(0), oct = get_global_id(1), n = get_global_id(2);
+    const int ty = tile / ctiles, ox0 = (tile - ty * ctiles) * 8, oy0 = ty * PXR;
+    const int octiles = (coutpg + OCP - 1) / OCP;
+    if (oy0 >= OH)
+        return;
+    const int g = oct / octiles, oc0 = (oct - g * octiles) * OCP;
+    const int ksize = kh * kw;
+    /* a tile inside the map whose vector reads stay in their padded rows */
+    const bool full = ox0 + 8 <= OW && sw <= 2 && ox0 * sw + (kw - 1) * dw + 8 * sw <= Wp;
+
+    const size_t plane = (size_t)Hp * Wp;
+    __global const STORAGE *src = in + in_off + ((size_t)n * C + (size_t)g * cinpg) * plane;
+    int rbase[PXR]; /* input offset of each tile row's first column */
+#pragma unroll
+    for (int r = 0; r < PXR; r++)
+        rbase[r] = min(oy0 + r, OH - 1) * sh * Wp + ox0 * sw;
+    int cols[8]; /* gather path: clamped column offsets */
+#pragma unroll
+    for (int c = 0; c < 8; c++)
+        cols[c] = (min(ox0 + c, OW - 1) - ox0) * sw;
+    const int wstride = cinpg * ksize;
+    const int olast = min(OCP, coutpg - oc0) - 1; /* channels past the group repeat the last */
+    __global const STORAGE *wbase = w + (size_t)(g * coutpg + oc0) * wstride;
+
+    float8 acc[OCP][PXR];
+#pragma unroll
+    for (int o = 0; o < OCP; o++)
+#pragma unroll
+        for (int r = 0; r < PXR; r++)
+            acc[o][r] = (float8)(0.0f);
+
+#define PX_LOOP(LOADX)                                                                             \
+    {                                                                                              \
+        int wi = 0; /* ci * ksize + tap */                                                         \
+        for (int ci = 0; ci < cinpg; ci++) {                                                       \
+            for (int ky = 0; ky < kh; ky++) {                                                      \
+                __global const STORAGE *row = src + ky * dh * Wp;                                  \
+                for (int kx = 0; kx < kw; kx++, wi++) {                                            \
+                    __global const STORAGE *tap = row + kx * dw;                                   \
+                    float8 x[PXR];                                                                 \
+                    _Pragma("unroll") for (int r = 0; r < PXR; r++) x[r] = LOADX;                  \
+                    _Pragma("unroll") for (int o = 0; o < OCP; o++)                                \
+                    {                                                                              \
+                        const float8 wv = (float8)(LOAD(wbase, min(o, olast) * wstride + wi));     \
+                        _Pragma("unroll") for (int r = 0; r < PXR; r++) acc[o][r] =                \
+                            fma(x[r], wv, acc[o][r]);                                              \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+            src += plane;                                                                          \
+        }                                                                                          \
+    }
+    if (full && sw == 1)
+        PX_LOOP(VLOAD8(tap + rbase[r]))
+    else if (full)
+        PX_LOOP(VLOAD16(tap + rbase[r]).even)
+    else
+        PX_LOOP(((float8)(LOAD(tap + rbase[r], cols[0]), LOAD(tap + rbase[r], cols[1]),
+                          LOAD(tap + rbase[r], cols[2]), LOAD(tap + rbase[r], cols[3]),
+                          LOAD(tap + rbase[r], cols[4]), LOAD(tap + rbase[r], cols[5]),
+                          LOAD(tap + rbase[r], cols[6]), LOAD(tap + rbase[r], cols[7]))))
+#undef PX_LOOP
+
+    const int valid_o = min(OCP, coutpg - oc0);
+    const int valid_r = min(PXR, OH - oy0);
+#pragma unroll
+    for (int o = 0; o < OCP; o++) {
+        if (o >= valid_o)
+            break;
+        const int oc = g * coutpg + oc0 + o;
+        const float8 b = (float8)(has_bias ? LOAD(bias, oc) : 0.0f);
+        __global STORAGE *dst = out + ((size_t)n * K + oc) * OH * OW + (size_t)oy0 * OW + ox0;
+#pragma unroll
+        for (int r = 0; r < PXR; r++) {
+            if (r >= valid_r)
+                break;
+            const float8 v = acc[o][r] + b;
+            if (ox0 + 8 <= OW) {
+                VSTORE8(v, dst + r * OW);
+            } else {
+                float t[8];
+                vstore8(v, 0, t);
+                for (int c = 0; c < OW - ox0; c++)
+                    STORE(dst + r * OW, c, t[c]);
+            }
+        }
     }
 }

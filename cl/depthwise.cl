@@ -79,8 +79,8 @@ inline floatX load_interior(__global const STORAGE *row, int ix, int sw)
  * independent accumulators keep the FMA pipeline full (one chain would wait on latency). */
 #define NS 4
 inline void depthwise_strip(__global const STORAGE *plane, __global const STORAGE *wk, float b,
-                            int H, int W, int oy, int ox0, int kh, int kw, int sh, int sw,
-                            int pt, int pl, int dh, int dw, int mode, __global STORAGE *orow)
+                            int H, int W, int oy, int ox0, int kh, int kw, int sh, int sw, int pt,
+                            int pl, int dh, int dw, int mode, __global STORAGE *orow)
 {
     floatX a0 = (floatX)(b), a1 = a0, a2 = a0, a3 = a0;
     const int ix0 = ox0 * sw - pl;
@@ -157,24 +157,100 @@ inline void depthwise_masked_tile(__global const STORAGE *plane, __global const 
         STORE(orow, ox0 + j, t[j]);
 }
 
-/* One output column anywhere (the border columns): each read mapped through the padding. */
+/* One output column anywhere (the border columns). Zeros padding skips the taps outside the
+ * row by their range (no per-tap mapping); the other modes map each tap. */
 inline void depthwise_pixel(__global const STORAGE *plane, __global const STORAGE *wk, float b,
                             int H, int W, int oy, int ox, int kh, int kw, int sh, int sw, int pt,
                             int pl, int dh, int dw, int mode, __global STORAGE *orow)
 {
     float acc = b;
+    const int base = ox * sw - pl;
+    const int kx0 = base < 0 ? (-base + dw - 1) / dw : 0;
+    const int kx1 = base > W - 1 ? 0 : min(kw, (W - 1 - base) / dw + 1);
     for (int ky = 0; ky < kh; ky++) {
         const int iy = map_coord(oy * sh - pt + ky * dh, H, mode);
         if (iy < 0)
             continue;
         __global const STORAGE *row = plane + (size_t)iy * W;
+        __global const STORAGE *w = wk + ky * kw;
+        if (mode == 0) {
+            for (int kx = kx0; kx < kx1; kx++)
+                acc = fma(LOAD(w, kx), LOAD(row, base + kx * dw), acc);
+            continue;
+        }
         for (int kx = 0; kx < kw; kx++) {
-            const int ix = map_coord(ox * sw - pl + kx * dw, W, mode);
+            const int ix = map_coord(base + kx * dw, W, mode);
             if (ix >= 0)
-                acc = fma(LOAD(wk, ky * kw + kx), LOAD(row, ix), acc);
+                acc = fma(LOAD(w, kx), LOAD(row, ix), acc);
         }
     }
     STORE(orow, ox, acc);
+}
+
+/* The narrow-row path keeps padded copies of the last RING input rows, TW columns each. */
+#define TW 64
+#define RING 8
+
+/* Padded copy of padded input row py: t[j] = padded column j - pl, j < len; a row outside
+ * the input (zeros padding) is all zeros. */
+inline void fill_row(__global const STORAGE *plane, int H, int W, int py, int pl, int mode, int len,
+                     float *t)
+{
+    const int iy = map_coord(py, H, mode);
+    if (iy < 0 || iy >= H) {
+        for (int j = 0; j < len; j++)
+            t[j] = 0.0f;
+        return;
+    }
+    __global const STORAGE *row = plane + (size_t)iy * W;
+    for (int j = 0; j < len; j++) {
+        const int ix = map_coord(j - pl, W, mode);
+        t[j] = (ix >= 0 && ix < W) ? LOAD(row, ix) : 0.0f;
+    }
+}
+
+/* Output rows [oy0, oy1) with OW <= 2 * XT (stride 1 or 2) from padded private copies of the
+ * input rows: each input row is mapped and copied once (not once per kernel row that reads
+ * it), then every tap is a vector load from the copy and a vector FMA. Columns past the copy
+ * stay zero and only feed lanes past OW, which are not stored. */
+inline void depthwise_rows_padded(__global const STORAGE *plane, __global const STORAGE *wk,
+                                  float b, int H, int W, int OW, int oy0, int oy1, int kh, int kw,
+                                  int sh, int sw, int pt, int pl, int dh, int dw, int mode, int len,
+                                  float *ring, __global STORAGE *orow0)
+{
+    const bool two = OW > XT;
+    int next = oy0 * sh - pt; /* next padded row to copy */
+    for (int oy = oy0; oy < oy1; oy++) {
+        const int first = oy * sh - pt, last = first + (kh - 1) * dh;
+        next = max(next, first);
+        for (; next <= last; next++)
+            fill_row(plane, H, W, next, pl, mode, len, ring + ((next + pt) % RING) * TW);
+        floatX a0 = (floatX)(b), a1 = a0;
+        for (int ky = 0; ky < kh; ky++) {
+            const float *t = ring + ((first + ky * dh + pt) % RING) * TW;
+            for (int kx = 0; kx < kw; kx++) {
+                const floatX wv = (floatX)(LOAD(wk, ky * kw + kx));
+                const int o = kx * dw;
+                if (sw == 1) {
+                    a0 = fma(wv, CAT(vload, XT)(0, t + o), a0);
+                    if (two)
+                        a1 = fma(wv, CAT(vload, XT)(0, t + o + XT), a1);
+                } else {
+#if XT == 8
+                    a0 = fma(wv, vload16(0, t + o).even, a0);
+                    if (two)
+                        a1 = fma(wv, vload16(0, t + o + 2 * XT).even, a1);
+#endif
+                }
+            }
+        }
+        float r[2 * XT];
+        CAT(vstore, XT)(a0, 0, r);
+        CAT(vstore, XT)(a1, 1, r);
+        __global STORAGE *orow = orow0 + (size_t)(oy - oy0) * OW;
+        for (int j = 0; j < OW; j++)
+            STORE(orow, j, r[j]);
+    }
 }
 
 /* NDRange (ceil(OH / ry), N * K): ry output rows of one channel, every column, so the
@@ -184,8 +260,7 @@ __kernel void depthwise_conv2d(__global const STORAGE *restrict in,
                                __global const STORAGE *restrict bias,
                                __global STORAGE *restrict out, int C, int H, int W, int K, int OH,
                                int OW, int kh, int kw, int sh, int sw, int pt, int pl, int dh,
-                               int dw, int mult, int has_bias, int mode, int ry,
-                               int nk_total)
+                               int dw, int mult, int has_bias, int mode, int ry, int nk_total)
 {
     const int yb = get_global_id(0), nk = get_global_id(1);
     const int oy0 = yb * ry;
@@ -205,26 +280,35 @@ __kernel void depthwise_conv2d(__global const STORAGE *restrict in,
     const int reach = W - 1 - span + pl; /* last first-read position, in padded columns */
     int sx1 = (sw <= 2 && reach >= 0) ? min(OW, reach / sw + 1) : 0;
     const bool narrow = sx1 - sx0 < XT; /* no interior tile fits: masked tiles only */
+    /* narrow rows through padded private copies when they fit (XT == 8, strides 1 and 2) */
+    const int len = (OW - 1) * sw + (kw - 1) * dw + 1;            /* padded columns the row reads */
+    const int need = (sw == 1 ? 2 * XT : 4 * XT) + (kw - 1) * dw; /* what the loads touch */
+    if (XT == 8 && OW <= 2 * XT && sw <= 2 && need <= TW && (kh - 1) * dh < RING) {
+        float ring[RING * TW];
+        for (int j = 0; j < RING * TW; j++)
+            ring[j] = 0.0f;
+        depthwise_rows_padded(plane, wk, b, H, W, OW, oy0, oy1, kh, kw, sh, sw, pt, pl, dh, dw,
+                              mode, len, ring, out + (((size_t)n * K + oc) * OH + oy0) * OW);
+        return;
+    }
     for (int oy = oy0; oy < oy1; oy++) {
         __global STORAGE *orow = out + (((size_t)n * K + oc) * OH + oy) * OW;
         if (narrow) {
             for (int ox0 = 0; ox0 < OW; ox0 += XT)
-                depthwise_masked_tile(plane, wk, b, H, W, OW, oy, ox0, kh, kw, sh, sw, pt, pl,
-                                      dh, dw, mode, orow);
+                depthwise_masked_tile(plane, wk, b, H, W, OW, oy, ox0, kh, kw, sh, sw, pt, pl, dh,
+                                      dw, mode, orow);
             continue;
         }
         for (int ox = 0; ox < sx0; ox++)
-            depthwise_pixel(plane, wk, b, H, W, oy, ox, kh, kw, sh, sw, pt, pl, dh, dw, mode,
-                            orow);
+            depthwise_pixel(plane, wk, b, H, W, oy, ox, kh, kw, sh, sw, pt, pl, dh, dw, mode, orow);
         int ox0 = sx0;
         for (; ox0 + NS * XT <= sx1; ox0 += NS * XT)
             depthwise_strip(plane, wk, b, H, W, oy, ox0, kh, kw, sh, sw, pt, pl, dh, dw, mode,
                             orow);
         for (; ox0 < sx1; ox0 += XT)
-            depthwise_tile(plane, wk, b, H, W, oy, min(ox0, sx1 - XT), kh, kw, sh, sw, pt, pl,
-                           dh, dw, mode, orow);
+            depthwise_tile(plane, wk, b, H, W, oy, min(ox0, sx1 - XT), kh, kw, sh, sw, pt, pl, dh,
+                           dw, mode, orow);
         for (int ox = sx1; ox < OW; ox++)
-            depthwise_pixel(plane, wk, b, H, W, oy, ox, kh, kw, sh, sw, pt, pl, dh, dw, mode,
-                            orow);
+            depthwise_pixel(plane, wk, b, H, W, oy, ox, kh, kw, sh, sw, pt, pl, dh, dw, mode, orow);
     }
 }

@@ -16,11 +16,18 @@
  * and the most recent failure involving a context from clconv_context_last_error(). Rejected
  * calls write nothing to their outputs.
  *
- * Threads: the functions without a context argument are reentrant. A context may be shared by
- * threads that create plans and enqueue them: its program cache is locked. A plan must not be
- * enqueued from two threads at once, and a context must not be destroyed while other threads
- * use it or its plans. clconv_context_last_error() is per context, so under concurrent use
- * prefer clconv_last_error(), which is per thread.
+ * Threads: the functions without a context argument are reentrant. May be shared between
+ * threads: a context (plans may be created, baked and enqueued on it from any number of
+ * threads at once; its program cache is locked, the disk cache of binaries is written
+ * atomically and the tuning database is read-only after creation), its queue (OpenCL queues
+ * are thread-safe), and different plans (each enqueue on the context's queue or on a queue of
+ * the caller's, clconv_plan_enqueue_on_queue). Must not be shared without the caller's own
+ * locking: one plan (its kernels' arguments are set at enqueue, so bake, enqueue and destroy
+ * of one plan must not overlap), clconv_context_set_workspace_limit against plan creation, and
+ * the context's destruction against anything else on it or its plans. Environment variables
+ * are read at context and plan creation: do not change them from another thread meanwhile.
+ * clconv_context_last_error() is per context, so under concurrent use prefer
+ * clconv_last_error(), which is per thread.
  */
 #ifndef CLCONV_H
 #define CLCONV_H
@@ -186,6 +193,31 @@ CLCONV_API cl_device_id clconv_context_get_device(const clconv_context *ctx);
  * CLCONV_ERROR_BUILD); "" if none. Valid until the next failing call on this context. */
 CLCONV_API const char *clconv_context_last_error(const clconv_context *ctx);
 
+/* Tuning database (README "Tuning"; written by clconv-tune). Context creation loads
+ * $CLCONV_TUNING_FILE, else the device's default file in the cache folder when it exists; a
+ * missing, corrupt, other-version or other-device file is ignored (AUTO then uses its
+ * heuristic) and clconv_context_tuning_info says why. With a database, AUTO takes the fastest
+ * measured algorithm of the exact layer shape, else of the nearest comparable tuned shape,
+ * else the heuristic decides; CLCONV_VERBOSE=1 logs which. */
+
+/* Loads the database at path into ctx, replacing the one it had. Not thread-safe against
+ * plan creation on ctx. On error ctx keeps its previous database.
+ * Errors: CLCONV_ERROR_INVALID_ARGUMENT for NULL arguments, an unreadable file, a malformed
+ * file (the message names the line), another format version, or a database of another device
+ * name or driver version (the message names both). */
+CLCONV_API clconv_status clconv_context_load_tuning(clconv_context *ctx, const char *path);
+
+/* One line on the context's tuning database: the file and its layer count, or why there is
+ * none. Owned by ctx; valid until the next load. */
+CLCONV_API const char *clconv_context_tuning_info(const clconv_context *ctx);
+
+/* The file clconv-tune writes by default and contexts load for this device:
+ * <cache folder>/tuning-<hash of device name and driver version>.txt, into path (size bytes).
+ * Errors: CLCONV_ERROR_INVALID_ARGUMENT (NULL), CLCONV_ERROR_UNSUPPORTED (no cache folder,
+ * e.g. CLCONV_CACHE=0, or path too small). */
+CLCONV_API clconv_status clconv_context_default_tuning_path(const clconv_context *ctx,
+                                                            char *path, size_t size);
+
 /* What clconv recorded about the device at context creation. */
 typedef struct clconv_device_info {
     char platform_name[128];
@@ -221,15 +253,29 @@ CLCONV_API clconv_status clconv_context_get_device_info(const clconv_context *ct
  * ------------------------------------------------------------------------------------- */
 typedef struct clconv_plan clconv_plan;
 
-/* Validates desc for input_nchw, chooses (AUTO) or checks (forced) the algorithm and builds
- * its programs. CLCONV_ALGO=<name> in the environment overrides AUTO.
+/* Validates desc for input_nchw and chooses (AUTO: tuning database, else heuristic) or checks
+ * (forced) the algorithm. CLCONV_ALGO=<name> in the environment overrides AUTO. Nothing is
+ * compiled here: the plan's programs are built by clconv_plan_bake, or by the first enqueue
+ * if the plan was not baked, so creation is cheap. The workspace size is final at creation.
  * The plan keeps a pointer to ctx, which must outlive it.
  * Errors: CLCONV_ERROR_INVALID_ARGUMENT, CLCONV_ERROR_TOO_LARGE, CLCONV_ERROR_UNSUPPORTED
- * (forced algorithm cannot run this case; the message says why), CLCONV_ERROR_BUILD,
- * CLCONV_ERROR_KERNEL_SOURCE, CLCONV_ERROR_OPENCL, CLCONV_ERROR_OUT_OF_HOST_MEMORY. */
+ * (forced algorithm cannot run this case; the message says why),
+ * CLCONV_ERROR_OUT_OF_HOST_MEMORY. */
 CLCONV_API clconv_status clconv_plan_create(clconv_context *ctx, const clconv_desc *desc,
                                             const int input_nchw[4], clconv_algo algo,
                                             clconv_plan **plan);
+
+/* Compiles ahead: builds the plan's programs and kernels (from the program cache, the disk
+ * cache of binaries, or source) so that the first enqueue does no compiling. Calling it again
+ * after success does nothing; after a failure it retries. Optional: an unbaked plan is baked
+ * by its first enqueue, which then returns these errors.
+ * Errors: CLCONV_ERROR_INVALID_ARGUMENT (NULL plan), CLCONV_ERROR_BUILD (the build log is in
+ * clconv_context_last_error and clconv_last_error), CLCONV_ERROR_KERNEL_SOURCE,
+ * CLCONV_ERROR_OPENCL, CLCONV_ERROR_OUT_OF_HOST_MEMORY, CLCONV_ERROR_UNSUPPORTED. */
+CLCONV_API clconv_status clconv_plan_bake(clconv_plan *plan);
+
+/* 1 when the plan's programs are built (baked or enqueued once), else 0 (also for NULL). */
+CLCONV_API int clconv_plan_is_baked(const clconv_plan *plan);
 
 /* The algorithm the plan runs (never CLCONV_ALGO_AUTO); CLCONV_ALGO_AUTO for NULL. */
 CLCONV_API clconv_algo clconv_plan_get_algo(const clconv_plan *plan);
@@ -275,12 +321,26 @@ CLCONV_API size_t clconv_context_get_workspace_limit(const clconv_context *ctx);
  * releases the returned event, which completes when the output is written.
  * Every buffer is checked (non-NULL, CL_MEM_SIZE large enough, output distinct from the
  * inputs) before anything is enqueued, so a rejected call leaves the output untouched.
+ * An unbaked plan is baked first (see clconv_plan_bake), so the first enqueue may also
+ * return the errors of clconv_plan_bake.
  * Errors: CLCONV_ERROR_INVALID_ARGUMENT (NULL plan, wait list inconsistent),
  * CLCONV_ERROR_INVALID_BUFFER, CLCONV_ERROR_OPENCL. */
 CLCONV_API clconv_status clconv_plan_enqueue(clconv_plan *plan, cl_mem input, cl_mem weight,
                                              cl_mem bias, cl_mem output, cl_mem workspace,
                                              cl_uint num_wait_events, const cl_event *wait_events,
                                              cl_event *event);
+
+/* As clconv_plan_enqueue, on queue instead of the context's: any command queue of the same
+ * OpenCL context and device (in-order or out-of-order), e.g. one per application thread.
+ * The queue is not retained; the caller keeps it valid until the work completes.
+ * Errors: as clconv_plan_enqueue; CLCONV_ERROR_INVALID_ARGUMENT for a NULL queue, an invalid
+ * one, or one of another context or device (the message says which). */
+CLCONV_API clconv_status clconv_plan_enqueue_on_queue(clconv_plan *plan, cl_command_queue queue,
+                                                      cl_mem input, cl_mem weight, cl_mem bias,
+                                                      cl_mem output, cl_mem workspace,
+                                                      cl_uint num_wait_events,
+                                                      const cl_event *wait_events,
+                                                      cl_event *event);
 
 /* Releases the plan. NULL is a no-op. */
 CLCONV_API void clconv_plan_destroy(clconv_plan *plan);

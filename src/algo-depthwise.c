@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "src/cost-model.h"
 #include "src/internal.h"
 #include "src/kernels.h"
 
@@ -40,34 +41,22 @@ static size_t depthwise_workspace(const clconv_problem *p, const clconv_device_i
     return 0;
 }
 
-/* Estimates are on the scale of the direct algorithm's, which on depthwise layers runs about
- * 15 times faster than PoCL on a 2-core CPU measures (its estimate assumes every lane busy). */
-#define DIRECT_SCALE (1.0 / 15)
+/* Measured on PoCL (2 cores, 166 GFLOP/s peak) over MobileNetV2's depthwise layers: ~0.5 ns
+ * per output column of a 3x3 stride-1 row (18 FLOPs: 22% of peak) plus ~20 ns per output
+ * row (its setup, border columns and row mapping), i.e. DEPTHWISE_ROW_FLOPS of work at that
+ * rate; stride-2 layers are bound by reading their input (bytes / bandwidth). */
+#define DEPTHWISE_EFFICIENCY 0.22
+#define DEPTHWISE_ROW_FLOPS 720.0
 
 static double depthwise_estimate(const clconv_problem *p, const clconv_device_info *dev)
 {
-    /* Per output column of a row, measured on PoCL (2 cores): ~1.2 ns in interior vector
-     * tiles, ~10 ns for a border column done alone, ~13 ns in the masked tiles of rows too
-     * narrow for an interior tile; scaled by taps over 3x3 and the device's units over 2.
-     * Plus the compulsory traffic at ~12 GB/s and the launch. */
     const clconv_desc *d = &p->desc;
-    const int OW = p->out[3], sw = d->stride_w;
-    const int sx0 = (d->pad_left + sw - 1) / sw < OW ? (d->pad_left + sw - 1) / sw : OW;
-    const int span = (d->kernel_w - 1) * d->dilation_w + (sw == 2 ? 1 : 0);
-    const int reach = p->in[3] - 1 - span + d->pad_left;
-    int sx1 = (sw <= 2 && reach >= 0) ? reach / sw + 1 : 0;
-    sx1 = sx1 < OW ? sx1 : OW;
     const double rows = (double)p->out[0] * p->out[1] * p->out[2];
-    double ns_per_row;
-    if (sx1 - sx0 < DEPTHWISE_XT)
-        ns_per_row = 13.0 * OW;
-    else
-        ns_per_row = 1.2 * (sx1 - sx0) + 10.0 * (OW - (sx1 - sx0));
-    const double taps = (double)d->kernel_h * d->kernel_w / 9.0;
-    const double units = dev->compute_units ? dev->compute_units / 2.0 : 1.0;
-    const double bytes = (double)(p->input_count + p->output_count) * clconv_dtype_size(d->dtype);
-    const double seconds = rows * ns_per_row * 1e-9 * taps / units + bytes / 12e9 + 30e-6;
-    return seconds * DIRECT_SCALE;
+    const double flops = 2.0 * (double)p->output_count * d->kernel_h * d->kernel_w;
+    const double bytes =
+        (double)(p->input_count + p->weight_count + p->output_count) * clconv_dtype_size(d->dtype);
+    return clconv_model_seconds(dev, flops + rows * DEPTHWISE_ROW_FLOPS, DEPTHWISE_EFFICIENCY,
+                                bytes, 1);
 }
 
 static clconv_status depthwise_prepare(clconv_plan *plan)
@@ -135,8 +124,8 @@ static clconv_status depthwise_enqueue(clconv_plan *plan, const clconv_enqueue_a
     }
     /* small work-groups: each item already loops over many tiles */
     const size_t local[2] = {1, s->global[1] % 4 == 0 ? 4 : 1};
-    return clconv_enqueue_kernel(plan->ctx, s->kernel, 2, s->global, local, a->num_wait_events,
-                                 a->wait_events, a->event);
+    return clconv_enqueue_kernel(plan->ctx, a->queue, s->kernel, 2, s->global, local,
+                                 a->num_wait_events, a->wait_events, a->event);
 }
 
 static void depthwise_release(clconv_plan *plan)

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "src/cost-model.h"
 #include "src/internal.h"
 #include "src/kernels.h"
 
@@ -35,8 +36,9 @@ typedef struct gemm_state {
     int nb;                      /* images per chunk */
     int rows;                    /* output rows per chunk */
     bool out_of_order;           /* the queue needs barriers between dependent steps */
-    cl_kernel lower;             /* im2col or col2im; NULL for direct_1x1 */
-    cl_kernel bias;              /* bias_add, Conv2d and direct_1x1 with bias; else NULL */
+    cl_command_queue queue; /* of the enqueue in progress (a plan is not enqueued twice at once) */
+    cl_kernel lower;        /* im2col or col2im; NULL for direct_1x1 */
+    cl_kernel bias;         /* bias_add, Conv2d and direct_1x1 with bias; else NULL */
 } gemm_state;
 
 /* 1x1, stride 1, no padding (and no output padding): the input already is the matrix. */
@@ -167,9 +169,19 @@ static bool gemm_supports(const clconv_problem *p, const clconv_device_info *dev
     return true;
 }
 
+static size_t gemm_workspace_for_limit(const clconv_problem *p, const clconv_device_info *dev,
+                                       size_t limit)
+{
+    int nb, rows;
+    size_t bytes = 0;
+    if (!plan_chunks(p, limit, &nb, &rows, &bytes))
+        bytes = gemm_min_workspace(p, dev);
+    return bytes;
+}
+
 static size_t gemm_workspace(const clconv_problem *p, const clconv_device_info *dev)
 {
-    /* under the default limit; prepare re-plans with the context's own limit */
+    /* under the default limit; plans use the context's own limit (workspace_for_limit) */
     size_t limit = CLCONV_DEFAULT_WORKSPACE_LIMIT;
     if ((cl_ulong)limit > dev->max_alloc_size)
         limit = (size_t)dev->max_alloc_size;
@@ -180,30 +192,46 @@ static size_t gemm_workspace(const clconv_problem *p, const clconv_device_info *
     return bytes;
 }
 
+/* CLBlast's SGEMM untuned on PoCL (2 cores, 166 GFLOP/s peak): dense products straight from
+ * the input (1x1 stride 1) at ~8 GFLOP/s (6.3-11 measured), products over an im2col or into
+ * a col2im workspace at ~4.6 (2.8-10; ResNet-50 3x3 64 at 56x56: 50 ms, direct 28); each
+ * GEMM dimension under GEMM_TILE loses its share of the tile (grouped 3x3 with 4 channels
+ * per group: ~1 GFLOP/s; depthwise: ~0.2; DCGAN's 1x1 input, n = 1: ~0.4). The column
+ * matrix is written once and read once by the GEMM; each CLBlast call launches a few
+ * kernels. */
+#define GEMM_EFFICIENCY_1X1 0.05
+#define GEMM_EFFICIENCY 0.028
+#define GEMM_TILE 16.0
+#define GEMM_LAUNCHES_PER_CALL 3
+
+static double gemm_tile_share(double x)
+{
+    return x < GEMM_TILE ? x / GEMM_TILE : 1;
+}
+
 static double gemm_estimate(const clconv_problem *p, const clconv_device_info *dev)
 {
-    /* In the direct kernels' units (lanes x 1e9 MAC/s): measured on PoCL (2 cores, untuned
-     * CLBlast), the GEMM runs dense products ~1.2x as fast as the direct kernels, loses most
-     * of that on small per-group matrices (a GEMM tile is ~32 wide), and pays for writing and
-     * re-reading the column matrix. Calibration: README "Algorithms and selection". */
     const clconv_desc *d = &p->desc;
     const bool conv = d->kind == CLCONV_CONV2D;
     const double kk = (double)d->kernel_h * d->kernel_w;
     const double macs = conv ? (double)p->output_count * p->cin_per_group * kk
                              : (double)p->input_count * p->cout_per_group * kk;
-    const double lanes =
-        (double)dev->compute_units *
-        (dev->preferred_vector_width_float ? dev->preferred_vector_width_float : 4);
+    /* per-group product: m x k times k x n, n the pixels of one image */
     const double m = conv ? (double)p->cout_per_group : (double)col_rows(p);
     const double k = conv ? (double)col_rows(p) : (double)p->cin_per_group;
-    double tile = (m < 32 ? m / 32 : 1) * (k < 32 ? k / 32 : 1);
-    tile = tile > 0.02 ? tile : 0.02;
-    const double gemm = macs / (lanes * 1.2e9 * tile);
+    const double n = conv ? (double)p->out[2] * p->out[3] : (double)p->in[2] * p->in[3];
     const bool direct_1x1 = is_direct_1x1(p);
-    const double lowered = direct_1x1 ? 0 : row_bytes(p) * p->in[0] * (conv ? p->out[2] : p->in[2]);
-    const double traffic = lowered / (lanes * 0.09e9);
-    const double calls = (d->groups > 1 ? p->in[0] : 1) + (d->bias ? 1 : 0) + (direct_1x1 ? 0 : 1);
-    return gemm + traffic + calls * 20e-6;
+    const double eff = (direct_1x1 ? GEMM_EFFICIENCY_1X1 : GEMM_EFFICIENCY) *
+                       gemm_tile_share(m) * gemm_tile_share(k) * gemm_tile_share(n);
+    const double io = (double)(p->input_count + p->weight_count + p->output_count) * sizeof(float);
+    const double calls = d->groups > 1 ? p->in[0] : 1;
+    double seconds = clconv_model_seconds(dev, 2 * macs, eff, io, calls * GEMM_LAUNCHES_PER_CALL);
+    if (!direct_1x1) /* im2col / col2im: the column matrix written and read back */
+        seconds += clconv_model_seconds(
+            dev, 0, 1, 2 * row_bytes(p) * p->in[0] * (conv ? p->out[2] : p->in[2]), 1);
+    if (d->bias && conv)
+        seconds += clconv_model_seconds(dev, 0, 1, 2.0 * p->output_count * sizeof(float), 1);
+    return seconds;
 }
 
 static clconv_status set_int_args(clconv_context *ctx, cl_kernel k, cl_uint first, const int *v,
@@ -235,7 +263,7 @@ static clconv_status gemm_prepare(clconv_plan *plan)
     clconv_context *ctx = plan->ctx;
     const clconv_problem *p = &plan->problem;
     const clconv_desc *d = &p->desc;
-    const size_t limit = clconv_workspace_limit(ctx);
+    const size_t limit = plan->workspace_limit; /* the context's cap at plan creation */
     gemm_state *s = calloc(1, sizeof *s);
     if (!s)
         return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "GEMM plan state");
@@ -250,10 +278,6 @@ static clconv_status gemm_prepare(clconv_plan *plan)
                            gemm_min_workspace(p, &ctx->info));
     }
     plan->workspace_size = bytes;
-
-    cl_command_queue_properties props = 0;
-    clGetCommandQueueInfo(ctx->queue, CL_QUEUE_PROPERTIES, sizeof props, &props, NULL);
-    s->out_of_order = (props & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE) != 0;
 
     clconv_status st = CLCONV_SUCCESS;
     char options[64];
@@ -297,7 +321,7 @@ static clconv_status step_barrier(clconv_plan *plan)
     gemm_state *s = plan->state;
     if (!s->out_of_order)
         return CLCONV_SUCCESS;
-    cl_int err = clEnqueueBarrierWithWaitList(plan->ctx->queue, 0, NULL, NULL);
+    cl_int err = clEnqueueBarrierWithWaitList(s->queue, 0, NULL, NULL);
     return err == CL_SUCCESS ? CLCONV_SUCCESS
                              : clconv_fail_cl(plan->ctx, err, "clEnqueueBarrierWithWaitList");
 }
@@ -309,7 +333,8 @@ static clconv_status run_kernel(clconv_plan *plan, cl_kernel k, const size_t glo
         return st;
     size_t local[3];
     clconv_pick_local_size(&plan->ctx->info, global, local);
-    return clconv_enqueue_kernel(plan->ctx, k, 3, global, local, 0, NULL, NULL);
+    return clconv_enqueue_kernel(plan->ctx, ((gemm_state *)plan->state)->queue, k, 3, global, local,
+                                 0, NULL, NULL);
 }
 
 static clconv_status set_mem_args(clconv_context *ctx, cl_kernel k, const cl_mem *bufs, int n)
@@ -334,6 +359,7 @@ typedef struct operand {
 static clconv_status run_gemms(clconv_plan *plan, bool trans_a, size_t m, size_t n, size_t k,
                                const operand *a, const operand *b, const operand *c, int nb, int G)
 {
+    gemm_state *s = plan->state;
     clconv_status st = step_barrier(plan);
     const bool by_image = G == 1;
     const int calls = by_image ? 1 : nb;
@@ -346,7 +372,7 @@ static clconv_status run_gemms(clconv_plan *plan, bool trans_a, size_t m, size_t
             CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
             CLBlastTransposeNo, m, n, k, 1.0f, a->buf, a->off + i * a->image_stride, a->ld, sa,
             b->buf, b->off + i * b->image_stride, b->ld, sb, 0.0f, c->buf,
-            c->off + i * c->image_stride, c->ld, sc, batch, &plan->ctx->queue, NULL);
+            c->off + i * c->image_stride, c->ld, sc, batch, &s->queue, NULL);
         if (code != CLBlastSuccess)
             st = clconv_fail(plan->ctx, CLCONV_ERROR_OPENCL,
                              "CLBlastSgemmStridedBatched (m %zu n %zu k %zu, batch %zu) failed: "
@@ -441,9 +467,14 @@ static clconv_status gemm_enqueue(clconv_plan *plan, const clconv_enqueue_args *
     const clconv_problem *p = &plan->problem;
     clconv_context *ctx = plan->ctx;
     cl_int err;
+    /* the queue may differ between enqueues (clconv_plan_enqueue_on_queue) */
+    cl_command_queue_properties props = 0;
+    clGetCommandQueueInfo(a->queue, CL_QUEUE_PROPERTIES, sizeof props, &props, NULL);
+    s->queue = a->queue;
+    s->out_of_order = (props & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE) != 0;
     if (a->num_wait_events) {
         /* CLBlast takes no wait list: a barrier holds everything after it */
-        err = clEnqueueBarrierWithWaitList(ctx->queue, a->num_wait_events, a->wait_events, NULL);
+        err = clEnqueueBarrierWithWaitList(a->queue, a->num_wait_events, a->wait_events, NULL);
         if (err != CL_SUCCESS)
             return clconv_fail_cl(ctx, err, "clEnqueueBarrierWithWaitList");
     }
@@ -465,7 +496,7 @@ static clconv_status gemm_enqueue(clconv_plan *plan, const clconv_enqueue_args *
     if (st != CLCONV_SUCCESS || !a->event)
         return st;
     /* completes when everything enqueued before it has (CLBlast's calls included) */
-    err = clEnqueueMarkerWithWaitList(ctx->queue, 0, NULL, a->event);
+    err = clEnqueueMarkerWithWaitList(a->queue, 0, NULL, a->event);
     return err == CL_SUCCESS ? CLCONV_SUCCESS
                              : clconv_fail_cl(ctx, err, "clEnqueueMarkerWithWaitList");
 }
@@ -480,4 +511,5 @@ const clconv_algo_impl clconv_algo_gemm = {
     .enqueue = gemm_enqueue,
     .release = gemm_release,
     .min_workspace = gemm_min_workspace,
+    .workspace_for_limit = gemm_workspace_for_limit,
 };

@@ -11,12 +11,12 @@
 
 #define TILED_FILE "conv2d_tiled.cl"
 #define WS_ALIGN 256 /* byte offset of the padded input inside the workspace */
-/* Estimates are on the scale of the direct algorithm's, which runs about this many times
- * faster than PoCL on a 2-core CPU measures for dense layers. */
-#define DIRECT_SCALE (1.0 / 6)
+/* Estimates are real seconds, like every algorithm's (src/cost-model.h): no scale factor. */
+#define DIRECT_SCALE 1.0
 #define LAUNCH_SECONDS 30e-6
 #define CONV_INT_ARGS 25
-#define RELAYOUT_T_INT_ARGS 12
+#define RELAYOUT_INT_ARGS 14
+#define RELAYOUT_LOCAL 16 /* input channels per work-group of the weight re-layout */
 
 /* One axis of a ConvTranspose2d stride phase r: the outputs r + s*m (m < count) receive
  * input m + c0 + j*step through tap k0 - j*kstep, j < taps. */
@@ -25,6 +25,8 @@ typedef struct phase_axis {
 } phase_axis;
 
 typedef struct tiled_geometry {
+    bool px;      /* conv2d_tiled_px: pixel vectors, weights read in place */
+    int ocp, pxr; /* px: output channels x rows of 8 columns per work-item */
     int oct, pxt; /* output channels x pixels per work-item */
     int ocb;      /* oc tiles per group */
     int pad_top, pad_left;
@@ -38,13 +40,15 @@ typedef struct tiled_geometry {
 typedef struct tiled_phase {
     int conv_args[CONV_INT_ARGS];
     cl_uint w_off;
-    int relayout_args[RELAYOUT_T_INT_ARGS];
-    size_t relayout_global[1], conv_global[3], conv_local[3];
+    int relayout_args[RELAYOUT_INT_ARGS];
+    size_t relayout_global[2], conv_global[3], conv_local[3];
 } tiled_phase;
 
 typedef struct tiled_state {
     tiled_geometry geo;
-    cl_kernel relayout, pad, conv;
+    cl_kernel relayout, pad, conv, conv_px;
+    size_t px_global[3], px_local[3];
+    size_t relayout_local;
     size_t pad_global[3];
     int nphases; /* 1 for Conv2d */
     tiled_phase *phases;
@@ -101,6 +105,12 @@ static void geometry(const clconv_problem *p, tiled_geometry *geo)
     /* The vector spans output channels: as wide as the group allows without much padding. */
     geo->oct = p->cout_per_group >= 16 ? 16 : p->cout_per_group >= 8 ? 8 : 4;
     geo->pxt = 8;
+    /* Groups of 4 channels or fewer fill a quarter of a 16-lane channel vector: vectors of
+     * 8 columns times 4 rows run them about twice as fast on PoCL (measured on ResNeXt's
+     * 4-channel groups); wider groups keep the channel vector, which was 2-5x faster. */
+    geo->px = d->kind == CLCONV_CONV2D && p->cout_per_group <= 4;
+    geo->ocp = 4;
+    geo->pxr = 4;
     geo->ocb = (int)clconv_div_up((size_t)p->cout_per_group, (size_t)geo->oct);
     int pt = d->pad_top, pb = d->pad_bottom, pl = d->pad_left, pr = d->pad_right;
     if (d->kind == CLCONV_CONV_TRANSPOSE2D) {
@@ -114,8 +124,9 @@ static void geometry(const clconv_problem *p, tiled_geometry *geo)
     geo->padded = pt || pb || pl || pr;
     geo->hp = p->in[2] + pt + pb;
     geo->wp = p->in[3] + pl + pr;
-    geo->weight_bytes = (size_t)d->groups * geo->ocb * p->cin_per_group * d->kernel_h *
-                        d->kernel_w * geo->oct * sizeof(float);
+    geo->weight_bytes = geo->px ? 0
+                                : (size_t)d->groups * geo->ocb * p->cin_per_group * d->kernel_h *
+                                      d->kernel_w * geo->oct * sizeof(float);
     geo->padded_offset = clconv_round_up(geo->weight_bytes, WS_ALIGN);
     geo->padded_count = geo->padded ? (size_t)p->in[0] * p->in[1] * geo->hp * geo->wp : 0;
 }
@@ -159,20 +170,30 @@ static double tiled_estimate(const clconv_problem *p, const clconv_device_info *
     tiled_geometry geo;
     geometry(p, &geo);
     const clconv_desc *d = &p->desc;
-    /* MACs the kernel really issues (the last oc tile's padding channels and the pixel tails
-     * included) at the rate measured on PoCL with 2 cores, ~45 GMAC/s with 16-wide tiles
-     * (narrower tiles use fewer lanes of the same FMAs), plus ~1.3 ns to write each output of
-     * a tile, the padded copy and output traffic at ~10 GB/s, and the launches. */
+    /* MACs the kernel really issues (padding channels and pixel tails included) at the rate
+     * measured on PoCL with 2 cores: ~70 GMAC/s with 16-wide channel vectors (narrower ones
+     * use fewer lanes of the same FMAs), ~20 GMAC/s for the pixel-vector variant; plus
+     * ~0.5 ns to write each output of a tile, the padded copy, the weight re-layout (read
+     * and write, ~14 GB/s) and output traffic, and the launches. */
     const double units = dev->compute_units ? dev->compute_units / 2.0 : 1.0;
-    const double rate = 45e9 * units * geo.oct / 16.0;
-    const double chans = (double)p->out[0] * d->groups * geo.ocb * geo.oct;
+    const double rate = (geo.px ? 20e9 : 70e9 * geo.oct / 16.0) * units;
     double macs = 0, tile_outputs = 0, launches = 1 + (geo.padded ? 1 : 0);
-    if (d->kind == CLCONV_CONV2D) {
+    if (geo.px) {
+        const double chans = (double)p->out[0] * d->groups *
+                             clconv_round_up((size_t)p->cout_per_group, (size_t)geo.ocp);
+        const double pix = (double)clconv_round_up((size_t)p->out[3], 8) *
+                           clconv_round_up((size_t)p->out[2], (size_t)geo.pxr);
+        tile_outputs = chans * pix;
+        macs = tile_outputs * p->cin_per_group * d->kernel_h * d->kernel_w;
+        launches = 1 + (geo.padded ? 1 : 0);
+    } else if (d->kind == CLCONV_CONV2D) {
+        const double chans = (double)p->out[0] * d->groups * geo.ocb * geo.oct;
         const double pix = (double)clconv_round_up((size_t)p->out[2] * p->out[3], geo.pxt);
         tile_outputs = chans * pix;
         macs = tile_outputs * p->cin_per_group * d->kernel_h * d->kernel_w;
         launches += 1;
     } else {
+        const double chans = (double)p->out[0] * d->groups * geo.ocb * geo.oct;
         for (int ry = 0; ry < d->stride_h; ry++)
             for (int rx = 0; rx < d->stride_w; rx++) {
                 phase_axis ay = axis_phase(ry, p->in[2], p->out[2], d->kernel_h, d->stride_h,
@@ -188,9 +209,10 @@ static double tiled_estimate(const clconv_problem *p, const clconv_device_info *
             }
     }
     const double mem = (double)(p->input_count * (geo.padded ? 3 : 1) + p->output_count) *
-                       clconv_dtype_size(d->dtype) / 10e9;
+                           clconv_dtype_size(d->dtype) / 10e9 +
+                       2.0 * (double)geo.weight_bytes / 14e9;
     const double seconds =
-        macs / rate + tile_outputs * 1.3e-9 / units + mem + launches * LAUNCH_SECONDS;
+        macs / rate + tile_outputs * 0.5e-9 / units + mem + launches * LAUNCH_SECONDS;
     return seconds * DIRECT_SCALE;
 }
 
@@ -216,6 +238,8 @@ static void tiled_release(clconv_plan *plan)
         clReleaseKernel(s->pad);
     if (s->conv)
         clReleaseKernel(s->conv);
+    if (s->conv_px)
+        clReleaseKernel(s->conv_px);
     free(s->phases);
     free(s);
     plan->state = NULL;
@@ -275,6 +299,25 @@ static clconv_status plan_phases(clconv_plan *plan, tiled_state *s)
                                       0};
         for (int i = 0; i < CONV_INT_ARGS; i++)
             ph->conv_args[i] = a[i];
+        const int ksize = d->kernel_h * d->kernel_w;
+        const int r[RELAYOUT_INT_ARGS] = {p->cin_per_group,
+                                          p->cout_per_group,
+                                          geo->ocb,
+                                          p->cout_per_group * p->cin_per_group * ksize,
+                                          p->cin_per_group * ksize,
+                                          ksize,
+                                          d->kernel_w,
+                                          d->kernel_h,
+                                          d->kernel_w,
+                                          0,
+                                          -1,
+                                          0,
+                                          -1,
+                                          gtiles};
+        for (int i = 0; i < RELAYOUT_INT_ARGS; i++)
+            ph->relayout_args[i] = r[i];
+        ph->relayout_global[0] = (size_t)p->cin_per_group;
+        ph->relayout_global[1] = (size_t)gtiles;
         conv_launch(p, geo, p->out[2], p->out[3], ph);
         s->nphases = 1;
         return CLCONV_SUCCESS;
@@ -321,17 +364,27 @@ static clconv_status plan_phases(clconv_plan *plan, tiled_state *s)
             for (int i = 0; i < CONV_INT_ARGS; i++)
                 ph->conv_args[i] = a[i];
             ph->w_off = (cl_uint)w_off;
-            const int total = gtiles * p->cin_per_group * ay.taps * ax.taps;
-            const int r[RELAYOUT_T_INT_ARGS] = {p->cin_per_group, p->cout_per_group,
-                                                d->kernel_h,      d->kernel_w,
-                                                geo->ocb,         ay.taps,
-                                                ax.taps,          ay.k0,
-                                                ay.kstep,         ax.k0,
-                                                ax.kstep,         total};
-            for (int i = 0; i < RELAYOUT_T_INT_ARGS; i++)
+            const int ksize = d->kernel_h * d->kernel_w;
+            const int r[RELAYOUT_INT_ARGS] = {p->cin_per_group,
+                                              p->cout_per_group,
+                                              geo->ocb,
+                                              p->cin_per_group * p->cout_per_group * ksize,
+                                              ksize,
+                                              p->cout_per_group * ksize,
+                                              d->kernel_w,
+                                              ay.taps,
+                                              ax.taps,
+                                              ay.k0,
+                                              ay.kstep,
+                                              ax.k0,
+                                              ax.kstep,
+                                              gtiles};
+            for (int i = 0; i < RELAYOUT_INT_ARGS; i++)
                 ph->relayout_args[i] = r[i];
-            ph->relayout_global[0] = (size_t)total;
-            w_off += (size_t)total * geo->oct;
+            /* a phase without taps has no weights */
+            ph->relayout_global[0] = ay.taps && ax.taps ? (size_t)p->cin_per_group : 0;
+            ph->relayout_global[1] = (size_t)gtiles;
+            w_off += (size_t)gtiles * p->cin_per_group * ay.taps * ax.taps * geo->oct;
             conv_launch(p, geo, ay.count, ax.count, ph);
         }
     return CLCONV_SUCCESS;
@@ -349,28 +402,44 @@ static clconv_status tiled_prepare(clconv_plan *plan)
     plan->state = s;
     tiled_geometry *geo = &s->geo;
     geometry(p, geo);
+    s->relayout_local = RELAYOUT_LOCAL <= ctx->info.max_work_group_size
+                            ? RELAYOUT_LOCAL
+                            : ctx->info.max_work_group_size;
     char options[160];
     snprintf(options, sizeof options, "-D OCT=%d -D PXT=%d%s", geo->oct, geo->pxt,
              d->dtype == CLCONV_FLOAT16 ? " -D CLCONV_HALF" : "");
-    const char *relayout = transposed ? "tiled_relayout_transposed" : "tiled_relayout_weights";
     clconv_status st;
-    if ((st = clconv_create_kernel(ctx, TILED_FILE, options, relayout, &s->relayout)) !=
-            CLCONV_SUCCESS ||
-        (st = clconv_create_kernel(ctx, TILED_FILE, options, "conv2d_tiled", &s->conv)) !=
-            CLCONV_SUCCESS ||
-        (geo->padded && (st = clconv_create_kernel(ctx, TILED_FILE, options, "tiled_pad_input",
-                                                   &s->pad)) != CLCONV_SUCCESS) ||
-        (st = plan_phases(plan, s)) != CLCONV_SUCCESS)
+    if (geo->px) {
+        snprintf(options, sizeof options, "-D OCP=%d -D PXR=%d%s", geo->ocp, geo->pxr,
+                 d->dtype == CLCONV_FLOAT16 ? " -D CLCONV_HALF" : "");
+        if ((st = clconv_create_kernel(ctx, TILED_FILE, options, "conv2d_tiled_px", &s->conv_px)) !=
+                CLCONV_SUCCESS ||
+            (geo->padded && (st = clconv_create_kernel(ctx, TILED_FILE, options, "tiled_pad_input",
+                                                       &s->pad)) != CLCONV_SUCCESS))
+            goto fail;
+        const int a[] = {p->in[1],         geo->hp,           geo->wp,       p->out[1],
+                         p->out[2],        p->out[3],         d->kernel_h,   d->kernel_w,
+                         d->stride_h,      d->stride_w,       d->dilation_h, d->dilation_w,
+                         p->cin_per_group, p->cout_per_group, d->bias != 0};
+        if ((st = set_args(ctx, s->conv_px, 5, a, 15)) != CLCONV_SUCCESS)
+            goto fail;
+        s->px_global[0] = clconv_div_up((size_t)p->out[3], 8) *
+                          clconv_div_up((size_t)p->out[2], (size_t)geo->pxr);
+        s->px_global[1] =
+            (size_t)d->groups * clconv_div_up((size_t)p->cout_per_group, (size_t)geo->ocp);
+        s->px_global[2] = (size_t)p->out[0];
+        s->px_local[0] = s->px_global[0] < 4 ? s->px_global[0] : 4;
+        s->px_local[1] = s->px_local[2] = 1;
+    } else if ((st = clconv_create_kernel(ctx, TILED_FILE, options, "tiled_relayout",
+                                          &s->relayout)) != CLCONV_SUCCESS ||
+               (st = clconv_create_kernel(ctx, TILED_FILE, options, "conv2d_tiled", &s->conv)) !=
+                   CLCONV_SUCCESS ||
+               (geo->padded &&
+                (st = clconv_create_kernel(ctx, TILED_FILE, options, "tiled_pad_input", &s->pad)) !=
+                    CLCONV_SUCCESS) ||
+               (st = plan_phases(plan, s)) != CLCONV_SUCCESS)
         goto fail;
 
-    if (!transposed) {
-        const int ksize = d->kernel_h * d->kernel_w;
-        const int total = d->groups * geo->ocb * p->cin_per_group * ksize;
-        const int relayout_args[] = {p->cin_per_group, p->cout_per_group, ksize, geo->ocb, total};
-        if ((st = set_args(ctx, s->relayout, 2, relayout_args, 5)) != CLCONV_SUCCESS)
-            goto fail;
-        s->phases[0].relayout_global[0] = (size_t)total;
-    }
     const cl_uint elem_off = (cl_uint)(geo->padded_offset / clconv_dtype_size(d->dtype));
     if (geo->padded) {
         const int mode = transposed ? (int)CLCONV_PADDING_ZEROS : (int)d->padding_mode;
@@ -384,12 +453,12 @@ static clconv_status tiled_prepare(clconv_plan *plan)
         }
         if ((st = set_args(ctx, s->pad, 3, pad_args, 8)) != CLCONV_SUCCESS)
             goto fail;
-        s->pad_global[0] = (size_t)geo->wp;
-        s->pad_global[1] = (size_t)geo->hp;
-        s->pad_global[2] = (size_t)p->in[0] * p->in[1];
+        s->pad_global[0] = (size_t)geo->hp;
+        s->pad_global[1] = (size_t)p->in[0] * p->in[1];
+        s->pad_global[2] = 1;
     }
     const cl_uint in_off = geo->padded ? elem_off : 0;
-    cl_int err = clSetKernelArg(s->conv, 1, sizeof in_off, &in_off);
+    cl_int err = clSetKernelArg(geo->px ? s->conv_px : s->conv, 1, sizeof in_off, &in_off);
     if (err != CL_SUCCESS) {
         st = clconv_fail_cl(ctx, err, "clSetKernelArg");
         goto fail;
@@ -400,11 +469,46 @@ fail:
     return st;
 }
 
+/* The pixel-vector variant: the padded copy when the layer pads, then one convolution. */
+static clconv_status tiled_enqueue_px(clconv_plan *plan, const clconv_enqueue_args *a)
+{
+    tiled_state *s = plan->state;
+    clconv_context *ctx = plan->ctx;
+    cl_int err = CL_SUCCESS;
+    if (s->pad) {
+        err = clSetKernelArg(s->pad, 0, sizeof(cl_mem), &a->input);
+        if (err == CL_SUCCESS)
+            err = clSetKernelArg(s->pad, 1, sizeof(cl_mem), &a->workspace);
+    }
+    cl_mem bias = a->bias ? a->bias : a->weight; /* never read when has_bias is 0 */
+    const cl_mem bufs[] = {s->pad ? a->workspace : a->input, a->weight, bias, a->output};
+    const cl_uint index[] = {0, 2, 3, 4};
+    for (int i = 0; i < 4 && err == CL_SUCCESS; i++)
+        err = clSetKernelArg(s->conv_px, index[i], sizeof(cl_mem), &bufs[i]);
+    if (err != CL_SUCCESS)
+        return clconv_fail_cl(ctx, err, "clSetKernelArg");
+    if (!s->pad)
+        return clconv_enqueue_kernel(ctx, a->queue, s->conv_px, 3, s->px_global, s->px_local,
+                                     a->num_wait_events, a->wait_events, a->event);
+    size_t local[3];
+    clconv_pick_local_size(&ctx->info, s->pad_global, local);
+    cl_event padded = NULL;
+    clconv_status st = clconv_enqueue_kernel(ctx, a->queue, s->pad, 3, s->pad_global, local,
+                                             a->num_wait_events, a->wait_events, &padded);
+    if (st != CLCONV_SUCCESS)
+        return st;
+    st = clconv_enqueue_kernel(ctx, a->queue, s->conv_px, 3, s->px_global, s->px_local, 1, &padded,
+                               a->event);
+    clReleaseEvent(padded);
+    return st;
+}
+
 static clconv_status tiled_enqueue(clconv_plan *plan, const clconv_enqueue_args *a)
 {
     tiled_state *s = plan->state;
     clconv_context *ctx = plan->ctx;
-    const bool transposed = plan->problem.desc.kind == CLCONV_CONV_TRANSPOSE2D;
+    if (s->geo.px)
+        return tiled_enqueue_px(plan, a);
     cl_int err = clSetKernelArg(s->relayout, 0, sizeof(cl_mem), &a->weight);
     if (err == CL_SUCCESS)
         err = clSetKernelArg(s->relayout, 1, sizeof(cl_mem), &a->workspace);
@@ -434,17 +538,18 @@ static clconv_status tiled_enqueue(clconv_plan *plan, const clconv_enqueue_args 
         const tiled_phase *ph = &s->phases[i];
         if (ph->relayout_global[0] == 0)
             continue;
-        if (transposed) {
-            err = clSetKernelArg(s->relayout, 2, sizeof(cl_uint), &ph->w_off);
-            if (err != CL_SUCCESS) {
-                st = clconv_fail_cl(ctx, err, "clSetKernelArg");
-                break;
-            }
-            if ((st = set_args(ctx, s->relayout, 3, ph->relayout_args, RELAYOUT_T_INT_ARGS)) !=
-                CLCONV_SUCCESS)
-                break;
+        err = clSetKernelArg(s->relayout, 2, sizeof(cl_uint), &ph->w_off);
+        if (err != CL_SUCCESS) {
+            st = clconv_fail_cl(ctx, err, "clSetKernelArg");
+            break;
         }
-        st = clconv_enqueue_kernel(ctx, s->relayout, 1, ph->relayout_global, NULL,
+        if ((st = set_args(ctx, s->relayout, 3, ph->relayout_args, RELAYOUT_INT_ARGS)) !=
+            CLCONV_SUCCESS)
+            break;
+        size_t rl_local[2] = {s->relayout_local, 1};
+        if (rl_local[0] > ph->relayout_global[0])
+            rl_local[0] = ph->relayout_global[0];
+        st = clconv_enqueue_kernel(ctx, a->queue, s->relayout, 2, ph->relayout_global, rl_local,
                                    a->num_wait_events, a->wait_events, &prep[nprep]);
         if (st == CLCONV_SUCCESS)
             nprep++;
@@ -452,8 +557,8 @@ static clconv_status tiled_enqueue(clconv_plan *plan, const clconv_enqueue_args 
     if (st == CLCONV_SUCCESS && s->pad) {
         size_t local[3];
         clconv_pick_local_size(&ctx->info, s->pad_global, local);
-        st = clconv_enqueue_kernel(ctx, s->pad, 3, s->pad_global, local, a->num_wait_events,
-                                   a->wait_events, &prep[nprep]);
+        st = clconv_enqueue_kernel(ctx, a->queue, s->pad, 3, s->pad_global, local,
+                                   a->num_wait_events, a->wait_events, &prep[nprep]);
         if (st == CLCONV_SUCCESS)
             nprep++;
     }
@@ -476,13 +581,13 @@ static clconv_status tiled_enqueue(clconv_plan *plan, const clconv_enqueue_args 
             break;
         }
         cl_event *ev = done ? &done[ndone] : a->event;
-        st = clconv_enqueue_kernel(ctx, s->conv, 3, ph->conv_global, ph->conv_local, nprep,
-                                   nprep ? prep : NULL, ev);
+        st = clconv_enqueue_kernel(ctx, a->queue, s->conv, 3, ph->conv_global, ph->conv_local,
+                                   nprep, nprep ? prep : NULL, ev);
         if (st == CLCONV_SUCCESS && done)
             ndone++;
     }
     if (st == CLCONV_SUCCESS && done && a->event) {
-        err = clEnqueueMarkerWithWaitList(ctx->queue, (cl_uint)ndone, done, a->event);
+        err = clEnqueueMarkerWithWaitList(a->queue, (cl_uint)ndone, done, a->event);
         if (err != CL_SUCCESS)
             st = clconv_fail_cl(ctx, err, "clEnqueueMarkerWithWaitList");
     }

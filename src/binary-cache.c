@@ -133,6 +133,26 @@ static unsigned char *read_file(const char *path, size_t *size)
     return buf;
 }
 
+bool clconv_binary_cache_parse(const unsigned char *buf, size_t size, const char *key,
+                               const unsigned char **binary, size_t *len)
+{
+    if (!buf || !key || size < HEADER_SIZE || memcmp(buf, MAGIC, 8))
+        return false;
+    size_t key_len = strlen(key);
+    uint64_t stored_key_len = get_u(buf + 8, 4);
+    uint64_t bin_len = get_u(buf + 12, 8);
+    /* compared by subtraction so that no sum can wrap */
+    if (stored_key_len != key_len || key_len > size - HEADER_SIZE || bin_len == 0 ||
+        bin_len != size - HEADER_SIZE - key_len || memcmp(buf + HEADER_SIZE, key, key_len))
+        return false;
+    const unsigned char *bin = buf + HEADER_SIZE + key_len;
+    if (get_u(buf + 20, 8) != fnv1a(bin, (size_t)bin_len, FNV_BASIS))
+        return false;
+    *binary = bin;
+    *len = (size_t)bin_len;
+    return true;
+}
+
 bool clconv_binary_cache_load(clconv_context *ctx, const char *key, const char *options,
                               cl_program *program)
 {
@@ -143,19 +163,12 @@ bool clconv_binary_cache_load(clconv_context *ctx, const char *key, const char *
     unsigned char *buf = read_file(path, &size);
     if (!buf)
         return false;
-    size_t key_len = strlen(key);
-    bool valid = size >= HEADER_SIZE && !memcmp(buf, MAGIC, 8);
-    uint64_t stored_key_len = valid ? get_u(buf + 8, 4) : 0;
-    uint64_t bin_len = valid ? get_u(buf + 12, 8) : 0;
-    valid = valid && stored_key_len == key_len && bin_len > 0 &&
-            bin_len == size - HEADER_SIZE - key_len && size > HEADER_SIZE + key_len;
-    const unsigned char *binary = buf + HEADER_SIZE + key_len;
-    bool same_key = valid && !memcmp(buf + HEADER_SIZE, key, key_len);
-    valid = valid && same_key && get_u(buf + 20, 8) == fnv1a(binary, bin_len, FNV_BASIS);
+    const unsigned char *binary = NULL;
+    size_t len = 0;
+    bool valid = clconv_binary_cache_parse(buf, size, key, &binary, &len);
     bool ok = false;
     if (valid) {
         cl_int status = CL_SUCCESS, err;
-        size_t len = (size_t)bin_len;
         cl_program p =
             clCreateProgramWithBinary(ctx->cl_ctx, 1, &ctx->device, &len, &binary, &status, &err);
         if (p && err == CL_SUCCESS && status == CL_SUCCESS &&
@@ -169,7 +182,7 @@ bool clconv_binary_cache_load(clconv_context *ctx, const char *key, const char *
     free(buf);
     if (ok)
         utimensat(AT_FDCWD, path, NULL, 0); /* recently used: evicted last */
-    else if (!same_key || !valid)
+    else if (!valid)
         unlink(path); /* corrupt, truncated or foreign: rebuilt and stored again */
     return ok;
 }

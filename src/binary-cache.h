@@ -16,6 +16,13 @@ bool clconv_binary_cache_dir(char *dir, size_t size);
  * when the cache is disabled or memory is short. */
 char *clconv_binary_cache_key(const clconv_context *ctx, const char *source, const char *options);
 
+/* Checks the bytes of one entry file against key: magic, lengths, the stored key and the
+ * checksum. On success points *binary into buf at the program binary, sets *len and returns
+ * true; false for anything corrupt, truncated or written for another key. Pure: no I/O, no
+ * OpenCL (the part of the reader that untrusted files reach; fuzzed on its own). */
+bool clconv_binary_cache_parse(const unsigned char *buf, size_t size, const char *key,
+                               const unsigned char **binary, size_t *len);
+
 /* Builds *program from the cached binary of key. false on a miss, a corrupt, truncated or
  * foreign entry (which is removed), or a binary the driver refuses. */
 bool clconv_binary_cache_load(clconv_context *ctx, const char *key, const char *options,

@@ -7,6 +7,7 @@
 
 #include "src/internal.h"
 #include "src/kernels.h"
+#include "src/tuning.h"
 
 #define MAX_PLATFORMS 16
 #define MAX_DEVICES 64
@@ -233,6 +234,7 @@ clconv_status clconv_context_create(const char *device_spec, clconv_context **ou
         return st;
     }
     record_device_info(choice.platform, choice.device, CL_QUEUE_PROFILING_ENABLE, &ctx->info);
+    clconv_tuning_autoload(ctx);
     *out = ctx;
     return CLCONV_SUCCESS;
 }
@@ -260,13 +262,21 @@ clconv_status clconv_context_create_from_queue(cl_command_queue queue, clconv_co
     clconv_status st = context_alloc(&ctx);
     if (st != CLCONV_SUCCESS)
         return st;
-    clRetainContext(cl_ctx);
-    clRetainCommandQueue(queue);
+    /* destroy releases only what was retained: a failed retain must not become a release */
+    if ((err = clRetainContext(cl_ctx)) != CL_SUCCESS) {
+        clconv_context_destroy(ctx);
+        return clconv_fail_cl(NULL, err, "clRetainContext");
+    }
+    ctx->cl_ctx = cl_ctx;
+    if ((err = clRetainCommandQueue(queue)) != CL_SUCCESS) {
+        clconv_context_destroy(ctx);
+        return clconv_fail_cl(NULL, err, "clRetainCommandQueue");
+    }
+    ctx->queue = queue;
     ctx->platform = platform;
     ctx->device = device;
-    ctx->cl_ctx = cl_ctx;
-    ctx->queue = queue;
     record_device_info(platform, device, props, &ctx->info);
+    clconv_tuning_autoload(ctx);
     *out = ctx;
     return CLCONV_SUCCESS;
 }
@@ -276,6 +286,10 @@ void clconv_context_destroy(clconv_context *ctx)
     if (!ctx)
         return;
     clconv_program_cache_clear(ctx);
+    if (ctx->tuning) {
+        clconv_tuning_clear(ctx->tuning);
+        free(ctx->tuning);
+    }
     if (ctx->queue)
         clReleaseCommandQueue(ctx->queue);
     if (ctx->cl_ctx)

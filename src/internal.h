@@ -12,6 +12,7 @@
 #define CLCONV_ERROR_TEXT_MAX 8192
 
 typedef struct clconv_program_entry clconv_program_entry;
+typedef struct clconv_tuning clconv_tuning;
 
 struct clconv_context {
     cl_platform_id platform;
@@ -23,6 +24,8 @@ struct clconv_context {
     clconv_program_entry *programs;
     char last_error[CLCONV_ERROR_TEXT_MAX];
     size_t workspace_limit; /* bytes; 0: CLCONV_DEFAULT_WORKSPACE_LIMIT (select.c) */
+    clconv_tuning *tuning;  /* tuning.c; NULL: none; read-only while plans are created */
+    char tuning_info[1024]; /* which database is loaded, or why none */
 };
 
 /* ---- errors (error.c) ---------------------------------------------------------------- */
@@ -77,11 +80,14 @@ struct clconv_plan {
     clconv_problem problem;
     const clconv_algo_impl *impl;
     size_t workspace_size;
-    void *state; /* owned by impl */
+    size_t workspace_limit; /* the context's cap when the plan was created */
+    bool prepared;          /* impl->prepare ran successfully (bake or first enqueue) */
+    void *state;            /* owned by impl; set by prepare */
 };
 
 /* Buffers of one enqueue, already checked against the plan's sizes. */
 typedef struct clconv_enqueue_args {
+    cl_command_queue queue; /* the context's or the caller's (same context and device) */
     cl_mem input, weight, bias, output, workspace;
     cl_uint num_wait_events;
     const cl_event *wait_events;
@@ -105,6 +111,10 @@ struct clconv_algo_impl {
     /* optional: the least workspace the algorithm can run with (it splits larger work into
      * chunks); the selector rejects it when that exceeds the context's workspace limit */
     size_t (*min_workspace)(const clconv_problem *p, const clconv_device_info *dev);
+    /* optional: workspace under a given cap, when prepare sizes its chunks by the context's
+     * limit; plan creation reports it without preparing (prepare must agree) */
+    size_t (*workspace_for_limit)(const clconv_problem *p, const clconv_device_info *dev,
+                                  size_t limit);
 };
 
 extern const clconv_algo_impl clconv_algo_direct;
@@ -128,7 +138,8 @@ clconv_status clconv_select_algo(clconv_context *ctx, const clconv_problem *p,
 
 /* Enqueues a kernel with an event chain: waits on the given list, returns its event in
  * *event if non-NULL. Sizes are rounded up to multiples of local (when local is non-NULL). */
-clconv_status clconv_enqueue_kernel(clconv_context *ctx, cl_kernel kernel, cl_uint dims,
+clconv_status clconv_enqueue_kernel(clconv_context *ctx, cl_command_queue queue, cl_kernel kernel,
+                                    cl_uint dims,
                                     const size_t *global, const size_t *local,
                                     cl_uint num_wait_events, const cl_event *wait_events,
                                     cl_event *event);

@@ -22,17 +22,16 @@ void clconv_pick_local_size(const clconv_device_info *dev, const size_t global[3
     }
 }
 
-clconv_status clconv_enqueue_kernel(clconv_context *ctx, cl_kernel kernel, cl_uint dims,
-                                    const size_t *global, const size_t *local,
+clconv_status clconv_enqueue_kernel(clconv_context *ctx, cl_command_queue queue, cl_kernel kernel,
+                                    cl_uint dims, const size_t *global, const size_t *local,
                                     cl_uint num_wait_events, const cl_event *wait_events,
                                     cl_event *event)
 {
     size_t rounded[3];
     for (cl_uint i = 0; i < dims; i++)
         rounded[i] = local ? clconv_round_up(global[i], local[i]) : global[i];
-    cl_int err =
-        clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, rounded, local, num_wait_events,
-                               num_wait_events ? wait_events : NULL, event);
+    cl_int err = clEnqueueNDRangeKernel(queue, kernel, dims, NULL, rounded, local, num_wait_events,
+                                        num_wait_events ? wait_events : NULL, event);
     if (err != CL_SUCCESS)
         return clconv_fail_cl(ctx, err, "clEnqueueNDRangeKernel");
     return CLCONV_SUCCESS;
@@ -86,13 +85,46 @@ clconv_status clconv_plan_create(clconv_context *ctx, const clconv_desc *desc,
     plan->ctx = ctx;
     plan->problem = p;
     plan->impl = impl;
-    plan->workspace_size = impl->workspace(&p, &ctx->info);
-    if ((st = impl->prepare(plan)) != CLCONV_SUCCESS) {
-        free(plan);
-        return st;
-    }
+    plan->workspace_limit = clconv_workspace_limit(ctx);
+    plan->workspace_size = impl->workspace_for_limit
+                               ? impl->workspace_for_limit(&p, &ctx->info, plan->workspace_limit)
+                               : impl->workspace(&p, &ctx->info);
+    /* Programs are built by clconv_plan_bake or the first enqueue: creation stays cheap. */
     *out = plan;
     return CLCONV_SUCCESS;
+}
+
+/* Runs prepare once; a failure leaves the plan unprepared so a later call retries. */
+static clconv_status ensure_prepared(clconv_plan *plan)
+{
+    if (plan->prepared)
+        return CLCONV_SUCCESS;
+    const size_t promised = plan->workspace_size;
+    clconv_status st = plan->impl->prepare(plan);
+    if (st != CLCONV_SUCCESS)
+        return st;
+    plan->prepared = true;
+    if (plan->workspace_size != promised) {
+        /* an algorithm whose prepare disagrees with what creation reported: a library bug */
+        size_t got = plan->workspace_size;
+        plan->workspace_size = promised;
+        return clconv_fail(plan->ctx, CLCONV_ERROR_OPENCL,
+                           "internal: %s prepared %zu bytes of workspace, %zu were reported",
+                           plan->impl->name, got, promised);
+    }
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_plan_bake(clconv_plan *plan)
+{
+    if (!plan)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT, "plan is NULL");
+    return ensure_prepared(plan);
+}
+
+int clconv_plan_is_baked(const clconv_plan *plan)
+{
+    return plan && plan->prepared;
 }
 
 clconv_algo clconv_plan_get_algo(const clconv_plan *plan)
@@ -138,12 +170,65 @@ static clconv_status check_buffer(clconv_context *ctx, const char *name, cl_mem 
     return CLCONV_SUCCESS;
 }
 
+/* The caller's queue must be of the plan's OpenCL context and device. */
+static clconv_status check_queue(clconv_context *ctx, cl_command_queue queue)
+{
+    if (!queue)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_ARGUMENT, "queue is NULL");
+    if (queue == ctx->queue)
+        return CLCONV_SUCCESS;
+    cl_context owner = NULL;
+    cl_device_id device = NULL;
+    cl_int err = clGetCommandQueueInfo(queue, CL_QUEUE_CONTEXT, sizeof owner, &owner, NULL);
+    if (err == CL_SUCCESS)
+        err = clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof device, &device, NULL);
+    if (err != CL_SUCCESS)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_ARGUMENT,
+                           "queue is not a valid command queue (%s)", clconv_cl_error_name(err));
+    if (owner != ctx->cl_ctx)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_ARGUMENT,
+                           "queue belongs to another OpenCL context than the plan's");
+    if (device != ctx->device)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_ARGUMENT,
+                           "queue is for another device than the plan's (%s)",
+                           ctx->info.device_name);
+    return CLCONV_SUCCESS;
+}
+
+static clconv_status enqueue_checked(clconv_plan *plan, cl_command_queue queue, cl_mem input,
+                                     cl_mem weight, cl_mem bias, cl_mem output, cl_mem workspace,
+                                     cl_uint num_wait_events, const cl_event *wait_events,
+                                     cl_event *event);
+
 clconv_status clconv_plan_enqueue(clconv_plan *plan, cl_mem input, cl_mem weight, cl_mem bias,
                                   cl_mem output, cl_mem workspace, cl_uint num_wait_events,
                                   const cl_event *wait_events, cl_event *event)
 {
     if (!plan)
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT, "plan is NULL");
+    return enqueue_checked(plan, plan->ctx->queue, input, weight, bias, output, workspace,
+                           num_wait_events, wait_events, event);
+}
+
+clconv_status clconv_plan_enqueue_on_queue(clconv_plan *plan, cl_command_queue queue, cl_mem input,
+                                           cl_mem weight, cl_mem bias, cl_mem output,
+                                           cl_mem workspace, cl_uint num_wait_events,
+                                           const cl_event *wait_events, cl_event *event)
+{
+    if (!plan)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT, "plan is NULL");
+    clconv_status st = check_queue(plan->ctx, queue);
+    if (st != CLCONV_SUCCESS)
+        return st;
+    return enqueue_checked(plan, queue, input, weight, bias, output, workspace, num_wait_events,
+                           wait_events, event);
+}
+
+static clconv_status enqueue_checked(clconv_plan *plan, cl_command_queue queue, cl_mem input,
+                                     cl_mem weight, cl_mem bias, cl_mem output, cl_mem workspace,
+                                     cl_uint num_wait_events, const cl_event *wait_events,
+                                     cl_event *event)
+{
     clconv_context *ctx = plan->ctx;
     const clconv_problem *p = &plan->problem;
     if ((num_wait_events == 0) != (wait_events == NULL))
@@ -179,7 +264,10 @@ clconv_status clconv_plan_enqueue(clconv_plan *plan, cl_mem input, cl_mem weight
     if (workspace && (workspace == input || workspace == weight || workspace == bias))
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
                            "workspace buffer aliases an input buffer");
-    const clconv_enqueue_args args = {input,     weight,          bias,        output,
+    /* built here when the plan was not baked: a build failure surfaces at this call */
+    if ((st = ensure_prepared(plan)) != CLCONV_SUCCESS)
+        return st;
+    const clconv_enqueue_args args = {queue,     input,           weight,      bias, output,
                                       workspace, num_wait_events, wait_events, event};
     return plan->impl->enqueue(plan, &args);
 }
@@ -188,6 +276,7 @@ void clconv_plan_destroy(clconv_plan *plan)
 {
     if (!plan)
         return;
-    plan->impl->release(plan);
+    if (plan->prepared)
+        plan->impl->release(plan);
     free(plan);
 }

@@ -4,7 +4,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "src/cost-model.h"
 #include "src/internal.h"
+#include "src/tuning.h"
 
 static const clconv_algo_impl *const registry[] = {
     &clconv_algo_direct,
@@ -71,6 +73,52 @@ clconv_status clconv_context_set_workspace_limit(clconv_context *ctx, size_t byt
 size_t clconv_context_get_workspace_limit(const clconv_context *ctx)
 {
     return ctx ? clconv_workspace_limit(ctx) : 0;
+}
+
+/* ---- cost model (src/cost-model.h) ---- */
+
+/* CPU: one FMA of the preferred vector width per unit and cycle (PoCL on 2 EPYC cores, width
+ * 16 at 2.6 GHz: 166 GFLOP/s; clconv-peak measured 137-194); memory 10 GB/s per unit up to
+ * 100 GB/s (measured 19.9-29.8 GB/s on 2 units); 10 us per launch (a 1x8x8x8 depthwise
+ * layer's event time). */
+#define CPU_BYTES_PER_UNIT 10e9
+#define CPU_BANDWIDTH_MAX 100e9
+#define CPU_LAUNCH_SECONDS 10e-6
+/* GPUs: FP32 lanes per compute unit from the vendors' documentation (NVIDIA SM 128, AMD CU
+ * 64, Intel EU 16, others 32); memory and launch are round figures for a discrete card
+ * (NVIDIA, AMD) and an integrated GPU, not measured here (no GPU on the CI machines). */
+#define GPU_LAUNCH_SECONDS 5e-6
+#define GPU_DISCRETE_BANDWIDTH 300e9
+#define GPU_INTEGRATED_BANDWIDTH 40e9
+
+void clconv_device_model_get(const clconv_device_info *dev, clconv_device_model *m)
+{
+    const double units = dev->compute_units ? dev->compute_units : 1;
+    const double hz = (dev->max_clock_mhz ? dev->max_clock_mhz : 1000) * 1e6;
+    if (dev->type & CL_DEVICE_TYPE_CPU) {
+        const double lanes =
+            dev->preferred_vector_width_float >= 4 ? dev->preferred_vector_width_float : 4;
+        m->peak_flops = units * hz * lanes * 2;
+        const double bw = units * CPU_BYTES_PER_UNIT;
+        m->bandwidth = bw < CPU_BANDWIDTH_MAX ? bw : CPU_BANDWIDTH_MAX;
+        m->launch_seconds = CPU_LAUNCH_SECONDS;
+        return;
+    }
+    const bool nvidia = dev->vendor_id == 0x10de, amd = dev->vendor_id == 0x1002;
+    const double lanes = nvidia ? 128 : amd ? 64 : dev->vendor_id == 0x8086 ? 16 : 32;
+    m->peak_flops = units * hz * lanes * 2;
+    m->bandwidth = nvidia || amd ? GPU_DISCRETE_BANDWIDTH : GPU_INTEGRATED_BANDWIDTH;
+    m->launch_seconds = GPU_LAUNCH_SECONDS;
+}
+
+double clconv_model_seconds(const clconv_device_info *dev, double flops, double efficiency,
+                            double bytes, double launches)
+{
+    clconv_device_model m;
+    clconv_device_model_get(dev, &m);
+    const double compute = flops / (m.peak_flops * (efficiency > 1e-6 ? efficiency : 1e-6));
+    const double memory = bytes / m.bandwidth;
+    return (compute > memory ? compute : memory) + launches * m.launch_seconds;
 }
 
 static bool verbose(void)
@@ -152,6 +200,12 @@ clconv_status clconv_select_algo(clconv_context *ctx, const clconv_problem *p,
             fprintf(stderr, "clconv: %s on %s: %s forced by %s\n", shape, ctx->info.device_name,
                     impl->name, source);
         *chosen = impl;
+        return CLCONV_SUCCESS;
+    }
+    /* a tuning database measured on this device decides first (tuning.c) */
+    const clconv_algo_impl *tuned = clconv_tuning_choose(ctx, p, can_run, log);
+    if (tuned) {
+        *chosen = tuned;
         return CLCONV_SUCCESS;
     }
     if (log)

@@ -395,9 +395,13 @@ START_TEST(test_kernel_dir_broken_file)
     clconv_desc_init(&d, CLCONV_CONV2D, 2, 2, 3, 3);
     const int in[4] = {1, 2, 5, 5};
     clconv_plan *plan = NULL;
-    ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_DIRECT, &plan),
-                     CLCONV_ERROR_BUILD);
-    ck_assert_ptr_null(plan);
+    /* creation compiles nothing: the build failure surfaces at bake */
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_DIRECT, &plan), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_plan_bake(plan), CLCONV_ERROR_BUILD);
+    ck_assert(!clconv_plan_is_baked(plan));
+    /* a failed bake is retried, and fails the same way */
+    ck_assert_int_eq(clconv_plan_bake(plan), CLCONV_ERROR_BUILD);
+    clconv_plan_destroy(plan);
     const char *msg = clconv_context_last_error(ctx);
     ck_assert_msg(strstr(msg, "conv2d_direct.cl") != NULL, "message: %s", msg);
     /* the compiler's log, which names the offending identifier */
@@ -423,11 +427,22 @@ START_TEST(test_kernel_dir_empty)
     clconv_desc_init(&d, CLCONV_CONV2D, 2, 2, 3, 3);
     const int in[4] = {1, 2, 5, 5};
     clconv_plan *plan = NULL;
-    ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_DIRECT, &plan),
-                     CLCONV_ERROR_KERNEL_SOURCE);
-    ck_assert_ptr_null(plan);
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_DIRECT, &plan), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_plan_bake(plan), CLCONV_ERROR_KERNEL_SOURCE);
     const char *msg = clconv_context_last_error(ctx);
     ck_assert_msg(strstr(msg, "conv2d_direct.cl") && strstr(msg, dir), "message: %s", msg);
+    /* an unbaked plan's first enqueue reports the same failure, before touching anything */
+    cl_int err;
+    cl_context cl = clconv_context_get_cl_context(ctx);
+    cl_mem buf = clCreateBuffer(cl, CL_MEM_READ_WRITE, 4096, NULL, &err);
+    cl_mem outb = clCreateBuffer(cl, CL_MEM_READ_WRITE, 4096, NULL, &err);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_ptr_nonnull(outb);
+    ck_assert_int_eq(clconv_plan_enqueue(plan, buf, buf, buf, outb, NULL, 0, NULL, NULL),
+                     CLCONV_ERROR_KERNEL_SOURCE);
+    clReleaseMemObject(buf);
+    clReleaseMemObject(outb);
+    clconv_plan_destroy(plan);
     clconv_context_destroy(ctx);
     unsetenv("CLCONV_KERNEL_DIR");
     rmdir(dir);
@@ -464,15 +479,22 @@ START_TEST(test_program_cache)
     const int in[4] = {1, 4, 6, 6};
     clconv_plan *a = NULL, *b = NULL, *c = NULL;
     ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_DIRECT, &a), CLCONV_SUCCESS);
+    ck_assert_uint_eq(clconv_program_cache_size(ctx), 0); /* creation builds nothing */
+    ck_assert(!clconv_plan_is_baked(a));
+    ck_assert_int_eq(clconv_plan_bake(a), CLCONV_SUCCESS);
+    ck_assert(clconv_plan_is_baked(a));
+    ck_assert_int_eq(clconv_plan_bake(a), CLCONV_SUCCESS); /* idempotent */
     ck_assert_uint_eq(clconv_program_cache_size(ctx), 1);
     /* another shape and stride, same build options: the program is reused */
     d.stride_h = 2;
     const int in2[4] = {2, 4, 9, 7};
     ck_assert_int_eq(clconv_plan_create(ctx, &d, in2, CLCONV_ALGO_DIRECT, &b), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_plan_bake(b), CLCONV_SUCCESS);
     ck_assert_uint_eq(clconv_program_cache_size(ctx), 1);
     /* another padding mode is another program */
     d.padding_mode = CLCONV_PADDING_REPLICATE;
     ck_assert_int_eq(clconv_plan_create(ctx, &d, in2, CLCONV_ALGO_DIRECT, &c), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_plan_bake(c), CLCONV_SUCCESS);
     ck_assert_uint_eq(clconv_program_cache_size(ctx), 2);
     /* the cache hands out the same cl_program for the same (file, options) */
     cl_program p1 = NULL, p2 = NULL, p3 = NULL;

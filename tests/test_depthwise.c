@@ -82,6 +82,40 @@ START_TEST(interior_and_border_tiles)
 }
 END_TEST
 
+/* Rows of at most two tiles (OW <= 16) run from a padded private copy of each input row:
+ * every width up to that, strides 1 and 2, each padding mode, asymmetric padding, dilation,
+ * kernels wider than the row, and MobileNetV2's 7x7 and stride-2 14x14 layers. */
+START_TEST(narrow_rows_padded_copy)
+{
+    uint64_t seed = 800;
+    for (int w = 1; w <= 17; w++)
+        for (int stride = 1; stride <= 2; stride++) {
+            clconv_desc d;
+            const int k = w >= 5 ? 5 : w;
+            dw(&d, 2, 1 + (w % 3 == 0), k, stride, 0);
+            d.kernel_h = 3;
+            d.pad_top = 1;
+            d.pad_bottom = 2;
+            d.pad_left = k / 2 < w ? k / 2 : w - 1;
+            d.pad_right = w > 1 ? 1 : 0;
+            d.padding_mode = (clconv_padding_mode)(w % 4);
+            d.dilation_w = (w >= 9 && w % 2) ? 2 : 1;
+            d.bias = w & 1;
+            d.dtype = w % 5 == 0 ? CLCONV_FLOAT16 : CLCONV_FLOAT32;
+            int in[4] = {1 + (w % 2), d.in_channels, 4, w};
+            run_case(&d, in, seed++);
+        }
+    clconv_desc d;
+    dw(&d, 96, 1, 3, 1, 1);
+    int in[4] = {1, 96, 7, 7};
+    run_case(&d, in, 850);
+    dw(&d, 64, 1, 3, 2, 1);
+    in[1] = 64;
+    in[2] = in[3] = 14;
+    run_case(&d, in, 851);
+}
+END_TEST
+
 START_TEST(depth_multiplier_and_kernels)
 {
     uint64_t seed = 600;
@@ -174,6 +208,7 @@ int main(void)
     tcase_add_test(edge, interior_and_border_tiles);
     tcase_add_test(edge, depth_multiplier_and_kernels);
     tcase_add_test(edge, mobilenet_shapes);
+    tcase_add_test(edge, narrow_rows_padded_copy);
     tcase_add_test(edge, declines_other_cases_with_reason);
     tcase_add_test(edge, auto_picks_depthwise_for_mobilenet_layer);
     suite_add_tcase(s, edge);

@@ -156,6 +156,39 @@ START_TEST(network_shapes)
 }
 END_TEST
 
+START_TEST(pixel_vector_variant)
+{
+    /* Groups of at most 4 output channels run conv2d_tiled_px: 8-column vectors, 4 rows.
+     * Widths around 8 and 16 exercise the vector reads, the gathered right edge and the
+     * partial stores; strides 1, 2 (even lanes of a 16-wide read), 3 (gathered); dilation;
+     * padded and in-place inputs; channel tails of the 4-channel tile; both dtypes. */
+    static const int widths[] = {5, 8, 9, 16, 17, 23};
+    static const int strides[][2] = {{1, 1}, {2, 2}, {3, 1}, {1, 3}};
+    uint64_t seed = 1200;
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++)
+        for (size_t st = 0; st < sizeof strides / sizeof strides[0]; st++) {
+            clconv_desc d;
+            const int cout = (int)(w % 3) + 2; /* 2, 3, 4 channels per group */
+            conv(&d, 4, 2 * cout, 3, 1, (int)((w + st) & 1), 2);
+            d.stride_h = strides[st][0];
+            d.stride_w = strides[st][1];
+            d.dilation_w = w == 3 ? 2 : 1;
+            d.bias = (int)(st & 1);
+            d.dtype = (w + st) % 3 == 0 ? CLCONV_FLOAT16 : CLCONV_FLOAT32;
+            int in[4] = {2, 4, (int)(w % 4) + 7, widths[w]};
+            run_case(&d, in, seed++);
+        }
+    for (int mode = 0; mode < 4; mode++) { /* every padding mode through the padded copy */
+        clconv_desc d;
+        conv(&d, 6, 3, 3, 2, 1, 3);
+        d.pad_right = 2;
+        d.padding_mode = (clconv_padding_mode)mode;
+        int in[4] = {1, 6, 13, 19};
+        run_case(&d, in, 1300 + (uint64_t)mode);
+    }
+}
+END_TEST
+
 START_TEST(repeated_enqueue_reuses_workspace)
 {
     /* the weight re-layout and the padded copy are redone each enqueue: a second run with
@@ -262,6 +295,7 @@ int main(void)
     tcase_add_test(edge, unpadded_reads_input_in_place);
     tcase_add_test(edge, padding_modes_and_dilation);
     tcase_add_test(edge, network_shapes);
+    tcase_add_test(edge, pixel_vector_variant);
     tcase_add_test(edge, repeated_enqueue_reuses_workspace);
     tcase_add_test(edge, transposed_phases);
     tcase_add_test(edge, declines_what_it_cannot_index);

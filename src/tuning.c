@@ -1,0 +1,538 @@
+/* Tuning database. A text file, one device per file:
+ *
+ *   clconv-tuning 1
+ *   device <CL_DEVICE_NAME>
+ *   driver <CL_DRIVER_VERSION>
+ *   layer <kind> <n> <c> <h> <w> <oc> <kh> <kw> <sh> <sw> <pt> <pb> <pl> <pr> <dh> <dw> <g>
+ *         <oph> <opw> <bias> <mode> <dtype> <algo>=<seconds> [<algo>=<seconds>...]
+ *
+ * (one "layer" line each; kind conv|tconv, mode zeros|reflect|replicate|circular, dtype
+ * f32|f16, seconds the median time of one enqueue). '#' lines are comments. The version on the
+ * first line changes whenever the meaning of a line does; other versions are refused. */
+#include "src/tuning.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "src/binary-cache.h"
+
+#include <stdarg.h>
+
+static void set_info(clconv_context *ctx, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void set_info(clconv_context *ctx, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(ctx->tuning_info, sizeof ctx->tuning_info, fmt, args);
+    va_end(args);
+}
+
+static const char *const MODES[] = {"zeros", "reflect", "replicate", "circular"};
+
+void clconv_tuning_clear(clconv_tuning *t)
+{
+    free(t->entries);
+    memset(t, 0, sizeof *t);
+}
+
+static bool same_shape(const clconv_tuning_entry *a, const clconv_tuning_entry *b)
+{
+    return !memcmp(&a->desc, &b->desc, sizeof a->desc) && !memcmp(a->in, b->in, sizeof a->in);
+}
+
+bool clconv_tuning_add(clconv_tuning *t, const clconv_tuning_entry *e)
+{
+    clconv_tuning_entry copy = *e;
+    /* insertion sort, fastest first: the first runnable one is the choice */
+    for (int i = 1; i < copy.count; i++)
+        for (int j = i; j > 0 && copy.seconds[j] < copy.seconds[j - 1]; j--) {
+            double s = copy.seconds[j];
+            clconv_algo a = copy.algos[j];
+            copy.seconds[j] = copy.seconds[j - 1];
+            copy.algos[j] = copy.algos[j - 1];
+            copy.seconds[j - 1] = s;
+            copy.algos[j - 1] = a;
+        }
+    for (size_t i = 0; i < t->count; i++)
+        if (same_shape(&t->entries[i], &copy)) {
+            t->entries[i] = copy;
+            return true;
+        }
+    if (t->count == t->capacity) {
+        size_t cap = t->capacity ? 2 * t->capacity : 16;
+        clconv_tuning_entry *grown = realloc(t->entries, cap * sizeof *grown);
+        if (!grown)
+            return false;
+        t->entries = grown;
+        t->capacity = cap;
+    }
+    t->entries[t->count++] = copy;
+    return true;
+}
+
+/* The rest of a "key value" line after key and one space, without the newline. */
+static bool header_value(const char *line, const char *key, char *out, size_t size)
+{
+    size_t n = strlen(key);
+    if (strncmp(line, key, n) || line[n] != ' ')
+        return false;
+    size_t len = strlen(line + n + 1);
+    if (len >= size)
+        len = size - 1; /* the device's own record is truncated the same way */
+    memcpy(out, line + n + 1, len);
+    out[len] = 0;
+    return true;
+}
+
+static bool parse_layer(char *rest, clconv_tuning_entry *e, char *what, size_t what_size)
+{
+    memset(e, 0, sizeof *e);
+    char *save = NULL, *tok;
+    char *words[64];
+    int n = 0;
+    for (tok = strtok_r(rest, " \t", &save); tok && n < 64; tok = strtok_r(NULL, " \t", &save))
+        words[n++] = tok;
+    if (n < 23) {
+        snprintf(what, what_size, "%d fields: a layer needs 22 shape fields and a time", n);
+        return false;
+    }
+    clconv_desc *d = &e->desc;
+    if (!strcmp(words[0], "conv"))
+        d->kind = CLCONV_CONV2D;
+    else if (!strcmp(words[0], "tconv"))
+        d->kind = CLCONV_CONV_TRANSPOSE2D;
+    else {
+        snprintf(what, what_size, "kind \"%s\": conv or tconv", words[0]);
+        return false;
+    }
+    int v[19];
+    for (int i = 0; i < 19; i++) {
+        char *end;
+        long x = strtol(words[1 + i], &end, 10);
+        if (*end || end == words[1 + i] || x < 0 || x > 1000000) {
+            snprintf(what, what_size, "field %d = \"%s\": not a count", i + 2, words[1 + i]);
+            return false;
+        }
+        v[i] = (int)x;
+    }
+    e->in[0] = v[0];
+    e->in[1] = v[1];
+    e->in[2] = v[2];
+    e->in[3] = v[3];
+    clconv_desc_init(d, d->kind, v[1], v[4], v[5], v[6]);
+    d->stride_h = v[7];
+    d->stride_w = v[8];
+    d->pad_top = v[9];
+    d->pad_bottom = v[10];
+    d->pad_left = v[11];
+    d->pad_right = v[12];
+    d->dilation_h = v[13];
+    d->dilation_w = v[14];
+    d->groups = v[15];
+    d->output_padding_h = v[16];
+    d->output_padding_w = v[17];
+    d->bias = v[18] != 0;
+    int mode = -1;
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(words[20], MODES[i]))
+            mode = i;
+    if (mode < 0) {
+        snprintf(what, what_size, "padding mode \"%s\" unknown", words[20]);
+        return false;
+    }
+    d->padding_mode = (clconv_padding_mode)mode;
+    if (!strcmp(words[21], "f32") || !strcmp(words[21], "f16")) {
+        d->dtype = words[21][2] == '2' ? CLCONV_FLOAT32 : CLCONV_FLOAT16;
+    } else {
+        snprintf(what, what_size, "dtype \"%s\": f32 or f16", words[21]);
+        return false;
+    }
+    int out[4];
+    if (clconv_output_shape(d, e->in, out) != CLCONV_SUCCESS) {
+        snprintf(what, what_size, "invalid layer: %s", clconv_last_error());
+        return false;
+    }
+    for (int i = 22; i < n; i++) {
+        char *eq = strchr(words[i], '=');
+        if (!eq) {
+            snprintf(what, what_size, "\"%s\": expected algo=seconds", words[i]);
+            return false;
+        }
+        *eq = 0;
+        clconv_algo a;
+        char *end;
+        double s = strtod(eq + 1, &end);
+        if (clconv_algo_from_name(words[i], &a) != CLCONV_SUCCESS || a == CLCONV_ALGO_AUTO) {
+            snprintf(what, what_size, "algorithm \"%s\" unknown", words[i]);
+            return false;
+        }
+        if (*end || end == eq + 1 || !(s > 0) || !isfinite(s)) {
+            snprintf(what, what_size, "time of %s = \"%s\": not a positive number", words[i],
+                     eq + 1);
+            return false;
+        }
+        if (e->count == CLCONV_ALGO_COUNT_) {
+            snprintf(what, what_size, "more times than algorithms");
+            return false;
+        }
+        e->algos[e->count] = a;
+        e->seconds[e->count++] = s;
+    }
+    return true;
+}
+
+bool clconv_tuning_parse(const char *text, const clconv_device_info *dev, clconv_tuning *out,
+                         char *err, size_t err_size)
+{
+    memset(out, 0, sizeof *out);
+    int version = -1, lineno = 0;
+    bool have_device = false, have_driver = false;
+    const char *p = text;
+    char what[320];
+    if (!*p) {
+        snprintf(err, err_size, "empty file: not a clconv tuning database");
+        goto fail;
+    }
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        lineno++;
+        char line[1024];
+        if (len >= sizeof line) {
+            snprintf(err, err_size, "line %d: longer than %zu bytes", lineno, sizeof line - 1);
+            goto fail;
+        }
+        memcpy(line, p, len);
+        line[len] = 0;
+        if (len && line[len - 1] == '\r')
+            line[len - 1] = 0;
+        p = nl ? nl + 1 : p + len;
+        if (lineno == 1) {
+            if (sscanf(line, "clconv-tuning %d", &version) != 1) {
+                snprintf(err, err_size, "line 1: not a clconv tuning database");
+                goto fail;
+            }
+            if (version != CLCONV_TUNING_VERSION) {
+                snprintf(err, err_size, "line 1: format version %d, this clconv reads %d", version,
+                         CLCONV_TUNING_VERSION);
+                goto fail;
+            }
+            continue;
+        }
+        if (!line[0] || line[0] == '#')
+            continue;
+        if (header_value(line, "device", out->device, sizeof out->device)) {
+            have_device = true;
+        } else if (header_value(line, "driver", out->driver, sizeof out->driver)) {
+            have_driver = true;
+        } else if (!strncmp(line, "layer ", 6)) {
+            clconv_tuning_entry e;
+            if (!parse_layer(line + 6, &e, what, sizeof what)) {
+                snprintf(err, err_size, "line %d: %s", lineno, what);
+                goto fail;
+            }
+            if (!clconv_tuning_add(out, &e)) {
+                snprintf(err, err_size, "out of memory");
+                goto fail;
+            }
+        } else {
+            snprintf(err, err_size, "line %d: unknown record \"%.40s\"", lineno, line);
+            goto fail;
+        }
+    }
+    if (version < 0 || !have_device || !have_driver) {
+        snprintf(err, err_size, "%s line missing",
+                 version < 0    ? "clconv-tuning"
+                 : !have_device ? "device"
+                                : "driver");
+        goto fail;
+    }
+    if (dev &&
+        (strcmp(out->device, dev->device_name) || strcmp(out->driver, dev->driver_version))) {
+        snprintf(err, err_size,
+                 "tuned for device \"%s\" driver \"%s\", not this device \"%s\" driver \"%s\"",
+                 out->device, out->driver, dev->device_name, dev->driver_version);
+        goto fail;
+    }
+    return true;
+fail:
+    clconv_tuning_clear(out);
+    return false;
+}
+
+bool clconv_tuning_save(const clconv_tuning *t, const char *path, char *err, size_t err_size)
+{
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+        snprintf(err, err_size, "%s: path too long", path);
+        return false;
+    }
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        snprintf(err, err_size, "cannot write %s: %s", tmp, strerror(errno));
+        return false;
+    }
+    fprintf(f, "clconv-tuning %d\ndevice %s\ndriver %s\n", CLCONV_TUNING_VERSION, t->device,
+            t->driver);
+    fprintf(f, "# layer kind n c h w oc kh kw sh sw pt pb pl pr dh dw g oph opw bias mode dtype "
+               "algo=seconds... (fastest first)\n");
+    for (size_t i = 0; i < t->count; i++) {
+        const clconv_tuning_entry *e = &t->entries[i];
+        const clconv_desc *d = &e->desc;
+        fprintf(f, "layer %s %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %s %s",
+                d->kind == CLCONV_CONV2D ? "conv" : "tconv", e->in[0], e->in[1], e->in[2], e->in[3],
+                d->out_channels, d->kernel_h, d->kernel_w, d->stride_h, d->stride_w, d->pad_top,
+                d->pad_bottom, d->pad_left, d->pad_right, d->dilation_h, d->dilation_w, d->groups,
+                d->output_padding_h, d->output_padding_w, d->bias ? 1 : 0, MODES[d->padding_mode],
+                d->dtype == CLCONV_FLOAT16 ? "f16" : "f32");
+        for (int j = 0; j < e->count; j++)
+            fprintf(f, " %s=%.6g", clconv_algo_name(e->algos[j]), e->seconds[j]);
+        fputc('\n', f);
+    }
+    bool ok = fflush(f) == 0 && !ferror(f);
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        snprintf(err, err_size, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return false;
+    }
+    return true;
+}
+
+static int group_class(const clconv_desc *d)
+{
+    if (d->groups == 1)
+        return 0;
+    return d->groups == d->in_channels ? 1 : 2; /* depthwise, other grouped */
+}
+
+static double log_ratio(int a, int b)
+{
+    return fabs(log2((double)a / (double)b));
+}
+
+double clconv_tuning_distance(const clconv_desc *a, const int ain[4], const clconv_desc *b,
+                              const int bin[4])
+{
+    if (a->kind != b->kind || a->kernel_h != b->kernel_h || a->kernel_w != b->kernel_w ||
+        a->stride_h != b->stride_h || a->stride_w != b->stride_w ||
+        a->dilation_h != b->dilation_h || a->dilation_w != b->dilation_w ||
+        a->padding_mode != b->padding_mode || a->output_padding_h != b->output_padding_h ||
+        a->output_padding_w != b->output_padding_w || a->dtype != b->dtype ||
+        group_class(a) != group_class(b))
+        return -1;
+    double d = log_ratio(ain[0], bin[0]) + log_ratio(ain[1], bin[1]) +
+               log_ratio(a->out_channels, b->out_channels) + log_ratio(ain[2], bin[2]) +
+               log_ratio(ain[3], bin[3]);
+    if (a->pad_top != b->pad_top || a->pad_bottom != b->pad_bottom || a->pad_left != b->pad_left ||
+        a->pad_right != b->pad_right)
+        d += 0.5;
+    if (a->bias != b->bias || (group_class(a) == 2 && a->groups != b->groups))
+        d += 0.5;
+    return d;
+}
+
+static uint64_t fnv1a(const char *s, uint64_t h)
+{
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+bool clconv_tuning_default_path(const clconv_device_info *dev, char *path, size_t size)
+{
+    char dir[4096];
+    if (!clconv_binary_cache_dir(dir, sizeof dir))
+        return false;
+    uint64_t h = fnv1a(dev->device_name, 0xcbf29ce484222325ull);
+    h = fnv1a("\n", h);
+    h = fnv1a(dev->driver_version, h);
+    int n = snprintf(path, size, "%s/tuning-%016llx.txt", dir, (unsigned long long)h);
+    return n > 0 && (size_t)n < size;
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    long size;
+    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && size < (64L << 20) &&
+        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)size + 1)) != NULL) {
+        if (fread(buf, 1, (size_t)size, f) == (size_t)size) {
+            buf[size] = 0;
+        } else {
+            free(buf);
+            buf = NULL;
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+static bool verbose(void)
+{
+    const char *v = getenv("CLCONV_VERBOSE");
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+/* Loads path into ctx (replacing its database on success). */
+static clconv_status load_file(clconv_context *ctx, const char *path)
+{
+    char *text = read_text(path);
+    if (!text) {
+        set_info(ctx, "tuning database %s ignored: %s", path,
+                 errno ? strerror(errno) : "unreadable");
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_ARGUMENT, "%s", ctx->tuning_info);
+    }
+    clconv_tuning *t = calloc(1, sizeof *t);
+    char err[512] = "out of memory";
+    bool ok = t && clconv_tuning_parse(text, &ctx->info, t, err, sizeof err);
+    free(text);
+    if (!ok) {
+        free(t);
+        set_info(ctx, "tuning database %s ignored: %s", path, err);
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_ARGUMENT, "%s", ctx->tuning_info);
+    }
+    if (ctx->tuning) {
+        clconv_tuning_clear(ctx->tuning);
+        free(ctx->tuning);
+    }
+    ctx->tuning = t;
+    set_info(ctx, "tuning database %s: %zu layers", path, t->count);
+    return CLCONV_SUCCESS;
+}
+
+void clconv_tuning_autoload(clconv_context *ctx)
+{
+    char path[4096];
+    const char *env = getenv("CLCONV_TUNING_FILE");
+    bool explicit = env && *env;
+    if (explicit)
+        snprintf(path, sizeof path, "%s", env);
+    else if (!clconv_tuning_default_path(&ctx->info, path, sizeof path)) {
+        set_info(ctx, "no tuning database (no cache folder)");
+        return;
+    }
+    if (!explicit && access(path, F_OK) != 0) {
+        set_info(ctx, "no tuning database (%s absent)", path);
+        return;
+    }
+    errno = 0;
+    if (load_file(ctx, path) != CLCONV_SUCCESS) {
+        /* context creation goes on: the heuristic decides; the thread's error is not left
+         * set by a call that succeeds */
+        if (verbose())
+            fprintf(stderr, "clconv: %s; AUTO uses the heuristic\n", ctx->tuning_info);
+        ctx->last_error[0] = 0;
+    } else if (verbose()) {
+        fprintf(stderr, "clconv: loaded %s\n", ctx->tuning_info);
+    }
+}
+
+clconv_status clconv_context_load_tuning(clconv_context *ctx, const char *path)
+{
+    if (!ctx || !path)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_ARGUMENT, "%s is NULL", !ctx ? "ctx" : "path");
+    errno = 0;
+    return load_file(ctx, path);
+}
+
+const char *clconv_context_tuning_info(const clconv_context *ctx)
+{
+    return ctx ? ctx->tuning_info : "ctx is NULL";
+}
+
+clconv_status clconv_context_default_tuning_path(const clconv_context *ctx, char *path, size_t size)
+{
+    if (!ctx || !path)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT, "%s is NULL",
+                           !ctx ? "ctx" : "path");
+    if (!clconv_tuning_default_path(&ctx->info, path, size))
+        return clconv_fail(NULL, CLCONV_ERROR_UNSUPPORTED,
+                           "no cache folder (CLCONV_CACHE=0, or neither CLCONV_CACHE_DIR, "
+                           "XDG_CACHE_HOME nor HOME is set) or path longer than %zu bytes",
+                           size);
+    return CLCONV_SUCCESS;
+}
+
+/* The entry's fastest algorithm that can run p, or NULL. */
+static const clconv_algo_impl *first_runnable(const clconv_context *ctx,
+                                              const clconv_tuning_entry *e, const clconv_problem *p,
+                                              clconv_can_run_fn can_run, double *seconds)
+{
+    char reason[512];
+    for (int i = 0; i < e->count; i++) {
+        const clconv_algo_impl *impl = clconv_algo_lookup(e->algos[i]);
+        if (impl && can_run(ctx, impl, p, reason, sizeof reason)) {
+            *seconds = e->seconds[i];
+            return impl;
+        }
+    }
+    return NULL;
+}
+
+const clconv_algo_impl *clconv_tuning_choose(const clconv_context *ctx, const clconv_problem *p,
+                                             clconv_can_run_fn can_run, bool log)
+{
+    const clconv_tuning *t = ctx->tuning;
+    if (!t || !t->count) {
+        if (log)
+            fprintf(stderr, "clconv: no tuning database (%s): heuristic\n", ctx->tuning_info);
+        return NULL;
+    }
+    const clconv_tuning_entry *best = NULL;
+    double best_d = 0, closest = -1;
+    const clconv_algo_impl *impl = NULL;
+    double seconds = 0;
+    for (size_t i = 0; i < t->count; i++) {
+        const clconv_tuning_entry *e = &t->entries[i];
+        double d = clconv_tuning_distance(&p->desc, p->in, &e->desc, e->in);
+        if (d < 0)
+            continue;
+        if (closest < 0 || d < closest)
+            closest = d;
+        if (d > CLCONV_TUNING_MAX_DISTANCE || (best && d >= best_d))
+            continue;
+        double s;
+        const clconv_algo_impl *runnable = first_runnable(ctx, e, p, can_run, &s);
+        if (runnable) {
+            best = e;
+            best_d = d;
+            impl = runnable;
+            seconds = s;
+        }
+    }
+    if (log) {
+        if (!best && closest < 0)
+            fprintf(stderr, "clconv: tuning database has no comparable shape: heuristic\n");
+        else if (!best)
+            fprintf(stderr,
+                    "clconv: tuning database: closest comparable shape at distance %.2f (limit "
+                    "%.1f) or none runnable: heuristic\n",
+                    closest, CLCONV_TUNING_MAX_DISTANCE);
+        else if (best_d == 0)
+            fprintf(stderr, "clconv: tuning database exact match: %s (measured %.4g ms)\n",
+                    impl->name, seconds * 1e3);
+        else
+            fprintf(stderr,
+                    "clconv: tuning database nearest shape (distance %.2f, in %dx%dx%dx%d out "
+                    "channels %d): %s (measured %.4g ms there)\n",
+                    best_d, best->in[0], best->in[1], best->in[2], best->in[3],
+                    best->desc.out_channels, impl->name, seconds * 1e3);
+    }
+    return impl;
+}

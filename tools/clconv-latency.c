@@ -1,0 +1,139 @@
+/* clconv-latency: first-call latency of a new process, the figure the disk cache of program
+ * binaries is for.
+ *
+ *   clconv-latency [--device SPEC] [--algo NAME] [--bake] SUITE_FILE_OR_LAYER_SPEC [LAYER_NAME]
+ *
+ * Times, on the host clock: context creation, the first clconv_plan_create, (with --bake,
+ * clconv_plan_bake), the first enqueue up to clFinish (which builds the programs when the plan
+ * is not baked), and a second enqueue for comparison. Run it twice with the same
+ * CLCONV_CACHE_DIR (and, for a really cold first run, an empty POCL_CACHE_DIR on PoCL) to see
+ * cold and warm figures; README "Program cache and first-call latency" has them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <clconv.h>
+
+#include "tools/layerspec.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
+}
+
+static cl_mem buffer(cl_context cl, size_t bytes)
+{
+    cl_int err;
+    return clCreateBuffer(cl, CL_MEM_READ_WRITE, bytes ? bytes : 4, NULL, &err);
+}
+
+int main(int argc, char **argv)
+{
+    const char *device = NULL, *source = NULL, *name = NULL;
+    clconv_algo algo = CLCONV_ALGO_AUTO;
+    int bake = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--device") && i + 1 < argc)
+            device = argv[++i];
+        else if (!strcmp(argv[i], "--algo") && i + 1 < argc) {
+            if (clconv_algo_from_name(argv[++i], &algo) != CLCONV_SUCCESS) {
+                fprintf(stderr, "clconv-latency: %s\n", clconv_last_error());
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--bake"))
+            bake = 1;
+        else if (!source)
+            source = argv[i];
+        else if (!name)
+            name = argv[i];
+        else {
+            fprintf(stderr, "clconv-latency: unexpected argument %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!source) {
+        fprintf(stderr, "usage: clconv-latency [--device SPEC] [--algo NAME] [--bake] "
+                        "SUITE_FILE_OR_LAYER_SPEC [LAYER_NAME]\n");
+        return 2;
+    }
+    char err[512];
+    layer_spec one, *layers = NULL, *L = NULL;
+    size_t count = 0;
+    if (strstr(source, "--")) {
+        if (layer_spec_parse_string(source, &one, err, sizeof err)) {
+            fprintf(stderr, "clconv-latency: %s\n", err);
+            return 2;
+        }
+        L = &one;
+    } else {
+        if (layer_suite_read(source, &layers, &count, err, sizeof err)) {
+            fprintf(stderr, "clconv-latency: %s\n", err);
+            return 2;
+        }
+        for (size_t i = 0; i < count && !L; i++)
+            if (!name || !strcmp(layers[i].name, name))
+                L = &layers[i];
+        if (!L) {
+            fprintf(stderr, "clconv-latency: no layer %s in %s\n", name ? name : "at all", source);
+            return 2;
+        }
+    }
+    const double t0 = now_ms();
+    clconv_context *ctx = NULL;
+    if (clconv_context_create(device, &ctx) != CLCONV_SUCCESS) {
+        fprintf(stderr, "clconv-latency: %s\n", clconv_last_error());
+        return 1;
+    }
+    const double t1 = now_ms();
+    clconv_plan *plan = NULL;
+    if (clconv_plan_create(ctx, &L->desc, L->input, algo, &plan) != CLCONV_SUCCESS) {
+        fprintf(stderr, "clconv-latency: plan: %s\n", clconv_last_error());
+        return 1;
+    }
+    const double t2 = now_ms();
+    if (bake && clconv_plan_bake(plan) != CLCONV_SUCCESS) {
+        fprintf(stderr, "clconv-latency: bake: %s\n", clconv_last_error());
+        return 1;
+    }
+    const double t3 = now_ms();
+    /* buffers are the application's, allocated before it calls clconv: not timed */
+    size_t in_n, w_n, b_n, out_n;
+    clconv_tensor_sizes(&L->desc, L->input, &in_n, &w_n, &b_n, &out_n);
+    const size_t e = clconv_dtype_size(L->desc.dtype);
+    cl_context cl = clconv_context_get_cl_context(ctx);
+    const size_t ws = clconv_plan_get_workspace_size(plan);
+    cl_mem in = buffer(cl, in_n * e), w = buffer(cl, w_n * e), b = buffer(cl, b_n * e),
+           out = buffer(cl, out_n * e), work = ws ? buffer(cl, ws) : NULL;
+    cl_command_queue q = clconv_context_get_queue(ctx);
+    clFinish(q);
+    double runs[2];
+    for (int r = 0; r < 2; r++) {
+        const double s = now_ms();
+        if (clconv_plan_enqueue(plan, in, w, b, out, work, 0, NULL, NULL) != CLCONV_SUCCESS) {
+            fprintf(stderr, "clconv-latency: enqueue: %s\n", clconv_last_error());
+            return 1;
+        }
+        clFinish(q);
+        runs[r] = now_ms() - s;
+    }
+    printf("layer %s algo %s\n", L->name[0] ? L->name : "(spec)",
+           clconv_algo_name(clconv_plan_get_algo(plan)));
+    printf("context_create_ms %.2f\nplan_create_ms %.3f\n", t1 - t0, t2 - t1);
+    if (bake)
+        printf("bake_ms %.2f\n", t3 - t2);
+    printf("first_enqueue_ms %.2f\nsecond_enqueue_ms %.2f\n", runs[0], runs[1]);
+    printf("first_call_ms %.2f (plan_create%s + first enqueue to completion)\n",
+           (t3 - t1) + runs[0], bake ? " + bake" : "");
+    cl_mem all[] = {in, w, b, out, work};
+    for (int i = 0; i < 5; i++)
+        if (all[i])
+            clReleaseMemObject(all[i]);
+    clconv_plan_destroy(plan);
+    clconv_context_destroy(ctx);
+    free(layers);
+    return 0;
+}

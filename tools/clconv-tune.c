@@ -1,0 +1,265 @@
+/* clconv-tune: times every algorithm on the layers of suites or specs and writes the device's
+ * tuning database (format: src/tuning.c, README "Tuning"), which contexts load for AUTO.
+ *
+ *   clconv-tune [--device SPEC] [--repeats N] [--output FILE] [--fresh]
+ *               SUITE_FILE_OR_LAYER_SPEC...
+ *
+ * Each argument is a suite file (tools/suites/README.md) or one layer in clconv-count's option
+ * syntax, quoted as one argument. Every algorithm of this build that accepts a layer is baked,
+ * warmed up, then run N times (default 5); one run is an enqueue plus clFinish, timed on the
+ * host clock so multi-kernel algorithms count whole; the median is stored. The output defaults
+ * to the device's file in the cache folder; entries already there for this device are kept
+ * (layers tuned again are replaced) unless --fresh.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "src/tuning.h"
+#include "tools/layerspec.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static cl_mem filled(cl_context cl, cl_command_queue q, size_t bytes)
+{
+    cl_int err;
+    cl_mem b = clCreateBuffer(cl, CL_MEM_READ_WRITE, bytes ? bytes : 4, NULL, &err);
+    if (b) {
+        /* small values: no denormals or infinities to slow a run down */
+        const float v = 0.01f;
+        clEnqueueFillBuffer(q, b, &v, sizeof v, 0, (bytes ? bytes : 4) / 4 * 4, 0, NULL, NULL);
+    }
+    return b;
+}
+
+/* Median seconds of one run of algo on L; <0 when the algorithm does not take the layer. */
+static double time_algo(clconv_context *ctx, const layer_spec *L, clconv_algo algo, int repeats,
+                        char *why, size_t why_size)
+{
+    clconv_plan *plan = NULL;
+    clconv_status st = clconv_plan_create(ctx, &L->desc, L->input, algo, &plan);
+    if (st == CLCONV_SUCCESS)
+        st = clconv_plan_bake(plan);
+    if (st != CLCONV_SUCCESS) {
+        snprintf(why, why_size, "%s", clconv_last_error());
+        clconv_plan_destroy(plan);
+        return -1;
+    }
+    size_t in_n, w_n, b_n, out_n;
+    clconv_tensor_sizes(&L->desc, L->input, &in_n, &w_n, &b_n, &out_n);
+    const size_t elem = clconv_dtype_size(L->desc.dtype);
+    cl_context cl = clconv_context_get_cl_context(ctx);
+    cl_command_queue q = clconv_context_get_queue(ctx);
+    size_t ws = clconv_plan_get_workspace_size(plan);
+    cl_mem in = filled(cl, q, in_n * elem), w = filled(cl, q, w_n * elem),
+           b = filled(cl, q, b_n * elem), out = filled(cl, q, out_n * elem),
+           work = ws ? filled(cl, q, ws) : NULL;
+    double *t = calloc((size_t)repeats, sizeof *t);
+    double result = -1;
+    if (!in || !w || !b || !out || (ws && !work) || !t) {
+        snprintf(why, why_size, "buffer allocation failed");
+        goto done;
+    }
+    for (int r = -1; r < repeats; r++) { /* r = -1: warm-up */
+        double t0 = now_s();
+        st = clconv_plan_enqueue(plan, in, w, b, out, work, 0, NULL, NULL);
+        if (st != CLCONV_SUCCESS || clFinish(q) != CL_SUCCESS) {
+            snprintf(why, why_size, "run failed: %s", clconv_last_error());
+            goto done;
+        }
+        if (r >= 0)
+            t[r] = now_s() - t0;
+    }
+    qsort(t, (size_t)repeats, sizeof *t, cmp_double);
+    result = t[repeats / 2];
+done:
+    free(t);
+    cl_mem all[] = {in, w, b, out, work};
+    for (int i = 0; i < 5; i++)
+        if (all[i])
+            clReleaseMemObject(all[i]);
+    clconv_plan_destroy(plan);
+    return result;
+}
+
+static int load_layers(const char *arg, layer_spec **layers, size_t *count)
+{
+    char err[512];
+    layer_spec *add = NULL, one;
+    size_t nadd = 0;
+    if (strstr(arg, "--")) {
+        if (layer_spec_parse_string(arg, &one, err, sizeof err)) {
+            fprintf(stderr, "clconv-tune: layer spec \"%s\": %s\n", arg, err);
+            return -1;
+        }
+        add = &one;
+        nadd = 1;
+    } else if (layer_suite_read(arg, &add, &nadd, err, sizeof err)) {
+        fprintf(stderr, "clconv-tune: %s\n", err);
+        return -1;
+    }
+    layer_spec *all = realloc(*layers, (*count + nadd + 1) * sizeof *all);
+    if (all) {
+        memcpy(all + *count, add, nadd * sizeof *add);
+        *layers = all;
+        *count += nadd;
+    }
+    if (add != &one)
+        free(add);
+    return all ? 0 : -1;
+}
+
+/* mkdir -p of the folder holding path */
+static void make_parent(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return;
+    *slash = 0;
+    for (char *p = dir + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+                return;
+            *p = '/';
+        }
+    mkdir(dir, 0755);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: clconv-tune [--device SPEC] [--repeats N] [--output FILE] [--fresh] "
+               "SUITE_FILE_OR_LAYER_SPEC...\n");
+}
+
+int main(int argc, char **argv)
+{
+    const char *device = NULL, *output = NULL;
+    int repeats = 5;
+    bool fresh = false;
+    layer_spec *layers = NULL;
+    size_t count = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--device") && i + 1 < argc) {
+            device = argv[++i];
+        } else if (!strcmp(a, "--output") && i + 1 < argc) {
+            output = argv[++i];
+        } else if (!strcmp(a, "--repeats") && i + 1 < argc) {
+            repeats = atoi(argv[++i]);
+            if (repeats < 1 || repeats > 1000) {
+                fprintf(stderr, "clconv-tune: --repeats %s: 1 to 1000\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(a, "--fresh")) {
+            fresh = true;
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (a[0] == '-' && a[1] == '-' && !strchr(a, ' ')) {
+            fprintf(stderr, "clconv-tune: unknown option %s\n", a);
+            usage(stderr);
+            return 2;
+        } else if (load_layers(a, &layers, &count)) {
+            return 2;
+        }
+    }
+    if (!count) {
+        usage(stderr);
+        return 2;
+    }
+    clconv_context *ctx = NULL;
+    if (clconv_context_create(device, &ctx) != CLCONV_SUCCESS) {
+        fprintf(stderr, "clconv-tune: %s\n", clconv_last_error());
+        return 1;
+    }
+    clconv_device_info info;
+    clconv_context_get_device_info(ctx, &info);
+    char path[4096];
+    if (output)
+        snprintf(path, sizeof path, "%s", output);
+    else if (clconv_context_default_tuning_path(ctx, path, sizeof path) != CLCONV_SUCCESS) {
+        fprintf(stderr, "clconv-tune: %s; give --output\n", clconv_last_error());
+        return 1;
+    }
+    clconv_tuning db;
+    memset(&db, 0, sizeof db);
+    if (!fresh) {
+        FILE *f = fopen(path, "rb");
+        if (f) {
+            static char text[1 << 22];
+            size_t n = fread(text, 1, sizeof text - 1, f);
+            text[n] = 0;
+            fclose(f);
+            char err[512];
+            if (!clconv_tuning_parse(text, &info, &db, err, sizeof err))
+                fprintf(stderr, "clconv-tune: starting afresh: %s: %s\n", path, err);
+        }
+    }
+    snprintf(db.device, sizeof db.device, "%s", info.device_name);
+    snprintf(db.driver, sizeof db.driver, "%s", info.driver_version);
+    printf("tuning %zu layer(s) on %s (driver %s), %d repeats\n", count, info.device_name,
+           info.driver_version, repeats);
+    int status = 0;
+    for (size_t i = 0; i < count; i++) {
+        const layer_spec *L = &layers[i];
+        clconv_tuning_entry e;
+        memset(&e, 0, sizeof e);
+        e.desc = L->desc;
+        memcpy(e.in, L->input, sizeof e.in);
+        printf("%-28s", L->name[0] ? L->name : "layer");
+        for (int a = 1; a < CLCONV_ALGO_COUNT_; a++) {
+            if (!clconv_algo_available((clconv_algo)a))
+                continue;
+            char why[512];
+            double s = time_algo(ctx, L, (clconv_algo)a, repeats, why, sizeof why);
+            if (s < 0) {
+                printf(" %s=-", clconv_algo_name((clconv_algo)a));
+                continue;
+            }
+            printf(" %s=%.3fms", clconv_algo_name((clconv_algo)a), s * 1e3);
+            e.algos[e.count] = (clconv_algo)a;
+            e.seconds[e.count++] = s;
+        }
+        fflush(stdout);
+        if (!e.count) {
+            printf("  no algorithm ran\n");
+            status = 1;
+            continue;
+        }
+        clconv_tuning_add(&db, &e);
+        /* report the fastest: the entry just added or replaced */
+        for (size_t j = 0; j < db.count; j++)
+            if (!memcmp(&db.entries[j].desc, &e.desc, sizeof e.desc) &&
+                !memcmp(db.entries[j].in, e.in, sizeof e.in))
+                printf("  -> %s\n", clconv_algo_name(db.entries[j].algos[0]));
+    }
+    char err[512];
+    make_parent(path);
+    if (!clconv_tuning_save(&db, path, err, sizeof err)) {
+        fprintf(stderr, "clconv-tune: %s\n", err);
+        status = 1;
+    } else {
+        printf("wrote %zu layer(s) to %s\n", db.count, path);
+    }
+    clconv_tuning_clear(&db);
+    free(layers);
+    clconv_context_destroy(ctx);
+    return status;
+}
