@@ -40,11 +40,11 @@ static size_t direct_workspace(const clconv_problem *p, const clconv_device_info
  * GFLOP/s peak): ~5 GFLOP/s on dense and grouped Conv2d (3.6-8), ~3.5 on ConvTranspose2d
  * (2.2-5.9: every tap is checked for landing); with one output channel per work-item (oc
  * tile 1: depthwise, few channels per group) Conv2d drops to ~3.6 and ConvTranspose2d, one
- * FMA per check, to ~1 (0.4-1.0). */
+ * FMA per check, to ~0.8 (0.4-1.2). */
 #define DIRECT_EFFICIENCY 0.03
 #define DIRECT_TRANSPOSED 0.7
 #define DIRECT_OC1_CONV 0.75
-#define DIRECT_OC1_TRANSPOSED 0.3
+#define DIRECT_OC1_TRANSPOSED 0.25
 
 static double direct_estimate(const clconv_problem *p, const clconv_device_info *dev)
 {

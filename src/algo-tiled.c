@@ -1,7 +1,9 @@
 /* Tiled algorithm: register-blocked implicit-GEMM Conv2d and stride-phase ConvTranspose2d
  * (cl/conv2d_tiled.cl). Each enqueue re-lays out the weights (and pads the input when the
  * layer needs it) into the workspace, then runs the convolution kernel, whose hot loop has no
- * border tests: once for Conv2d, once per stride phase for ConvTranspose2d. */
+ * border tests: once for Conv2d, once per stride phase for ConvTranspose2d. Conv2d with
+ * groups of at most 4 output channels runs the pixel-vector kernel instead, which reads the
+ * weights in place (no re-layout). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,11 +174,12 @@ static double tiled_estimate(const clconv_problem *p, const clconv_device_info *
     const clconv_desc *d = &p->desc;
     /* MACs the kernel really issues (padding channels and pixel tails included) at the rate
      * measured on PoCL with 2 cores: ~70 GMAC/s with 16-wide channel vectors (narrower ones
-     * use fewer lanes of the same FMAs), ~20 GMAC/s for the pixel-vector variant; plus
-     * ~0.5 ns to write each output of a tile, the padded copy, the weight re-layout (read
-     * and write, ~14 GB/s) and output traffic, and the launches. */
+     * use fewer lanes of the same FMAs), ~30 GMAC/s for the pixel-vector variant; plus
+     * ~0.5 ns per output of a 16-channel tile to finish it (a work-item's fixed cost, so
+     * 2 ns with 4 channels; pixel vectors: ~0.3 ns), the padded copy, the
+     * weight re-layout (read and write, ~14 GB/s) and output traffic, and the launches. */
     const double units = dev->compute_units ? dev->compute_units / 2.0 : 1.0;
-    const double rate = (geo.px ? 20e9 : 70e9 * geo.oct / 16.0) * units;
+    const double rate = (geo.px ? 30e9 : 70e9 * geo.oct / 16.0) * units;
     double macs = 0, tile_outputs = 0, launches = 1 + (geo.padded ? 1 : 0);
     if (geo.px) {
         const double chans = (double)p->out[0] * d->groups *
@@ -211,8 +214,9 @@ static double tiled_estimate(const clconv_problem *p, const clconv_device_info *
     const double mem = (double)(p->input_count * (geo.padded ? 3 : 1) + p->output_count) *
                            clconv_dtype_size(d->dtype) / 10e9 +
                        2.0 * (double)geo.weight_bytes / 14e9;
-    const double seconds =
-        macs / rate + tile_outputs * 0.5e-9 / units + mem + launches * LAUNCH_SECONDS;
+    const double seconds = macs / rate +
+                           tile_outputs * (geo.px ? 0.3e-9 : 0.5e-9 * 16 / geo.oct) / units + mem +
+                           launches * LAUNCH_SECONDS;
     return seconds * DIRECT_SCALE;
 }
 
