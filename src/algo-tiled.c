@@ -8,14 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "src/cost-model.h"
 #include "src/internal.h"
 #include "src/kernels.h"
 
 #define TILED_FILE "conv2d_tiled.cl"
 #define WS_ALIGN 256 /* byte offset of the padded input inside the workspace */
-/* Estimates are real seconds, like every algorithm's (src/cost-model.h): no scale factor. */
-#define DIRECT_SCALE 1.0
-#define LAUNCH_SECONDS 30e-6
 #define CONV_INT_ARGS 25
 #define RELAYOUT_INT_ARGS 14
 #define RELAYOUT_LOCAL 16 /* input channels per work-group of the weight re-layout */
@@ -172,14 +170,15 @@ static double tiled_estimate(const clconv_problem *p, const clconv_device_info *
     tiled_geometry geo;
     geometry(p, &geo);
     const clconv_desc *d = &p->desc;
-    /* MACs the kernel really issues (padding channels and pixel tails included) at the rate
-     * measured on PoCL with 2 cores: ~70 GMAC/s with 16-wide channel vectors (narrower ones
-     * use fewer lanes of the same FMAs), ~30 GMAC/s for the pixel-vector variant; plus
-     * ~0.5 ns per output of a 16-channel tile to finish it (a work-item's fixed cost, so
-     * 2 ns with 4 channels; pixel vectors: ~0.3 ns), the padded copy, the
-     * weight re-layout (read and write, ~14 GB/s) and output traffic, and the launches. */
-    const double units = dev->compute_units ? dev->compute_units / 2.0 : 1.0;
-    const double rate = (geo.px ? 30e9 : 70e9 * geo.oct / 16.0) * units;
+    /* On the shared cost model (src/cost-model.h). Calibrated on PoCL with 2 cores, whose
+     * model peak is 166 GFLOP/s: 16-wide channel tiles ran at ~140 GFLOP/s (efficiency 0.84;
+     * narrower tiles use proportionally fewer lanes), the pixel-vector variant at ~60 (0.36).
+     * A work-item also pays a fixed cost per output to finish its tile, ~0.5 ns for a
+     * 16-channel tile (83 flops at that peak; ~50 for pixel vectors), and the padded copy and
+     * weight re-layout stream at about half the model's bandwidth. */
+    clconv_device_model model;
+    clconv_device_model_get(dev, &model);
+    const double efficiency = geo.px ? 0.36 : 0.84 * geo.oct / 16.0;
     double macs = 0, tile_outputs = 0, launches = 1 + (geo.padded ? 1 : 0);
     if (geo.px) {
         const double chans = (double)p->out[0] * d->groups *
@@ -211,13 +210,12 @@ static double tiled_estimate(const clconv_problem *p, const clconv_device_info *
                 launches += 2;
             }
     }
-    const double mem = (double)(p->input_count * (geo.padded ? 3 : 1) + p->output_count) *
-                           clconv_dtype_size(d->dtype) / 10e9 +
-                       2.0 * (double)geo.weight_bytes / 14e9;
-    const double seconds = macs / rate +
-                           tile_outputs * (geo.px ? 0.3e-9 : 0.5e-9 * 16 / geo.oct) / units + mem +
-                           launches * LAUNCH_SECONDS;
-    return seconds * DIRECT_SCALE;
+    const double bytes = (double)(p->input_count * (geo.padded ? 3 : 1) + p->output_count) *
+                             clconv_dtype_size(d->dtype) +
+                         2.0 * (double)geo.weight_bytes;
+    const double finish_flops = tile_outputs * (geo.px ? 50.0 : 83.0 * 16.0 / geo.oct);
+    return clconv_model_seconds(dev, 2.0 * macs, efficiency, 0, launches) +
+           finish_flops / model.peak_flops + bytes / (0.5 * model.bandwidth);
 }
 
 static clconv_status set_args(clconv_context *ctx, cl_kernel k, cl_uint first, const int *v,

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,8 @@ static uint64_t fnv1a(const void *data, size_t size, uint64_t h)
     return h;
 }
 #define FNV_BASIS 0xcbf29ce484222325ull
+
+static pthread_mutex_t binaries_lock = PTHREAD_MUTEX_INITIALIZER;
 
 bool clconv_binary_cache_dir(char *dir, size_t size)
 {
@@ -261,22 +264,28 @@ void clconv_binary_cache_store(const clconv_context *ctx, const char *key, cl_pr
         return;
     size_t bin_len = 0;
     cl_uint ndev = 0;
-    if (clGetProgramInfo(program, CL_PROGRAM_NUM_DEVICES, sizeof ndev, &ndev, NULL) != CL_SUCCESS ||
-        ndev != 1 ||
-        clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof bin_len, &bin_len, NULL) !=
-            CL_SUCCESS ||
-        bin_len == 0)
-        return;
-    size_t key_len = strlen(key);
-    unsigned char *buf = malloc(HEADER_SIZE + key_len + bin_len);
+    /* PoCL 3.1's serialisation of program binaries is not thread-safe: two threads reading
+     * CL_PROGRAM_BINARIES of one program at once write into freed memory (AddressSanitizer,
+     * tests/test_cache.c's concurrent writers). Stores are rare: one lock costs nothing. */
+    pthread_mutex_lock(&binaries_lock);
+    unsigned char *buf = NULL;
+    if (clGetProgramInfo(program, CL_PROGRAM_NUM_DEVICES, sizeof ndev, &ndev, NULL) == CL_SUCCESS &&
+        ndev == 1 &&
+        clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof bin_len, &bin_len, NULL) ==
+            CL_SUCCESS &&
+        bin_len > 0 && (buf = malloc(HEADER_SIZE + strlen(key) + bin_len))) {
+        unsigned char *binary = buf + HEADER_SIZE + strlen(key);
+        if (clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof binary, &binary, NULL) !=
+            CL_SUCCESS) {
+            free(buf);
+            buf = NULL;
+        }
+    }
+    pthread_mutex_unlock(&binaries_lock);
     if (!buf)
         return;
+    size_t key_len = strlen(key);
     unsigned char *binary = buf + HEADER_SIZE + key_len;
-    if (clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof binary, &binary, NULL) !=
-        CL_SUCCESS) {
-        free(buf);
-        return;
-    }
     memcpy(buf, MAGIC, 8);
     put_u32(buf + 8, (uint32_t)key_len);
     put_u64(buf + 12, (uint64_t)bin_len);

@@ -14,7 +14,7 @@
 /* What the randomized grid covered, so that a drifting generator cannot go unnoticed. */
 typedef struct coverage {
     int mode[4], stride[4], dilation[4], kernel[6], batch[4];
-    int bias, no_bias, depthwise, depth_multiplier[4], grouped, asymmetric, rectangular;
+    int bias, no_bias, depthwise, depth_multiplier[13], grouped, asymmetric, rectangular;
 } coverage;
 
 static void cover(coverage *c, const clconv_desc *d, const int in[4])

@@ -13,7 +13,7 @@
 
 /* What the randomized grid covered, so that a drifting generator cannot go unnoticed. */
 typedef struct coverage {
-    int stride[4], dilation[4], kernel[6], batch[4], depth_multiplier[4];
+    int stride[4], dilation[4], kernel[6], batch[4], depth_multiplier[13];
     int bias, no_bias, depthwise, grouped, asymmetric, rectangular, output_padding;
     int stride_gt_kernel;
 } coverage;

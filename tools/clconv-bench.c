@@ -852,6 +852,13 @@ static void progress(size_t i, size_t n, const layer_spec *L, const bench_state 
     fprintf(stderr, " | %.0f s elapsed, ~%.0f s left\n", elapsed, left);
 }
 
+/* Leaves main through its cleanup with exit status code. */
+#define RC_OUT(code)                                                                               \
+    do {                                                                                           \
+        rc = (code);                                                                               \
+        goto out;                                                                                  \
+    } while (0)
+
 int main(int argc, char **argv)
 {
     bench_state st;
@@ -872,7 +879,7 @@ int main(int argc, char **argv)
             if (*end || n < MIN_REPEATS || n > 256) {
                 fprintf(stderr, "clconv-bench: --repeats %s: must be an integer in [%d, 256]\n",
                         argv[i], MIN_REPEATS);
-                return 2;
+                RC_OUT(2);
             }
             st.opt.repeats = (int)n;
         } else if (!strcmp(a, "--verify"))
@@ -885,32 +892,32 @@ int main(int argc, char **argv)
             st.opt.csv_path = argv[++i];
         else if (!strcmp(a, "--ceiling-gflops") && i + 1 < argc) {
             if (parse_positive(a, argv[++i], &v))
-                return 2;
+                RC_OUT(2);
             st.opt.ceiling_gflops = v;
         } else if (!strcmp(a, "--ceiling-gbps") && i + 1 < argc) {
             if (parse_positive(a, argv[++i], &v))
-                return 2;
+                RC_OUT(2);
             st.opt.ceiling_gbps = v;
         } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
-            return 0;
+            RC_OUT(0);
         } else if (a[0] == '-' && a[1] == '-' && !strchr(a, ' ')) {
             fprintf(stderr,
                     "clconv-bench: unknown option %s (quote a layer spec as one "
                     "argument)\n",
                     a);
             usage(stderr);
-            return 2;
+            RC_OUT(2);
         } else if (load_layers(a, &layers, &nlayers, &nspec))
-            return 2;
+            RC_OUT(2);
     }
     if (nlayers == 0) {
         usage(stderr);
-        return 2;
+        RC_OUT(2);
     }
     if ((st.opt.ceiling_gflops > 0) != (st.opt.ceiling_gbps > 0)) {
         fprintf(stderr, "clconv-bench: --ceiling-gflops and --ceiling-gbps go together\n");
-        return 2;
+        RC_OUT(2);
     }
     if (clconv_context_create(st.opt.device, &st.ctx) != CLCONV_SUCCESS) {
         fprintf(stderr, "clconv-bench: %s\n", clconv_last_error());

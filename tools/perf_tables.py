@@ -1,0 +1,109 @@
+#!/ usr / bin / env python3
+"""Markdown performance tables from one clconv-bench run and one PyTorch peer run.
+
+  perf_tables.py BENCH_JSON TORCH_JSON [--date YYYY-MM-DD]
+
+BENCH_JSON is clconv-bench's (or clconv-report's bench.json) output; TORCH_JSON is written by
+torch_cpu_bench.py --json. Prints, per suite, each layer's AUTO result (algorithm, GFLOP/s,
+% of roof), the direct kernels' and the fastest forced algorithm's GFLOP/s, PyTorch's GFLOP/s
+and the ratios to PyTorch and to CLBlast's convgemm; then the geometric means against the
+targets of the performance work. Ratios are only meaningful when both runs were taken back
+to back on the same machine.
+"""
+import argparse
+import json
+import math
+import sys
+
+
+def geomean(values):
+    values = [v for v in values if v]
+    if not values:
+        return None
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def fmt(value, spec):
+    return "–" if value is None else format(value, spec)
+
+
+def is_depthwise(row):
+    shape = row["shape"]
+    return row["kind"] == "conv" and shape["groups"] == shape["c"] and shape["groups"] > 1
+
+
+def layer_table(suite, layers, torch_gflops):
+    lines = [f"**{suite}**", "",
+             "| layer | AUTO algo | GFLOP/s | % of roof | bound | direct GFLOP/s "
+             "| fastest forced | PyTorch GFLOP/s | x PyTorch | x CLBlast convgemm |",
+             "|---|---|---:|---:|---|---:|---|---:|---:|---:|"]
+    for name, runs in layers.items():
+        auto = runs["auto"]
+        forced = runs["forced"]
+        direct = forced.get("direct")
+        best = max(forced.values(), key=lambda r: r["gflops"]) if forced else None
+        baseline = runs["baseline"]
+        torch = torch_gflops.get(name)
+        lines.append(
+            f"| {name} | {auto['algo']} | {auto['gflops']:.1f} | {auto['roof_pct']:.0f}% "
+            f"| {auto['bound']} | {fmt(direct and direct['gflops'], '.1f')} "
+            f"| {best['algo'] + ' ' + format(best['gflops'], '.1f') if best else '–'} "
+            f"| {fmt(torch, '.1f')} | {fmt(torch and auto['gflops'] / torch, '.2f')} "
+            f"| {fmt(baseline and auto['gflops'] / baseline['gflops'], '.1f')} |")
+    gm = geomean([r["auto"]["gflops"] for r in layers.values()])
+    gm_torch = geomean([r["auto"]["gflops"] / torch_gflops[n]
+                        for n, r in layers.items() if torch_gflops.get(n)])
+    gm_blas = geomean([r["auto"]["gflops"] / r["baseline"]["gflops"]
+                       for r in layers.values() if r["baseline"]])
+    lines.append(f"| geometric mean | | {fmt(gm, '.1f')} | | | | | | {fmt(gm_torch, '.2f')} "
+                 f"| {fmt(gm_blas, '.1f')} |")
+    return lines, gm_torch, gm_blas
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("bench")
+    ap.add_argument("torch")
+    args = ap.parse_args()
+    with open(args.bench) as f:
+        bench = json.load(f)
+    with open(args.torch) as f:
+        torch = json.load(f)
+    torch_gflops = {row["name"]: row["gflops"] for row in torch["layers"]}
+
+    suites = {}
+    for row in bench["rows"]:
+        layer = suites.setdefault(row["suite"], {}).setdefault(
+            row["name"], {"auto": None, "forced": {}, "baseline": None, "row": row})
+        if row["mode"] == "auto":
+            layer["auto"] = row
+        elif row["mode"] == "forced":
+            layer["forced"][row["algo"]] = row
+        else:
+            layer["baseline"] = row
+    dev = bench["device"]
+    ceil = bench.get("ceilings", {})
+    out = [f"Device: {dev['name']} ({dev['platform']} {dev['driver_version']}), "
+           f"{dev['compute_units']} compute units; ceilings {fmt(ceil.get('gflops'), '.0f')} "
+           f"GFLOP/s, {fmt(ceil.get('gbps'), '.1f')} GB/s; PyTorch {torch.get('torch', '?')} "
+           f"with {torch.get('threads', '?')} threads.", ""]
+    summary = []
+    for suite, layers in suites.items():
+        layers = {n: r for n, r in layers.items() if r["auto"]}
+        lines, gm_torch, gm_blas = layer_table(suite, layers, torch_gflops)
+        out += lines + [""]
+        summary.append((suite, gm_torch, gm_blas))
+        if suite == "mobilenetv2":
+            for label, pick in (("depthwise layers", True), ("other layers", False)):
+                part = [r["auto"]["gflops"] / torch_gflops[n] for n, r in layers.items()
+                        if is_depthwise(r["auto"]) == pick and torch_gflops.get(n)]
+                summary.append((f"mobilenetv2 ({label})", geomean(part), None))
+    out += ["**Summary** (geometric means of AUTO's ratios)", "",
+            "| suite | x PyTorch | x CLBlast convgemm |", "|---|---:|---:|"]
+    for suite, gm_torch, gm_blas in summary:
+        out.append(f"| {suite} | {fmt(gm_torch, '.2f')} | {fmt(gm_blas, '.1f')} |")
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
