@@ -53,7 +53,8 @@ version=$(pkg --modversion)
 header_version=$(sed -n 's/^#define CLCONV_VERSION_STRING "\(.*\)"/\1/p' "$incdir/clconv_version.h")
 [ "$version" = "$header_version" ] ||
     fail "clconv.pc version $version, clconv_version.h $header_version"
-pkg --cflags | grep -q -- "-I$incdir" || fail "cflags lack -I$incdir: $(pkg --cflags)"
+cflags_out=$(pkg --cflags)
+grep -q -- "-I$incdir" <<<"$cflags_out" || fail "cflags lack -I$incdir: $cflags_out"
 
 # The consumer is strict C11: the installed header must compile cleanly in a foreign project.
 cflags=(-std=c11 -Wall -Wextra -Werror -O1)
@@ -64,7 +65,10 @@ echo "== shared: $cc consumer.c $(pkg --cflags --libs)"
     $(pkg --cflags --libs) -lm
 # meson test points LD_LIBRARY_PATH at the build tree: the staged library must come first.
 export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-ldd "$stage/consumer-shared" | grep -q "libclconv.so.* => $libdir/" ||
+# ldd's output is captured first: `ldd | grep -q` under pipefail fails whenever grep exits
+# before ldd has written everything (SIGPIPE).
+deps=$(ldd "$stage/consumer-shared")
+grep -q "libclconv.so.* => $libdir/" <<<"$deps" ||
     fail "consumer-shared does not load the staged libclconv.so"
 "$stage/consumer-shared" "${cases[@]}"
 
@@ -73,7 +77,8 @@ echo "== static: $cc consumer.c $(pkg --cflags) ${static_libs/-lclconv/$libdir/l
 # shellcheck disable=SC2046,SC2086
 "$cc" "${cflags[@]}" -o "$stage/consumer-static" "$src/tests/install/consumer.c" \
     $(pkg --cflags) ${static_libs/-lclconv/$libdir/libclconv.a} -lm
-if ldd "$stage/consumer-static" | grep -q libclconv; then
+deps=$(ldd "$stage/consumer-static")
+if grep -q libclconv <<<"$deps"; then
     fail "consumer-static still needs libclconv.so"
 fi
 "$stage/consumer-static" "${cases[@]}"

@@ -1,0 +1,27 @@
+/* Small helpers the command-line tools share: host clock, sorting of timings, device buffers,
+ * profiling-event durations. */
+#ifndef CLCONV_TOOLS_TOOL_UTIL_H
+#define CLCONV_TOOLS_TOOL_UTIL_H
+
+#include <stddef.h>
+
+#include <CL/cl.h>
+
+/* Seconds on the monotonic host clock (an arbitrary origin: use differences). */
+double tool_now_s(void);
+
+/* qsort comparator of doubles, ascending. */
+int tool_cmp_double(const void *a, const void *b);
+
+/* A read-write buffer of bytes (at least 4, so that empty tensors still get a valid object),
+ * initialised from host when host is not NULL. The caller releases it; NULL on failure. */
+cl_mem tool_buffer(cl_context cl, size_t bytes, const void *host);
+
+/* Releases the non-NULL buffers of bufs[0..n). */
+void tool_release_buffers(cl_mem *bufs, size_t n);
+
+/* Device time of a finished command, start to end, from its profiling event into *sec.
+ * Returns the OpenCL error of the queries (*sec is meaningless unless CL_SUCCESS). */
+cl_int tool_event_seconds(cl_event ev, double *sec);
+
+#endif
