@@ -45,6 +45,16 @@ static size_t direct_workspace(const clconv_problem *p, const clconv_device_info
 #define DIRECT_TRANSPOSED 0.7
 #define DIRECT_OC1_CONV 0.75
 #define DIRECT_OC1_TRANSPOSED 0.25
+/* GPU (H100, NVIDIA OpenCL; medians of 5): a work-item's Cin x taps x OC_TILE x X_TILE chain
+ * bounds small layers: ResNet-50's four 3x3 stages (same FLOPs, 9216-73728 MACs per item)
+ * took 0.159, 0.321, 0.619, 1.22 ms, i.e. 3.2% of the lane's FMA rate; transposed, every tap
+ * checked, 0.63 of that (DCGAN k4 s2: 3.42/1.73/0.88 ms for Cin 512/256/128), with one
+ * output channel per item 0.36 again (FCN k16 s8, 21 channels: 1.54 ms). Large layers run at
+ * ~10% of peak (pix2pix 7x7 from 3 channels: 6.5 TFLOP/s). */
+#define DIRECT_GPU_EFFICIENCY 0.1
+#define DIRECT_GPU_CHAIN 0.032
+#define DIRECT_GPU_TRANSPOSED 0.63
+#define DIRECT_GPU_OC1_TRANSPOSED 0.36
 
 static double direct_estimate(const clconv_problem *p, const clconv_device_info *dev)
 {
@@ -59,6 +69,14 @@ static double direct_estimate(const clconv_problem *p, const clconv_device_info 
         eff *= conv ? DIRECT_OC1_CONV : DIRECT_OC1_TRANSPOSED;
     const double bytes =
         (double)(p->input_count + p->weight_count + p->output_count) * clconv_dtype_size(d->dtype);
+    if (clconv_model_is_gpu(dev)) {
+        const double chain = 2.0 * p->cin_per_group * kk * oc_tile_for(p) * X_TILE;
+        double chain_eff = DIRECT_GPU_CHAIN * (conv ? 1 : DIRECT_GPU_TRANSPOSED);
+        if (!conv && oc_tile_for(p) == 1)
+            chain_eff *= DIRECT_GPU_OC1_TRANSPOSED;
+        return clconv_model_gpu_seconds(dev, 2 * macs, DIRECT_GPU_EFFICIENCY, chain, chain_eff,
+                                        bytes, 1);
+    }
     return clconv_model_seconds(dev, 2 * macs, eff, bytes, 1);
 }
 

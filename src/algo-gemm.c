@@ -203,6 +203,15 @@ static size_t gemm_workspace(const clconv_problem *p, const clconv_device_info *
 #define GEMM_EFFICIENCY 0.028
 #define GEMM_TILE 16.0
 #define GEMM_LAUNCHES_PER_CALL 3
+/* GPU (H100, CLBlast 1.5 untuned): ~18% of peak on large products (pix2pix 3x3 256 at 64x64:
+ * 0.437 ms, 11 TFLOP/s), each dimension under GEMM_GPU_TILE losing its share; a product's
+ * k loop runs serially per output, ~36 ns per k (ResNet-50's 3x3 stages, k 576..4608: 0.061,
+ * 0.077, 0.113, 0.199 ms); each CLBlast call adds ~15 us over one kernel (1x1 layers' floor
+ * 34 us, direct's 19). */
+#define GEMM_GPU_EFFICIENCY 0.18
+#define GEMM_GPU_TILE 32.0
+#define GEMM_GPU_CHAIN 0.014
+#define GEMM_GPU_CALL_SECONDS 15e-6
 
 static double gemm_tile_share(double x)
 {
@@ -221,10 +230,24 @@ static double gemm_estimate(const clconv_problem *p, const clconv_device_info *d
     const double k = conv ? (double)col_rows(p) : (double)p->cin_per_group;
     const double n = conv ? (double)p->out[2] * p->out[3] : (double)p->in[2] * p->in[3];
     const bool direct_1x1 = is_direct_1x1(p);
-    const double eff = (direct_1x1 ? GEMM_EFFICIENCY_1X1 : GEMM_EFFICIENCY) *
-                       gemm_tile_share(m) * gemm_tile_share(k) * gemm_tile_share(n);
+    const double eff = (direct_1x1 ? GEMM_EFFICIENCY_1X1 : GEMM_EFFICIENCY) * gemm_tile_share(m) *
+                       gemm_tile_share(k) * gemm_tile_share(n);
     const double io = (double)(p->input_count + p->weight_count + p->output_count) * sizeof(float);
     const double calls = d->groups > 1 ? p->in[0] : 1;
+    if (clconv_model_is_gpu(dev)) {
+        const double share = (m < GEMM_GPU_TILE ? m / GEMM_GPU_TILE : 1) *
+                             (k < GEMM_GPU_TILE ? k / GEMM_GPU_TILE : 1) *
+                             (n < GEMM_GPU_TILE ? n / GEMM_GPU_TILE : 1);
+        double gpu = clconv_model_gpu_seconds(dev, 2 * macs, GEMM_GPU_EFFICIENCY * share, 2 * k,
+                                              GEMM_GPU_CHAIN, io, calls) +
+                     calls * GEMM_GPU_CALL_SECONDS;
+        if (!direct_1x1)
+            gpu += clconv_model_seconds(
+                dev, 0, 1, 2 * row_bytes(p) * p->in[0] * (conv ? p->out[2] : p->in[2]), 1);
+        if (d->bias && conv)
+            gpu += clconv_model_seconds(dev, 0, 1, 2.0 * p->output_count * sizeof(float), 1);
+        return gpu;
+    }
     double seconds = clconv_model_seconds(dev, 2 * macs, eff, io, calls * GEMM_LAUNCHES_PER_CALL);
     if (!direct_1x1) /* im2col / col2im: the column matrix written and read back */
         seconds += clconv_model_seconds(

@@ -85,10 +85,14 @@ size_t clconv_context_get_workspace_limit(const clconv_context *ctx)
 #define CPU_BANDWIDTH_MAX 100e9
 #define CPU_LAUNCH_SECONDS 10e-6
 /* GPUs: FP32 lanes per compute unit from the vendors' documentation (NVIDIA SM 128, AMD CU
- * 64, Intel EU 16, others 32); memory and launch are round figures for a discrete card
- * (NVIDIA, AMD) and an integrated GPU, not measured here (no GPU on the CI machines). */
-#define GPU_LAUNCH_SECONDS 5e-6
-#define GPU_DISCRETE_BANDWIDTH 300e9
+ * 64, Intel EU 16, others 32). Discrete cards (NVIDIA, AMD): bandwidth in proportion to the
+ * peak, 0.043 bytes per FLOP (an H100 through NVIDIA's OpenCL: clconv-peak measured 2.8 TB/s
+ * next to 65 TFLOP/s, model peak 66.9); integrated GPUs a round 40 GB/s. Launch: the marginal
+ * cost of one more kernel in a plan, ~1 us on the H100 (the tiled algorithm's 32 launches of
+ * FCN's k16 s8 layer took 41 us in all); the fixed cost of any enqueue (~19 us there, marker
+ * to end) is the same for every algorithm and left out. */
+#define GPU_LAUNCH_SECONDS 1e-6
+#define GPU_DISCRETE_BYTES_PER_FLOP 0.043
 #define GPU_INTEGRATED_BANDWIDTH 40e9
 
 void clconv_device_model_get(const clconv_device_info *dev, clconv_device_model *m)
@@ -102,13 +106,33 @@ void clconv_device_model_get(const clconv_device_info *dev, clconv_device_model 
         const double bw = units * CPU_BYTES_PER_UNIT;
         m->bandwidth = bw < CPU_BANDWIDTH_MAX ? bw : CPU_BANDWIDTH_MAX;
         m->launch_seconds = CPU_LAUNCH_SECONDS;
+        m->lane_flops = hz * 2;
         return;
     }
     const bool nvidia = dev->vendor_id == 0x10de, amd = dev->vendor_id == 0x1002;
     const double lanes = nvidia ? 128 : amd ? 64 : dev->vendor_id == 0x8086 ? 16 : 32;
     m->peak_flops = units * hz * lanes * 2;
-    m->bandwidth = nvidia || amd ? GPU_DISCRETE_BANDWIDTH : GPU_INTEGRATED_BANDWIDTH;
+    m->bandwidth =
+        nvidia || amd ? m->peak_flops * GPU_DISCRETE_BYTES_PER_FLOP : GPU_INTEGRATED_BANDWIDTH;
     m->launch_seconds = GPU_LAUNCH_SECONDS;
+    m->lane_flops = hz * 2;
+}
+
+bool clconv_model_is_gpu(const clconv_device_info *dev)
+{
+    return !(dev->type & CL_DEVICE_TYPE_CPU);
+}
+
+double clconv_model_gpu_seconds(const clconv_device_info *dev, double flops, double efficiency,
+                                double chain_flops, double chain_efficiency, double bytes,
+                                double launches)
+{
+    clconv_device_model m;
+    clconv_device_model_get(dev, &m);
+    const double chain =
+        chain_flops / (m.lane_flops * (chain_efficiency > 1e-6 ? chain_efficiency : 1e-6));
+    const double rest = clconv_model_seconds(dev, flops, efficiency, bytes, 0);
+    return (chain > rest ? chain : rest) + launches * m.launch_seconds;
 }
 
 double clconv_model_seconds(const clconv_device_info *dev, double flops, double efficiency,

@@ -369,9 +369,10 @@ static void fit_kernel(int padded, int *k, int *dil)
     }
 }
 
-void test_random_conv2d(test_rng *rng, clconv_dtype dtype, clconv_desc *d, int in[4])
+/* Channels, strides, dilations and paddings, drawn in the order both generators share (the
+ * same seeds must keep giving the same cases). */
+static void random_geometry(test_rng *rng, clconv_desc *d)
 {
-    clconv_desc_init(d, CLCONV_CONV2D, 1, 1, test_rng_range(rng, 1, 5), test_rng_range(rng, 1, 5));
     random_channels(rng, d);
     d->stride_h = test_rng_range(rng, 1, 3);
     d->stride_w = test_rng_range(rng, 1, 3);
@@ -381,6 +382,12 @@ void test_random_conv2d(test_rng *rng, clconv_dtype dtype, clconv_desc *d, int i
     d->pad_bottom = test_rng_range(rng, 0, 3);
     d->pad_left = test_rng_range(rng, 0, 3);
     d->pad_right = test_rng_range(rng, 0, 3);
+}
+
+void test_random_conv2d(test_rng *rng, clconv_dtype dtype, clconv_desc *d, int in[4])
+{
+    clconv_desc_init(d, CLCONV_CONV2D, 1, 1, test_rng_range(rng, 1, 5), test_rng_range(rng, 1, 5));
+    random_geometry(rng, d);
     d->padding_mode = (clconv_padding_mode)test_rng_range(rng, 0, 3);
     d->bias = test_rng_range(rng, 0, 1);
     d->dtype = dtype;
@@ -417,15 +424,7 @@ void test_random_conv_transpose2d(test_rng *rng, clconv_dtype dtype, clconv_desc
 {
     clconv_desc_init(d, CLCONV_CONV_TRANSPOSE2D, 1, 1, test_rng_range(rng, 1, 5),
                      test_rng_range(rng, 1, 5));
-    random_channels(rng, d);
-    d->stride_h = test_rng_range(rng, 1, 3);
-    d->stride_w = test_rng_range(rng, 1, 3);
-    d->dilation_h = random_dilation(rng);
-    d->dilation_w = random_dilation(rng);
-    d->pad_top = test_rng_range(rng, 0, 3);
-    d->pad_bottom = test_rng_range(rng, 0, 3);
-    d->pad_left = test_rng_range(rng, 0, 3);
-    d->pad_right = test_rng_range(rng, 0, 3);
+    random_geometry(rng, d);
     d->output_padding_h = random_output_padding(rng, d->stride_h, d->dilation_h);
     d->output_padding_w = random_output_padding(rng, d->stride_w, d->dilation_w);
     d->bias = test_rng_range(rng, 0, 1);
@@ -494,4 +493,26 @@ bool test_tally_run(test_tally *t, const char *label, const clconv_desc *desc, c
                      r.message);
     }
     return ok;
+}
+
+void test_tally_grid(test_tally *tally, const test_grid *g)
+{
+    for (int i = 0; i < g->count; i += g->step) {
+        test_rng rng;
+        test_rng_seed(&rng, g->rng_seed + (uint64_t)i);
+        clconv_desc d;
+        int in[4];
+        if (g->kind == CLCONV_CONV2D)
+            test_random_conv2d(&rng, g->dtype, &d, in);
+        else
+            test_random_conv_transpose2d(&rng, g->dtype, &d, in);
+        if (g->seen)
+            g->seen(g->arg, &d, in);
+        char label[32];
+        snprintf(label, sizeof label, "random %d%s", i,
+                 g->algo == CLCONV_ALGO_AUTO ? " (auto)" : "");
+        const bool via_auto = g->auto_every > 0 && i % g->auto_every == 0;
+        test_tally_run(tally, label, &d, in, via_auto ? CLCONV_ALGO_AUTO : g->algo,
+                       g->data_seed + (uint64_t)i);
+    }
 }

@@ -96,6 +96,45 @@ typedef struct test_tally {
 bool test_tally_run(test_tally *tally, const char *label, const clconv_desc *desc,
                     const int in_shape[4], clconv_algo algo, uint64_t seed);
 
+/* Check assertion that a tally saw no failure; names the failing cases (expands where
+ * check.h is included). */
+#define ck_assert_tally(tally)                                                                     \
+    ck_assert_msg((tally).failed == 0, "%d of %d cases failed:%s", (tally).failed, (tally).run,    \
+                  (tally).failures)
+
+/* A randomized grid: case i (i = 0, step, 2 step, ... below count) is drawn by
+ * test_random_conv2d / test_random_conv_transpose2d from rng seed rng_seed + i, its data from
+ * data_seed + i, run with algo (with AUTO instead when auto_every > 0 and i % auto_every == 0)
+ * and labelled "random i", plus " (auto)" when algo itself is AUTO. seen, when set, is called
+ * with each drawn case (coverage counts). */
+typedef struct test_grid {
+    clconv_kind kind;
+    clconv_dtype dtype;
+    int count, step;
+    uint64_t rng_seed, data_seed;
+    clconv_algo algo;
+    int auto_every;
+    void (*seen)(void *arg, const clconv_desc *desc, const int in_shape[4]);
+    void *arg;
+} test_grid;
+
+/* Runs every case of grid through test_tally_run. */
+void test_tally_grid(test_tally *tally, const test_grid *grid);
+
+/* main() of a suite on the shared context: runs make_suite() with the fork status given
+ * (CK_FORK_GETENV: Check's default), releases the context, exit status from the failures. */
+#define TEST_MAIN(make_suite, fork_status)                                                         \
+    int main(void)                                                                                 \
+    {                                                                                              \
+        SRunner *sr = srunner_create(make_suite());                                                \
+        srunner_set_fork_status(sr, fork_status);                                                  \
+        srunner_run_all(sr, CK_NORMAL);                                                            \
+        int failed = srunner_ntests_failed(sr);                                                    \
+        srunner_free(sr);                                                                          \
+        test_context_release();                                                                    \
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;                                               \
+    }
+
 /* Formats a one-line description of a case into buf (for failure messages). */
 void test_describe(const clconv_desc *desc, const int in_shape[4], char *buf, size_t size);
 

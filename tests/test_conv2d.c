@@ -17,8 +17,9 @@ typedef struct coverage {
     int bias, no_bias, depthwise, depth_multiplier[13], grouped, asymmetric, rectangular;
 } coverage;
 
-static void cover(coverage *c, const clconv_desc *d, const int in[4])
+static void cover(void *arg, const clconv_desc *d, const int in[4])
 {
+    coverage *c = arg;
     c->mode[d->padding_mode]++;
     c->stride[d->stride_h]++;
     c->stride[d->stride_w]++;
@@ -43,19 +44,11 @@ START_TEST(test_conv2d_random_direct)
 {
     test_tally tally = {0};
     coverage cov = {0};
-    for (int i = 0; i < RANDOM_CASES; i++) {
-        test_rng rng;
-        test_rng_seed(&rng, 1000 + (uint64_t)i);
-        clconv_desc d;
-        int in[4];
-        test_random_conv2d(&rng, CLCONV_FLOAT32, &d, in);
-        cover(&cov, &d, in);
-        char label[32];
-        snprintf(label, sizeof label, "random %d", i);
-        test_tally_run(&tally, label, &d, in, CLCONV_ALGO_DIRECT, 5000 + (uint64_t)i);
-    }
-    ck_assert_msg(tally.failed == 0, "%d of %d cases failed:%s", tally.failed, tally.run,
-                  tally.failures);
+    const test_grid grid = {
+        CLCONV_CONV2D, CLCONV_FLOAT32, RANDOM_CASES, 1, 1000, 5000, CLCONV_ALGO_DIRECT, 0, cover,
+        &cov};
+    test_tally_grid(&tally, &grid);
+    ck_assert_tally(tally);
     ck_assert_int_eq(tally.run, RANDOM_CASES);
     for (int v = 0; v < 4; v++)
         ck_assert_msg(cov.mode[v] >= 20, "padding mode %d drawn %d times", v, cov.mode[v]);
@@ -80,18 +73,18 @@ END_TEST
 START_TEST(test_conv2d_random_auto)
 {
     test_tally tally = {0};
-    for (int i = 0; i < RANDOM_CASES; i += AUTO_EVERY) {
-        test_rng rng;
-        test_rng_seed(&rng, 1000 + (uint64_t)i);
-        clconv_desc d;
-        int in[4];
-        test_random_conv2d(&rng, CLCONV_FLOAT32, &d, in);
-        char label[32];
-        snprintf(label, sizeof label, "random %d (auto)", i);
-        test_tally_run(&tally, label, &d, in, CLCONV_ALGO_AUTO, 5000 + (uint64_t)i);
-    }
-    ck_assert_msg(tally.failed == 0, "%d of %d cases failed:%s", tally.failed, tally.run,
-                  tally.failures);
+    const test_grid grid = {CLCONV_CONV2D,
+                            CLCONV_FLOAT32,
+                            RANDOM_CASES,
+                            AUTO_EVERY,
+                            1000,
+                            5000,
+                            CLCONV_ALGO_AUTO,
+                            0,
+                            NULL,
+                            NULL};
+    test_tally_grid(&tally, &grid);
+    ck_assert_tally(tally);
     ck_assert_int_eq(tally.run, RANDOM_CASES / AUTO_EVERY);
 }
 END_TEST
@@ -226,8 +219,7 @@ START_TEST(test_conv2d_edges)
         test_tally_run(&tally, edges[i].name, &d, in, CLCONV_ALGO_DIRECT, 77 + (uint64_t)i);
         test_tally_run(&tally, edges[i].name, &d, in, CLCONV_ALGO_AUTO, 177 + (uint64_t)i);
     }
-    ck_assert_msg(tally.failed == 0, "%d of %d cases failed:%s", tally.failed, tally.run,
-                  tally.failures);
+    ck_assert_tally(tally);
 }
 END_TEST
 
@@ -250,8 +242,7 @@ START_TEST(test_conv2d_padding_same)
             ck_assert(out[2] == 9 && out[3] == 10);
             test_tally_run(&tally, "same", &d, in, CLCONV_ALGO_DIRECT, 300 + i);
         }
-    ck_assert_msg(tally.failed == 0, "%d of %d cases failed:%s", tally.failed, tally.run,
-                  tally.failures);
+    ck_assert_tally(tally);
 }
 END_TEST
 
@@ -268,12 +259,4 @@ static Suite *conv2d_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(conv2d_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    test_context_release();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(conv2d_suite, CK_FORK_GETENV)

@@ -18,8 +18,9 @@ typedef struct coverage {
     int stride_gt_kernel;
 } coverage;
 
-static void cover(coverage *c, const clconv_desc *d, const int in[4])
+static void cover(void *arg, const clconv_desc *d, const int in[4])
 {
+    coverage *c = arg;
     c->stride[d->stride_h]++;
     c->stride[d->stride_w]++;
     c->dilation[d->dilation_h]++;
@@ -45,19 +46,18 @@ START_TEST(test_tconv_random_direct)
 {
     test_tally tally = {0};
     coverage cov = {0};
-    for (int i = 0; i < RANDOM_CASES; i++) {
-        test_rng rng;
-        test_rng_seed(&rng, 2000 + (uint64_t)i);
-        clconv_desc d;
-        int in[4];
-        test_random_conv_transpose2d(&rng, CLCONV_FLOAT32, &d, in);
-        cover(&cov, &d, in);
-        char label[32];
-        snprintf(label, sizeof label, "random %d", i);
-        test_tally_run(&tally, label, &d, in, CLCONV_ALGO_DIRECT, 6000 + (uint64_t)i);
-    }
-    ck_assert_msg(tally.failed == 0, "%d of %d cases failed:%s", tally.failed, tally.run,
-                  tally.failures);
+    const test_grid grid = {CLCONV_CONV_TRANSPOSE2D,
+                            CLCONV_FLOAT32,
+                            RANDOM_CASES,
+                            1,
+                            2000,
+                            6000,
+                            CLCONV_ALGO_DIRECT,
+                            0,
+                            cover,
+                            &cov};
+    test_tally_grid(&tally, &grid);
+    ck_assert_tally(tally);
     ck_assert_int_eq(tally.run, RANDOM_CASES);
     for (int v = 1; v <= 3; v++) {
         ck_assert_msg(cov.stride[v] >= 20, "stride %d drawn %d times", v, cov.stride[v]);
@@ -82,18 +82,18 @@ END_TEST
 START_TEST(test_tconv_random_auto)
 {
     test_tally tally = {0};
-    for (int i = 0; i < RANDOM_CASES; i += AUTO_EVERY) {
-        test_rng rng;
-        test_rng_seed(&rng, 2000 + (uint64_t)i);
-        clconv_desc d;
-        int in[4];
-        test_random_conv_transpose2d(&rng, CLCONV_FLOAT32, &d, in);
-        char label[32];
-        snprintf(label, sizeof label, "random %d (auto)", i);
-        test_tally_run(&tally, label, &d, in, CLCONV_ALGO_AUTO, 6000 + (uint64_t)i);
-    }
-    ck_assert_msg(tally.failed == 0, "%d of %d cases failed:%s", tally.failed, tally.run,
-                  tally.failures);
+    const test_grid grid = {CLCONV_CONV_TRANSPOSE2D,
+                            CLCONV_FLOAT32,
+                            RANDOM_CASES,
+                            AUTO_EVERY,
+                            2000,
+                            6000,
+                            CLCONV_ALGO_AUTO,
+                            0,
+                            NULL,
+                            NULL};
+    test_tally_grid(&tally, &grid);
+    ck_assert_tally(tally);
     ck_assert_int_eq(tally.run, RANDOM_CASES / AUTO_EVERY);
 }
 END_TEST
@@ -161,8 +161,7 @@ START_TEST(test_tconv_edges)
         test_tally_run(&tally, edges[i].name, &d, in, CLCONV_ALGO_DIRECT, 88 + (uint64_t)i);
         test_tally_run(&tally, edges[i].name, &d, in, CLCONV_ALGO_AUTO, 188 + (uint64_t)i);
     }
-    ck_assert_msg(tally.failed == 0, "%d of %d cases failed:%s", tally.failed, tally.run,
-                  tally.failures);
+    ck_assert_tally(tally);
 }
 END_TEST
 
@@ -233,12 +232,4 @@ static Suite *tconv_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(tconv_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    test_context_release();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(tconv_suite, CK_FORK_GETENV)

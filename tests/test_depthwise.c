@@ -184,14 +184,17 @@ END_TEST
 
 START_TEST(auto_picks_depthwise_for_mobilenet_layer)
 {
-    /* a memory-bound depthwise layer: the dedicated kernel's estimate wins */
+    /* Which algorithm wins depends on the device (depthwise on the CPU profile, direct on an
+     * H100): those choices are pinned for fixed profiles in test_select. On the device that
+     * runs this, AUTO's choice must be an available algorithm that computes the layer right. */
     clconv_desc d;
     dw(&d, 64, 1, 3, 1, 1);
     int in[4] = {1, 64, 56, 56};
     test_outcome r;
     bool ok = test_run_case(&d, in, CLCONV_ALGO_AUTO, 801, &r);
     ck_assert_msg(ok, "%s", r.message);
-    ck_assert_int_eq(r.algo, CLCONV_ALGO_DEPTHWISE);
+    ck_assert_msg(r.algo != CLCONV_ALGO_AUTO && clconv_algo_available(r.algo), "AUTO chose %d",
+                  (int)r.algo);
 }
 END_TEST
 

@@ -547,12 +547,4 @@ static Suite *enqueue_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(enqueue_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    test_context_release();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(enqueue_suite, CK_FORK_GETENV)

@@ -24,53 +24,63 @@ enum {
     CI = CLCONV_PADDING_CIRCULAR
 };
 
+/* What the GEMM grids drew: grouped layers, padding modes, output padding. */
+typedef struct drawn {
+    int groups, modes[4], out_pad;
+} drawn;
+
+static void count_drawn(void *arg, const clconv_desc *d, const int in[4])
+{
+    drawn *c = arg;
+    (void)in;
+    c->groups += d->groups > 1;
+    c->modes[d->padding_mode]++;
+    c->out_pad += d->output_padding_h > 0 || d->output_padding_w > 0;
+}
+
 /* Same generator and seeds as tests/test_conv2d.c: the foundation's grid, through GEMM. */
 START_TEST(test_gemm_conv2d_random)
 {
     test_tally tally = {0};
-    int groups = 0, modes[4] = {0};
-    for (int i = 0; i < RANDOM_CASES; i++) {
-        test_rng rng;
-        test_rng_seed(&rng, 1000 + (uint64_t)i);
-        clconv_desc d;
-        int in[4];
-        test_random_conv2d(&rng, CLCONV_FLOAT32, &d, in);
-        groups += d.groups > 1;
-        modes[d.padding_mode]++;
-        char label[32];
-        snprintf(label, sizeof label, "random %d", i);
-        test_tally_run(&tally, label, &d, in, CLCONV_ALGO_GEMM, 5000 + (uint64_t)i);
-    }
-    ck_assert_msg(tally.failed == 0, "%d of %d cases failed:%s", tally.failed, tally.run,
-                  tally.failures);
+    drawn c = {0};
+    const test_grid grid = {CLCONV_CONV2D,
+                            CLCONV_FLOAT32,
+                            RANDOM_CASES,
+                            1,
+                            1000,
+                            5000,
+                            CLCONV_ALGO_GEMM,
+                            0,
+                            count_drawn,
+                            &c};
+    test_tally_grid(&tally, &grid);
+    ck_assert_tally(tally);
     ck_assert_int_eq(tally.run, RANDOM_CASES);
-    ck_assert_int_ge(groups, 60);
+    ck_assert_int_ge(c.groups, 60);
     for (int m = 0; m < 4; m++)
-        ck_assert_int_ge(modes[m], 20);
+        ck_assert_int_ge(c.modes[m], 20);
 }
 END_TEST
 
 START_TEST(test_gemm_conv_transpose2d_random)
 {
     test_tally tally = {0};
-    int groups = 0, out_pad = 0;
-    for (int i = 0; i < RANDOM_CASES; i++) {
-        test_rng rng;
-        test_rng_seed(&rng, 2000 + (uint64_t)i);
-        clconv_desc d;
-        int in[4];
-        test_random_conv_transpose2d(&rng, CLCONV_FLOAT32, &d, in);
-        groups += d.groups > 1;
-        out_pad += d.output_padding_h > 0 || d.output_padding_w > 0;
-        char label[32];
-        snprintf(label, sizeof label, "random %d", i);
-        test_tally_run(&tally, label, &d, in, CLCONV_ALGO_GEMM, 6000 + (uint64_t)i);
-    }
-    ck_assert_msg(tally.failed == 0, "%d of %d cases failed:%s", tally.failed, tally.run,
-                  tally.failures);
+    drawn c = {0};
+    const test_grid grid = {CLCONV_CONV_TRANSPOSE2D,
+                            CLCONV_FLOAT32,
+                            RANDOM_CASES,
+                            1,
+                            2000,
+                            6000,
+                            CLCONV_ALGO_GEMM,
+                            0,
+                            count_drawn,
+                            &c};
+    test_tally_grid(&tally, &grid);
+    ck_assert_tally(tally);
     ck_assert_int_eq(tally.run, RANDOM_CASES);
-    ck_assert_int_ge(groups, 60);
-    ck_assert_int_ge(out_pad, 30);
+    ck_assert_int_ge(c.groups, 60);
+    ck_assert_int_ge(c.out_pad, 30);
 }
 END_TEST
 
@@ -119,8 +129,7 @@ START_TEST(test_gemm_edges)
         test_spec_desc(&tconv_edges[i], CLCONV_CONV_TRANSPOSE2D, CLCONV_FLOAT32, &d, in);
         test_tally_run(&tally, tconv_edges[i].name, &d, in, CLCONV_ALGO_GEMM, 177 + i);
     }
-    ck_assert_msg(tally.failed == 0, "%d of %d cases failed:%s", tally.failed, tally.run,
-                  tally.failures);
+    ck_assert_tally(tally);
 }
 END_TEST
 
@@ -456,13 +465,4 @@ static Suite *gemm_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(gemm_suite());
-    srunner_set_fork_status(sr, CK_NOFORK); /* one context, one CLBlast program cache */
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    test_context_release();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(gemm_suite, CK_NOFORK) /* one context, one CLBlast program cache */

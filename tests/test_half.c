@@ -11,25 +11,22 @@
 
 #define RANDOM_CASES 110
 
+static void count_mode(void *arg, const clconv_desc *d, const int in[4])
+{
+    (void)in;
+    ((int *)arg)[d->padding_mode]++;
+}
+
 START_TEST(test_half_conv2d_random)
 {
     test_tally tally = {0};
     int modes[4] = {0};
-    for (int i = 0; i < RANDOM_CASES; i++) {
-        test_rng rng;
-        test_rng_seed(&rng, 3000 + (uint64_t)i);
-        clconv_desc d;
-        int in[4];
-        test_random_conv2d(&rng, CLCONV_FLOAT16, &d, in);
-        modes[d.padding_mode]++;
-        char label[32];
-        snprintf(label, sizeof label, "random %d", i);
-        /* every 5th case through AUTO: half storage must reach whichever algorithm it picks */
-        test_tally_run(&tally, label, &d, in, i % 5 ? CLCONV_ALGO_DIRECT : CLCONV_ALGO_AUTO,
-                       7000 + (uint64_t)i);
-    }
-    ck_assert_msg(tally.failed == 0, "%d of %d cases failed:%s", tally.failed, tally.run,
-                  tally.failures);
+    /* every 5th case through AUTO: half storage must reach whichever algorithm it picks */
+    const test_grid grid = {CLCONV_CONV2D, CLCONV_FLOAT16, RANDOM_CASES,       1,
+                            3000,          7000,           CLCONV_ALGO_DIRECT, 5,
+                            count_mode,    modes};
+    test_tally_grid(&tally, &grid);
+    ck_assert_tally(tally);
     for (int m = 0; m < 4; m++)
         ck_assert_msg(modes[m] >= 10, "padding mode %d drawn %d times", m, modes[m]);
 }
@@ -38,19 +35,18 @@ END_TEST
 START_TEST(test_half_tconv_random)
 {
     test_tally tally = {0};
-    for (int i = 0; i < RANDOM_CASES; i++) {
-        test_rng rng;
-        test_rng_seed(&rng, 3500 + (uint64_t)i);
-        clconv_desc d;
-        int in[4];
-        test_random_conv_transpose2d(&rng, CLCONV_FLOAT16, &d, in);
-        char label[32];
-        snprintf(label, sizeof label, "random %d", i);
-        test_tally_run(&tally, label, &d, in, i % 5 ? CLCONV_ALGO_DIRECT : CLCONV_ALGO_AUTO,
-                       7500 + (uint64_t)i);
-    }
-    ck_assert_msg(tally.failed == 0, "%d of %d cases failed:%s", tally.failed, tally.run,
-                  tally.failures);
+    const test_grid grid = {CLCONV_CONV_TRANSPOSE2D,
+                            CLCONV_FLOAT16,
+                            RANDOM_CASES,
+                            1,
+                            3500,
+                            7500,
+                            CLCONV_ALGO_DIRECT,
+                            5,
+                            NULL,
+                            NULL};
+    test_tally_grid(&tally, &grid);
+    ck_assert_tally(tally);
 }
 END_TEST
 
@@ -97,8 +93,7 @@ START_TEST(test_half_edges)
         test_spec_desc(&tconv_edges[i], CLCONV_CONV_TRANSPOSE2D, CLCONV_FLOAT16, &d, in);
         test_tally_run(&tally, tconv_edges[i].name, &d, in, CLCONV_ALGO_DIRECT, 190 + (uint64_t)i);
     }
-    ck_assert_msg(tally.failed == 0, "%d of %d cases failed:%s", tally.failed, tally.run,
-                  tally.failures);
+    ck_assert_tally(tally);
 }
 END_TEST
 
@@ -187,12 +182,4 @@ static Suite *half_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(half_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    test_context_release();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(half_suite, CK_FORK_GETENV)

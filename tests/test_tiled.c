@@ -24,51 +24,42 @@ static void run_case(const clconv_desc *d, const int in[4], uint64_t seed)
 /* _i of the loop tests: one batch of the grid per test, so a failure names its batch. */
 #define GRID_BATCH 50
 
-static void run_grid(clconv_dtype dtype, uint64_t base_seed, int batch)
+static void run_grid(clconv_kind kind, clconv_dtype dtype, uint64_t base_seed, int batch)
 {
     test_rng rng;
     test_rng_seed(&rng, base_seed + (uint64_t)batch);
     for (int i = 0; i < GRID_BATCH; i++) {
         clconv_desc d;
         int in[4];
-        test_random_conv2d(&rng, dtype, &d, in);
+        if (kind == CLCONV_CONV2D)
+            test_random_conv2d(&rng, dtype, &d, in);
+        else
+            test_random_conv_transpose2d(&rng, dtype, &d, in);
         run_case(&d, in, base_seed * 1000 + (uint64_t)(batch * GRID_BATCH + i));
     }
 }
 
 START_TEST(random_grid_f32)
 {
-    run_grid(CLCONV_FLOAT32, 61, _i);
+    run_grid(CLCONV_CONV2D, CLCONV_FLOAT32, 61, _i);
 }
 END_TEST
 
 START_TEST(random_grid_f16)
 {
-    run_grid(CLCONV_FLOAT16, 62, _i);
+    run_grid(CLCONV_CONV2D, CLCONV_FLOAT16, 62, _i);
 }
 END_TEST
 
-static void run_transposed_grid(clconv_dtype dtype, uint64_t base_seed, int batch)
-{
-    test_rng rng;
-    test_rng_seed(&rng, base_seed + (uint64_t)batch);
-    for (int i = 0; i < GRID_BATCH; i++) {
-        clconv_desc d;
-        int in[4];
-        test_random_conv_transpose2d(&rng, dtype, &d, in);
-        run_case(&d, in, base_seed * 1000 + (uint64_t)(batch * GRID_BATCH + i));
-    }
-}
-
 START_TEST(random_transposed_grid_f32)
 {
-    run_transposed_grid(CLCONV_FLOAT32, 63, _i);
+    run_grid(CLCONV_CONV_TRANSPOSE2D, CLCONV_FLOAT32, 63, _i);
 }
 END_TEST
 
 START_TEST(random_transposed_grid_f16)
 {
-    run_transposed_grid(CLCONV_FLOAT16, 64, _i);
+    run_grid(CLCONV_CONV_TRANSPOSE2D, CLCONV_FLOAT16, 64, _i);
 }
 END_TEST
 

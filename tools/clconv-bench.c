@@ -18,12 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <clconv.h>
 
 #include "tools/layerspec.h"
 #include "tools/peak.h"
+#include "tools/tool-util.h"
 
 #ifdef CLCONV_BENCH_CLBLAST
 #include <clblast_c.h>
@@ -78,19 +78,6 @@ typedef struct bench_state {
     bool baseline_available;
     char baseline_note[160];
 } bench_state;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* ---- host data ------------------------------------------------------------------------- */
 
@@ -155,9 +142,7 @@ static cl_mem make_buffer(cl_context cl, const float *host, size_t count, clconv
             halves[i] = float_to_half(host[i]);
         data = halves;
     }
-    cl_int err;
-    cl_mem m = clCreateBuffer(cl, CL_MEM_READ_WRITE | (host && count ? CL_MEM_COPY_HOST_PTR : 0),
-                              bytes, host && count ? data : NULL, &err);
+    cl_mem m = tool_buffer(cl, bytes, host && count ? data : NULL);
     free(halves);
     return m;
 }
@@ -203,14 +188,8 @@ static void layer_data_free(layer_data *d)
     free(d->ref_nobias);
     free(d->scale_nobias);
     free(d->out);
-    if (d->d_in)
-        clReleaseMemObject(d->d_in);
-    if (d->d_w)
-        clReleaseMemObject(d->d_w);
-    if (d->d_b)
-        clReleaseMemObject(d->d_b);
-    if (d->d_out)
-        clReleaseMemObject(d->d_out);
+    cl_mem bufs[] = {d->d_in, d->d_w, d->d_b, d->d_out};
+    tool_release_buffers(bufs, 4);
     memset(d, 0, sizeof *d);
 }
 
@@ -367,17 +346,6 @@ static void finish_row(const bench_state *st, row *r)
 /* Device time of one run: from the start of a marker enqueued just before the run to the end
  * of the run's event, so runs made of several kernels are timed whole (the returned event
  * alone can be a last, tiny command: measured 0.1 us against 300 us for a GEMM run). */
-static double span_s(cl_event marker, cl_event done)
-{
-    cl_ulong t0 = 0, t1 = 0, s1 = 0;
-    clGetEventProfilingInfo(marker, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
-    clGetEventProfilingInfo(done, CL_PROFILING_COMMAND_START, sizeof s1, &s1, NULL);
-    clGetEventProfilingInfo(done, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
-    if (t0 == 0 || t0 > s1) /* a driver without marker timestamps: the last event alone */
-        t0 = s1;
-    return t1 > t0 ? (double)(t1 - t0) * 1e-9 : 0;
-}
-
 typedef int (*enqueue_fn)(void *arg, cl_event *event, char *err, size_t n);
 
 /* Fills the output with NaN so that a run which writes nothing cannot pass verification
@@ -419,14 +387,14 @@ static int time_runs(bench_state *st, enqueue_fn fn, void *arg, row *r, char *er
             rc = -1;
         }
         if (rc == 0 && i >= 0) /* run -1 is the warm-up */
-            samples[i] = span_s(marker, done);
+            samples[i] = tool_span_seconds(marker, done);
         clReleaseEvent(marker);
         if (done)
             clReleaseEvent(done);
         if (rc)
             return rc;
     }
-    qsort(samples, (size_t)reps, sizeof samples[0], cmp_double);
+    qsort(samples, (size_t)reps, sizeof samples[0], tool_cmp_double);
     r->repeats = reps;
     r->min_s = samples[0];
     r->median_s = reps % 2 ? samples[reps / 2] : 0.5 * (samples[reps / 2 - 1] + samples[reps / 2]);
@@ -847,7 +815,7 @@ static void progress(size_t i, size_t n, const layer_spec *L, const bench_state 
         fprintf(stderr, " %s%s %.3f ms", r->mode[0] == 'a' ? "auto:" : "", r->algo,
                 r->median_s * 1e3);
     }
-    double elapsed = now_s() - t_start, spent = now_s() - t_layers;
+    double elapsed = tool_now_s() - t_start, spent = tool_now_s() - t_layers;
     double left = flops_done > 0 ? spent / flops_done * (flops_total - flops_done) : 0;
     fprintf(stderr, " | %.0f s elapsed, ~%.0f s left\n", elapsed, left);
 }
@@ -967,7 +935,7 @@ int main(int argc, char **argv)
              "clconv-bench was built without CLBlast: no baseline rows");
 #endif
 
-    const double t_start = now_s();
+    const double t_start = tool_now_s();
     double t_layers = t_start, flops_total = 0, flops_done = 0;
     for (size_t i = 0; i < nlayers; i++) {
         clconv_op_count c;
@@ -994,10 +962,10 @@ int main(int argc, char **argv)
             /* CLBlast compiles its kernels on first use (tens of seconds on a CPU driver):
              * an untimed call, kept out of the estimate of the time left */
             fprintf(stderr, "clconv-bench: compiling CLBlast's kernels (first call)...\n");
-            const double t0 = now_s();
+            const double t0 = tool_now_s();
             baseline_warm_up(&st, L, &d);
             baseline_warm = true;
-            t_layers += now_s() - t0;
+            t_layers += tool_now_s() - t0;
         }
         run_baseline(&st, L, &d);
         for (size_t k = first; k < st.nrows; k++)
@@ -1033,7 +1001,7 @@ int main(int argc, char **argv)
                                    : " VERIFY FAILED");
         }
     fprintf(stderr, "clconv-bench: %zu rows, %zu skipped runs, %.1f s\n", st.nrows, st.nskips,
-            now_s() - t_start);
+            tool_now_s() - t_start);
 out:
     free(st.rows);
     free(st.skips);

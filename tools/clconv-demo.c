@@ -11,18 +11,12 @@
 
 #include <clconv.h>
 
+#include "tools/tool-util.h"
+
 static float frand(unsigned *state)
 {
     *state = *state * 1664525u + 1013904223u;
     return (float)((*state >> 8) & 0xffff) / 32768.0f - 1.0f;
-}
-
-static cl_mem make_buffer(cl_context cl, const float *host, size_t count)
-{
-    cl_int err;
-    size_t bytes = count ? count * sizeof(float) : sizeof(float);
-    return clCreateBuffer(cl, CL_MEM_READ_WRITE | (host ? CL_MEM_COPY_HOST_PTR : 0), bytes,
-                          (void *)host, &err);
 }
 
 static int run_layer(clconv_context *ctx, const char *title, const clconv_desc *desc,
@@ -49,10 +43,10 @@ static int run_layer(clconv_context *ctx, const char *title, const clconv_desc *
     for (size_t i = 0; i < nb; i++)
         b[i] = frand(&seed);
     cl_context cl = clconv_context_get_cl_context(ctx);
-    bin = make_buffer(cl, in, nin);
-    bw = make_buffer(cl, w, nw);
-    bb = make_buffer(cl, b, nb);
-    bout = make_buffer(cl, NULL, nout);
+    bin = tool_buffer(cl, nin * sizeof(float), in);
+    bw = tool_buffer(cl, nw * sizeof(float), w);
+    bb = tool_buffer(cl, nb * sizeof(float), b);
+    bout = tool_buffer(cl, nout * sizeof(float), NULL);
     if (!bin || !bw || !bb || !bout) {
         fprintf(stderr, "%s: buffer allocation failed\n", title);
         goto done;
@@ -63,8 +57,7 @@ static int run_layer(clconv_context *ctx, const char *title, const clconv_desc *
     }
     size_t ws = clconv_plan_get_workspace_size(plan);
     if (ws) {
-        cl_int err;
-        bws = clCreateBuffer(cl, CL_MEM_READ_WRITE, ws, NULL, &err);
+        bws = tool_buffer(cl, ws, NULL);
         if (!bws) {
             fprintf(stderr, "%s: workspace allocation of %zu bytes failed\n", title, ws);
             goto done;
@@ -72,17 +65,22 @@ static int run_layer(clconv_context *ctx, const char *title, const clconv_desc *
     }
     double best = 1e30;
     for (int rep = 0; rep < 5; rep++) {
-        cl_event ev;
+        /* a marker before the run: plans of several kernels are timed whole */
+        cl_event marker, ev;
+        if (clEnqueueMarkerWithWaitList(clconv_context_get_queue(ctx), 0, NULL, &marker) !=
+            CL_SUCCESS) {
+            fprintf(stderr, "%s: clEnqueueMarkerWithWaitList failed\n", title);
+            goto done;
+        }
         if (clconv_plan_enqueue(plan, bin, bw, bb, bout, bws, 0, NULL, &ev) != CLCONV_SUCCESS) {
             fprintf(stderr, "%s: %s\n", title, clconv_context_last_error(ctx));
+            clReleaseEvent(marker);
             goto done;
         }
         clWaitForEvents(1, &ev);
-        cl_ulong t0 = 0, t1 = 0;
-        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
-        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
+        double s = tool_span_seconds(marker, ev);
+        clReleaseEvent(marker);
         clReleaseEvent(ev);
-        double s = (double)(t1 - t0) * 1e-9;
         if (rep > 0 && s < best) /* the first run includes one-time work */
             best = s;
     }
@@ -106,9 +104,7 @@ static int run_layer(clconv_context *ctx, const char *title, const clconv_desc *
 done:
     clconv_plan_destroy(plan);
     cl_mem bufs[] = {bin, bw, bb, bout, bws};
-    for (int i = 0; i < 5; i++)
-        if (bufs[i])
-            clReleaseMemObject(bufs[i]);
+    tool_release_buffers(bufs, 5);
     free(in);
     free(w);
     free(b);

@@ -12,23 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <clconv.h>
 
 #include "tools/layerspec.h"
+#include "tools/tool-util.h"
 
 static double now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
-}
-
-static cl_mem buffer(cl_context cl, size_t bytes)
-{
-    cl_int err;
-    return clCreateBuffer(cl, CL_MEM_READ_WRITE, bytes ? bytes : 4, NULL, &err);
+    return 1e3 * tool_now_s();
 }
 
 int main(int argc, char **argv)
@@ -106,8 +98,9 @@ int main(int argc, char **argv)
     const size_t e = clconv_dtype_size(L->desc.dtype);
     cl_context cl = clconv_context_get_cl_context(ctx);
     const size_t ws = clconv_plan_get_workspace_size(plan);
-    cl_mem in = buffer(cl, in_n * e), w = buffer(cl, w_n * e), b = buffer(cl, b_n * e),
-           out = buffer(cl, out_n * e), work = ws ? buffer(cl, ws) : NULL;
+    cl_mem in = tool_buffer(cl, in_n * e, NULL), w = tool_buffer(cl, w_n * e, NULL),
+           b = tool_buffer(cl, b_n * e, NULL), out = tool_buffer(cl, out_n * e, NULL),
+           work = ws ? tool_buffer(cl, ws, NULL) : NULL;
     cl_command_queue q = clconv_context_get_queue(ctx);
     clFinish(q);
     double runs[2];
@@ -129,9 +122,7 @@ int main(int argc, char **argv)
     printf("first_call_ms %.2f (plan_create%s + first enqueue to completion)\n",
            (t3 - t1) + runs[0], bake ? " + bake" : "");
     cl_mem all[] = {in, w, b, out, work};
-    for (int i = 0; i < 5; i++)
-        if (all[i])
-            clReleaseMemObject(all[i]);
+    tool_release_buffers(all, 5);
     clconv_plan_destroy(plan);
     clconv_context_destroy(ctx);
     free(layers);

@@ -16,28 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "src/tuning.h"
 #include "tools/layerspec.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "tools/tool-util.h"
 
 static cl_mem filled(cl_context cl, cl_command_queue q, size_t bytes)
 {
-    cl_int err;
-    cl_mem b = clCreateBuffer(cl, CL_MEM_READ_WRITE, bytes ? bytes : 4, NULL, &err);
+    cl_mem b = tool_buffer(cl, bytes, NULL);
     if (b) {
         /* small values: no denormals or infinities to slow a run down */
         const float v = 0.01f;
@@ -75,23 +61,21 @@ static double time_algo(clconv_context *ctx, const layer_spec *L, clconv_algo al
         goto done;
     }
     for (int r = -1; r < repeats; r++) { /* r = -1: warm-up */
-        double t0 = now_s();
+        double t0 = tool_now_s();
         st = clconv_plan_enqueue(plan, in, w, b, out, work, 0, NULL, NULL);
         if (st != CLCONV_SUCCESS || clFinish(q) != CL_SUCCESS) {
             snprintf(why, why_size, "run failed: %s", clconv_last_error());
             goto done;
         }
         if (r >= 0)
-            t[r] = now_s() - t0;
+            t[r] = tool_now_s() - t0;
     }
-    qsort(t, (size_t)repeats, sizeof *t, cmp_double);
+    qsort(t, (size_t)repeats, sizeof *t, tool_cmp_double);
     result = t[repeats / 2];
 done:
     free(t);
     cl_mem all[] = {in, w, b, out, work};
-    for (int i = 0; i < 5; i++)
-        if (all[i])
-            clReleaseMemObject(all[i]);
+    tool_release_buffers(all, 5);
     clconv_plan_destroy(plan);
     return result;
 }

@@ -3,9 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "src/kernels.h"
+#include "tools/tool-util.h"
 
 static const int widths[PEAK_WIDTHS] = {1, 2, 4, 8, 16};
 #define PEAK_CHAINS 16 /* independent chains per work-item, as in cl/peak_flops.cl */
@@ -22,19 +22,6 @@ peak_options peak_quick_options(void)
     return o;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* One launch, its device time from the profiling event. Returns the cl error. */
 static cl_int run_timed(cl_command_queue q, cl_kernel k, size_t global, size_t local, double *sec)
 {
@@ -43,13 +30,10 @@ static cl_int run_timed(cl_command_queue q, cl_kernel k, size_t global, size_t l
     if (err != CL_SUCCESS)
         return err;
     err = clWaitForEvents(1, &ev);
-    cl_ulong t0 = 0, t1 = 0;
+    *sec = 0;
     if (err == CL_SUCCESS)
-        err = clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
-    if (err == CL_SUCCESS)
-        err = clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
+        err = tool_event_seconds(ev, sec);
     clReleaseEvent(ev);
-    *sec = (double)(t1 - t0) * 1e-9;
     return err;
 }
 
@@ -136,7 +120,7 @@ static void measure_width(clconv_context *ctx, const peak_options *opt, int half
         snprintf(w->note, sizeof w->note, "kernel launch failed (%d)", (int)err);
         goto done;
     }
-    qsort(samples, (size_t)n, sizeof samples[0], cmp_double);
+    qsort(samples, (size_t)n, sizeof samples[0], tool_cmp_double);
     w->ok = 1;
     w->gflops = samples[n - 1];
     w->median_gflops = n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
@@ -224,7 +208,7 @@ int peak_measure(clconv_context *ctx, const peak_options *opt, int verbose, peak
                  char *err, size_t err_size)
 {
     memset(r, 0, sizeof *r);
-    const double t_start = now_s();
+    const double t_start = tool_now_s();
     clconv_device_info info;
     if (clconv_context_get_device_info(ctx, &info) != CLCONV_SUCCESS) {
         snprintf(err, err_size, "no device information");
@@ -319,7 +303,7 @@ done:
         clReleaseMemObject(out);
     if (sums)
         clReleaseMemObject(sums);
-    r->seconds = now_s() - t_start;
+    r->seconds = tool_now_s() - t_start;
     return rc;
 }
 

@@ -39,3 +39,14 @@ cl_int tool_event_seconds(cl_event ev, double *sec)
     *sec = (double)(t1 - t0) * 1e-9;
     return err;
 }
+
+double tool_span_seconds(cl_event marker, cl_event done)
+{
+    cl_ulong t0 = 0, t1 = 0, s1 = 0;
+    clGetEventProfilingInfo(marker, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
+    clGetEventProfilingInfo(done, CL_PROFILING_COMMAND_START, sizeof s1, &s1, NULL);
+    clGetEventProfilingInfo(done, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
+    if (t0 == 0 || t0 > s1)
+        t0 = s1;
+    return t1 > t0 ? (double)(t1 - t0) * 1e-9 : 0;
+}

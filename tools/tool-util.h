@@ -24,4 +24,9 @@ void tool_release_buffers(cl_mem *bufs, size_t n);
  * Returns the OpenCL error of the queries (*sec is meaningless unless CL_SUCCESS). */
 cl_int tool_event_seconds(cl_event ev, double *sec);
 
+/* Device time of a whole plan run: from the start of a marker enqueued just before it to the
+ * end of the run's returned event, so runs of several commands are timed whole. Falls back to
+ * the last event alone on drivers whose markers carry no timestamps. */
+double tool_span_seconds(cl_event marker, cl_event done);
+
 #endif
