@@ -215,8 +215,8 @@ CLCONV_API const char *clconv_context_tuning_info(const clconv_context *ctx);
  * <cache folder>/tuning-<hash of device name and driver version>.txt, into path (size bytes).
  * Errors: CLCONV_ERROR_INVALID_ARGUMENT (NULL), CLCONV_ERROR_UNSUPPORTED (no cache folder,
  * e.g. CLCONV_CACHE=0, or path too small). */
-CLCONV_API clconv_status clconv_context_default_tuning_path(const clconv_context *ctx,
-                                                            char *path, size_t size);
+CLCONV_API clconv_status clconv_context_default_tuning_path(const clconv_context *ctx, char *path,
+                                                            size_t size);
 
 /* What clconv recorded about the device at context creation. */
 typedef struct clconv_device_info {
@@ -339,8 +339,7 @@ CLCONV_API clconv_status clconv_plan_enqueue_on_queue(clconv_plan *plan, cl_comm
                                                       cl_mem input, cl_mem weight, cl_mem bias,
                                                       cl_mem output, cl_mem workspace,
                                                       cl_uint num_wait_events,
-                                                      const cl_event *wait_events,
-                                                      cl_event *event);
+                                                      const cl_event *wait_events, cl_event *event);
 
 /* Releases the plan. NULL is a no-op. */
 CLCONV_API void clconv_plan_destroy(clconv_plan *plan);

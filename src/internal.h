@@ -139,8 +139,7 @@ clconv_status clconv_select_algo(clconv_context *ctx, const clconv_problem *p,
 /* Enqueues a kernel with an event chain: waits on the given list, returns its event in
  * *event if non-NULL. Sizes are rounded up to multiples of local (when local is non-NULL). */
 clconv_status clconv_enqueue_kernel(clconv_context *ctx, cl_command_queue queue, cl_kernel kernel,
-                                    cl_uint dims,
-                                    const size_t *global, const size_t *local,
+                                    cl_uint dims, const size_t *global, const size_t *local,
                                     cl_uint num_wait_events, const cl_event *wait_events,
                                     cl_event *event);
 
