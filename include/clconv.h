@@ -319,8 +319,9 @@ CLCONV_API size_t clconv_context_get_workspace_limit(const clconv_context *ctx);
  * Buffers hold the layouts above in the plan's dtype; bias may be NULL when desc->bias == 0;
  * workspace may be NULL when its size is 0; event may be NULL, otherwise the caller owns and
  * releases the returned event, which completes when the output is written.
- * Every buffer is checked (non-NULL, CL_MEM_SIZE large enough, output distinct from the
- * inputs) before anything is enqueued, so a rejected call leaves the output untouched.
+ * Every buffer is checked (non-NULL, CL_MEM_SIZE large enough, the output's bytes disjoint
+ * from the inputs' and the workspace's, sub-buffers resolved to their parent) before anything
+ * is enqueued, so a rejected call leaves the output untouched.
  * An unbaked plan is baked first (see clconv_plan_bake), so the first enqueue may also
  * return the errors of clconv_plan_bake.
  * Errors: CLCONV_ERROR_INVALID_ARGUMENT (NULL plan, wait list inconsistent),

@@ -195,6 +195,39 @@ static clconv_status check_queue(clconv_context *ctx, cl_command_queue queue)
     return CLCONV_SUCCESS;
 }
 
+/* The bytes a buffer argument covers, as (root buffer, offset, size): sub-buffers resolve to
+ * their parent, so overlapping views of one allocation are caught, not only equal handles. */
+typedef struct buffer_range {
+    cl_mem root;
+    size_t offset, size;
+} buffer_range;
+
+static buffer_range range_of(cl_mem buf, size_t used)
+{
+    buffer_range r = {buf, 0, used};
+    cl_mem parent = NULL;
+    if (buf &&
+        clGetMemObjectInfo(buf, CL_MEM_ASSOCIATED_MEMOBJECT, sizeof parent, &parent, NULL) ==
+            CL_SUCCESS &&
+        parent) {
+        size_t offset = 0;
+        if (clGetMemObjectInfo(buf, CL_MEM_OFFSET, sizeof offset, &offset, NULL) == CL_SUCCESS) {
+            r.root = parent;
+            r.offset = offset;
+        }
+    }
+    return r;
+}
+
+static bool ranges_overlap(const buffer_range *a, const buffer_range *b)
+{
+    if (!a->root || !b->root || a->root != b->root)
+        return false;
+    if (a->offset == b->offset) /* the same view, even when a size is 0 */
+        return true;
+    return a->offset < b->offset + b->size && b->offset < a->offset + a->size;
+}
+
 static clconv_status enqueue_checked(clconv_plan *plan, cl_command_queue queue, cl_mem input,
                                      cl_mem weight, cl_mem bias, cl_mem output, cl_mem workspace,
                                      cl_uint num_wait_events, const cl_event *wait_events,
@@ -251,19 +284,21 @@ static clconv_status enqueue_checked(clconv_plan *plan, cl_command_queue queue, 
     } else {
         workspace = NULL;
     }
-    const struct {
-        const char *name;
-        cl_mem buf;
-    } others[] = {{"input", input}, {"weight", weight}, {"bias", bias}, {"workspace", workspace}};
-    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
-        if (others[i].buf == output)
+    const buffer_range out_range = range_of(output, p->output_count * elem);
+    const buffer_range reads[] = {
+        range_of(input, p->input_count * elem), range_of(weight, p->weight_count * elem),
+        range_of(bias, p->bias_count * elem), range_of(workspace, plan->workspace_size)};
+    static const char *const read_names[] = {"input", "weight", "bias", "workspace"};
+    for (size_t i = 0; i < 4; i++)
+        if (ranges_overlap(&out_range, &reads[i]))
             return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
-                               "output buffer is also the %s buffer: in-place convolution is "
+                               "output buffer overlaps the %s buffer: in-place convolution is "
                                "not supported",
-                               others[i].name);
-    if (workspace && (workspace == input || workspace == weight || workspace == bias))
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
-                           "workspace buffer aliases an input buffer");
+                               read_names[i]);
+    for (size_t i = 0; i < 3; i++)
+        if (ranges_overlap(&reads[3], &reads[i]))
+            return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
+                               "workspace buffer overlaps the %s buffer", read_names[i]);
     /* built here when the plan was not baked: a build failure surfaces at this call */
     if ((st = ensure_prepared(plan)) != CLCONV_SUCCESS)
         return st;

@@ -281,11 +281,11 @@ START_TEST(test_rejected_buffers)
     size_t big = f.t.input_count > f.t.output_count ? f.t.input_count : f.t.output_count;
     big = big > f.t.weight_count ? big : f.t.weight_count;
     cl_mem both = make_buffer(f.cl, big * 4, NULL);
-    expect_enqueue_reject(&f, "output = input", IB, "output buffer is also the input", both,
+    expect_enqueue_reject(&f, "output = input", IB, "output buffer overlaps the input", both,
                           f.weight, f.bias, both, 0, NULL);
-    expect_enqueue_reject(&f, "output = weight", IB, "output buffer is also the weight", f.input,
+    expect_enqueue_reject(&f, "output = weight", IB, "output buffer overlaps the weight", f.input,
                           both, f.bias, both, 0, NULL);
-    expect_enqueue_reject(&f, "output = bias", IB, "output buffer is also the bias", f.input,
+    expect_enqueue_reject(&f, "output = bias", IB, "output buffer overlaps the bias", f.input,
                           f.weight, both, both, 0, NULL);
 
     /* a buffer of another OpenCL context on the same device */

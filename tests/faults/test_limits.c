@@ -288,6 +288,37 @@ START_TEST(test_aliasing_rejected)
                           host[j]);
     }
     free(host);
+    /* sub-buffers of one allocation: overlapping views are rejected, disjoint ones run */
+    cl_uint align_bits = 0;
+    ck_assert_int_eq(clGetDeviceInfo(clconv_context_get_device(ctx), CL_DEVICE_MEM_BASE_ADDR_ALIGN,
+                                     sizeof align_bits, &align_bits, NULL),
+                     CL_SUCCESS);
+    const size_t align = align_bits / 8 ? align_bits / 8 : 128;
+    const size_t out_bytes = 8 * 8 * 8 * sizeof(float);
+    const size_t view = (out_bytes + align - 1) / align * align;
+    cl_mem parent = clCreateBuffer(cl, CL_MEM_READ_WRITE, 3 * view, NULL, &err);
+    ck_assert_int_eq(err, CL_SUCCESS);
+    cl_buffer_region regions[3] = {{0, out_bytes}, {align, out_bytes}, {view, out_bytes}};
+    cl_mem sub[3];
+    for (int i = 0; i < 3; i++) {
+        sub[i] = clCreateSubBuffer(parent, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION,
+                                   &regions[i], &err);
+        ck_assert_int_eq(err, CL_SUCCESS);
+    }
+    /* input in view 0, output in view 1: they share bytes */
+    clconv_status st =
+        clconv_plan_enqueue(plan, sub[0], W, B, sub[1], ws ? O : NULL, 0, NULL, NULL);
+    ck_assert_msg(st == CLCONV_ERROR_INVALID_BUFFER, "overlapping views: %s",
+                  clconv_status_name(st));
+    ck_assert_msg(strstr(clconv_context_last_error(ctx), "output buffer overlaps the input"),
+                  "\"%s\"", clconv_context_last_error(ctx));
+    /* input in view 0, output in view 2: disjoint */
+    ck_assert_int_eq(clconv_plan_enqueue(plan, sub[0], W, B, sub[2], ws ? O : NULL, 0, NULL, NULL),
+                     CLCONV_SUCCESS);
+    ck_assert_int_eq(clFinish(q), CL_SUCCESS);
+    for (int i = 0; i < 3; i++)
+        clReleaseMemObject(sub[i]);
+    clReleaseMemObject(parent);
     /* input and weight may share a buffer: both are only read */
     ck_assert_int_eq(clconv_plan_enqueue(plan, I, I, B, O, ws ? bufs[1] : NULL, 0, NULL, NULL),
                      CLCONV_SUCCESS);
