@@ -179,7 +179,15 @@ static double tiled_estimate(const clconv_problem *p, const clconv_device_info *
     clconv_device_model model;
     clconv_device_model_get(dev, &model);
     const double efficiency = geo.px ? 0.36 : 0.84 * geo.oct / 16.0;
-    double macs = 0, tile_outputs = 0, launches = 1 + (geo.padded ? 1 : 0);
+    /* GPU (H100): Conv2d items chain Cin x taps x 128 outputs at ~17% of the lane's FMA rate
+     * (ResNet-50's 3x3 stages: 0.239, 0.422, 0.823, 1.60 ms for 74k-590k MACs an item);
+     * ConvTranspose2d phases run one after another, each item at ~72% (DCGAN k4 s2, Cin
+     * 512/256/128: 0.698, 0.354, 0.181 ms), large ones at ~15% of peak (CycleGAN's k3 s2:
+     * 57 us, UNet's k2 s2 at 128x128: 134 us). Pixel-vector items (groups of 4 channels or
+     * fewer) ran at ~1.5% of peak (ResNeXt 32x4 at 56x56: 51 us, direct 29). */
+    const bool gpu = clconv_model_is_gpu(dev);
+    const double per_item = geo.px ? geo.ocp * geo.pxr * 8.0 : (double)geo.oct * geo.pxt;
+    double macs = 0, tile_outputs = 0, launches = 1 + (geo.padded ? 1 : 0), gpu_phases = 0;
     if (geo.px) {
         const double chans = (double)p->out[0] * d->groups *
                              clconv_round_up((size_t)p->cout_per_group, (size_t)geo.ocp);
@@ -187,7 +195,6 @@ static double tiled_estimate(const clconv_problem *p, const clconv_device_info *
                            clconv_round_up((size_t)p->out[2], (size_t)geo.pxr);
         tile_outputs = chans * pix;
         macs = tile_outputs * p->cin_per_group * d->kernel_h * d->kernel_w;
-        launches = 1 + (geo.padded ? 1 : 0);
     } else if (d->kind == CLCONV_CONV2D) {
         const double chans = (double)p->out[0] * d->groups * geo.ocb * geo.oct;
         const double pix = (double)clconv_round_up((size_t)p->out[2] * p->out[3], geo.pxt);
@@ -204,47 +211,30 @@ static double tiled_estimate(const clconv_problem *p, const clconv_device_info *
                                            d->pad_left, d->dilation_w);
                 if (!ay.count || !ax.count)
                     continue;
+                const double taps = (double)p->cin_per_group * ay.taps * ax.taps;
                 const double pix = (double)clconv_round_up((size_t)ay.count * ax.count, geo.pxt);
                 tile_outputs += chans * pix;
-                macs += chans * pix * p->cin_per_group * ay.taps * ax.taps;
+                macs += chans * pix * taps;
                 launches += 2;
+                if (gpu)
+                    gpu_phases += clconv_model_gpu_seconds(dev, 2.0 * chans * pix * taps, 0.15,
+                                                           2.0 * taps * per_item, 0.72, 0, 2);
             }
     }
     const double bytes = (double)(p->input_count * (geo.padded ? 3 : 1) + p->output_count) *
                              clconv_dtype_size(d->dtype) +
                          2.0 * (double)geo.weight_bytes;
-    if (clconv_model_is_gpu(dev)) {
-        /* GPU (H100): Conv2d items chain Cin x taps x 128 outputs at ~17% of the lane's FMA
-         * rate (ResNet-50's 3x3 stages: 0.239, 0.422, 0.823, 1.60 ms for 74k-590k MACs an
-         * item); ConvTranspose2d phases run one after another, each item at ~72% (DCGAN k4 s2,
-         * Cin 512/256/128: 0.698, 0.354, 0.181 ms), large ones at ~15% of peak (CycleGAN's
-         * k3 s2: 57 us, UNet's k2 s2 at 128x128: 134 us). Pixel-vector items (groups of 4
-         * channels or fewer) ran at ~1.5% of peak (ResNeXt 32x4 at 56x56: 51 us, direct 29). */
-        const double per_item = geo.px ? geo.ocp * geo.pxr * 8.0 : (double)geo.oct * geo.pxt;
-        double gpu = 0;
+    if (gpu) {
+        double seconds;
         if (d->kind == CLCONV_CONV2D) {
             const double chain = 2.0 * p->cin_per_group * d->kernel_h * d->kernel_w * per_item;
-            gpu = clconv_model_gpu_seconds(dev, 2.0 * macs, geo.px ? 0.015 : 0.15, chain, 0.17, 0,
-                                           launches);
+            seconds = clconv_model_gpu_seconds(dev, 2.0 * macs, geo.px ? 0.015 : 0.15, chain, 0.17,
+                                               0, launches);
         } else {
-            for (int ry = 0; ry < d->stride_h; ry++)
-                for (int rx = 0; rx < d->stride_w; rx++) {
-                    phase_axis ay = axis_phase(ry, p->in[2], p->out[2], d->kernel_h, d->stride_h,
-                                               d->pad_top, d->dilation_h);
-                    phase_axis ax = axis_phase(rx, p->in[3], p->out[3], d->kernel_w, d->stride_w,
-                                               d->pad_left, d->dilation_w);
-                    if (!ay.count || !ax.count)
-                        continue;
-                    const double taps = (double)p->cin_per_group * ay.taps * ax.taps;
-                    const double pix =
-                        (double)clconv_round_up((size_t)ay.count * ax.count, geo.pxt);
-                    gpu += clconv_model_gpu_seconds(
-                        dev, 2.0 * p->out[0] * d->groups * geo.ocb * geo.oct * pix * taps, 0.15,
-                        2.0 * taps * per_item, 0.72, 0, 2);
-                }
-            gpu += (geo.padded ? 2 : 1) * model.launch_seconds; /* what the phases leave */
+            /* what the phases leave */
+            seconds = gpu_phases + (geo.padded ? 2 : 1) * model.launch_seconds;
         }
-        return gpu + bytes / model.bandwidth;
+        return seconds + bytes / model.bandwidth;
     }
     const double finish_flops = tile_outputs * (geo.px ? 50.0 : 83.0 * 16.0 / geo.oct);
     return clconv_model_seconds(dev, 2.0 * macs, efficiency, 0, launches) +

@@ -71,6 +71,11 @@ typedef struct clconv_problem {
 clconv_status clconv_problem_init(const clconv_desc *desc, const int input_nchw[4],
                                   clconv_problem *p);
 
+/* Maps a padded-input coordinate to the input extent with torch's meaning of mode; -1 for a
+ * zero (padding) tap. Every coordinate lies in [-pad_lo, n - 1 + pad_hi], and validation
+ * bounds the padding, so one reflection or wrap suffices (reference.c). */
+int clconv_map_padded_coord(int i, int n, clconv_padding_mode mode);
+
 /* ---- algorithms (select.c, algo-*.c) --------------------------------------------------- */
 
 typedef struct clconv_algo_impl clconv_algo_impl;

@@ -3,10 +3,7 @@
 
 #include "src/internal.h"
 
-/* Maps a padded-input coordinate to the input extent; -1 for a zero (padding) tap. Every
- * coordinate lies in [-pad_lo, n - 1 + pad_hi], and validation bounds the padding, so one
- * reflection or wrap suffices. */
-static int map_coord(int i, int n, clconv_padding_mode mode)
+int clconv_map_padded_coord(int i, int n, clconv_padding_mode mode)
 {
     if (i >= 0 && i < n)
         return i;
@@ -39,14 +36,15 @@ static void conv2d(const clconv_problem *p, const float *in, const float *w, con
                         const float *plane =
                             in + ((size_t)n * p->in[1] + (size_t)g * cinpg + ci) * H * W;
                         for (int ky = 0; ky < d->kernel_h; ky++) {
-                            int iy = map_coord(y * d->stride_h - d->pad_top + ky * d->dilation_h, H,
-                                               d->padding_mode);
+                            int iy = clconv_map_padded_coord(y * d->stride_h - d->pad_top +
+                                                                 ky * d->dilation_h,
+                                                             H, d->padding_mode);
                             if (iy < 0)
                                 continue;
                             for (int kx = 0; kx < d->kernel_w; kx++) {
-                                int ix =
-                                    map_coord(x * d->stride_w - d->pad_left + kx * d->dilation_w, W,
-                                              d->padding_mode);
+                                int ix = clconv_map_padded_coord(x * d->stride_w - d->pad_left +
+                                                                     kx * d->dilation_w,
+                                                                 W, d->padding_mode);
                                 if (ix < 0)
                                     continue;
                                 acc += (double)

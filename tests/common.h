@@ -98,6 +98,18 @@ bool test_tally_run(test_tally *tally, const char *label, const clconv_desc *des
 
 /* Check assertion that a tally saw no failure; names the failing cases (expands where
  * check.h is included). */
+/* Runs one case with a forced algorithm and asserts that it matched the reference and that the
+ * plan ran that algorithm; the failure message describes the case and its seed. */
+#define ck_assert_case_runs(desc, in, forced, seed)                                                \
+    do {                                                                                           \
+        test_outcome r_;                                                                           \
+        bool ok_ = test_run_case((desc), (in), (forced), (seed), &r_);                             \
+        char case_[512];                                                                           \
+        test_describe((desc), (in), case_, sizeof case_);                                          \
+        ck_assert_msg(ok_, "%s (seed %llu): %s", case_, (unsigned long long)(seed), r_.message);   \
+        ck_assert_int_eq(r_.algo, (forced));                                                       \
+    } while (0)
+
 #define ck_assert_tally(tally)                                                                     \
     ck_assert_msg((tally).failed == 0, "%d of %d cases failed:%s", (tally).failed, (tally).run,    \
                   (tally).failures)

@@ -10,12 +10,7 @@
 
 static void run_case(const clconv_desc *d, const int in[4], uint64_t seed)
 {
-    test_outcome r;
-    bool ok = test_run_case(d, in, CLCONV_ALGO_DEPTHWISE, seed, &r);
-    char buf[512];
-    test_describe(d, in, buf, sizeof buf);
-    ck_assert_msg(ok, "%s (seed %llu): %s", buf, (unsigned long long)seed, r.message);
-    ck_assert_int_eq(r.algo, CLCONV_ALGO_DEPTHWISE);
+    ck_assert_case_runs(d, in, CLCONV_ALGO_DEPTHWISE, seed);
 }
 
 #define GRID_BATCH 50

@@ -10,6 +10,7 @@
 
 #include <clconv.h>
 
+#include "src/internal.h"
 #include "tests/common.h"
 
 /* ---- instrumented reference ----------------------------------------------------------------
@@ -25,24 +26,6 @@
 typedef struct op_tally {
     uint64_t mul, add;
 } op_tally;
-
-/* Value of the padded input at padded coordinate i (torch's meaning of each mode); *zero is
- * set for a zeros-padding tap (its value is 0). */
-static int padded_index(int i, int n, clconv_padding_mode mode)
-{
-    if (i >= 0 && i < n)
-        return i;
-    switch (mode) {
-    case CLCONV_PADDING_REFLECT:
-        return i < 0 ? -i : 2 * (n - 1) - i;
-    case CLCONV_PADDING_REPLICATE:
-        return i < 0 ? 0 : n - 1;
-    case CLCONV_PADDING_CIRCULAR:
-        return i < 0 ? i + n : i - n;
-    default:
-        return -1;
-    }
-}
 
 static void counted_conv2d(const clconv_desc *d, const int in_shape[4], const int out_shape[4],
                            const float *in, const float *w, const float *bias, float *out,
@@ -62,12 +45,13 @@ static void counted_conv2d(const clconv_desc *d, const int in_shape[4], const in
                         const float *plane =
                             in + ((size_t)n * in_shape[1] + (size_t)g * cinpg + ci) * H * W;
                         for (int ky = 0; ky < d->kernel_h; ky++) {
-                            int iy = padded_index(y * d->stride_h - d->pad_top + ky * d->dilation_h,
-                                                  H, d->padding_mode);
+                            int iy = clconv_map_padded_coord(y * d->stride_h - d->pad_top +
+                                                                 ky * d->dilation_h,
+                                                             H, d->padding_mode);
                             for (int kx = 0; kx < d->kernel_w; kx++) {
-                                int ix =
-                                    padded_index(x * d->stride_w - d->pad_left + kx * d->dilation_w,
-                                                 W, d->padding_mode);
+                                int ix = clconv_map_padded_coord(x * d->stride_w - d->pad_left +
+                                                                     kx * d->dilation_w,
+                                                                 W, d->padding_mode);
                                 double v = (iy < 0 || ix < 0) ? 0.0 : plane[(size_t)iy * W + ix];
                                 double prod =
                                     (double)

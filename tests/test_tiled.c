@@ -13,12 +13,7 @@
 
 static void run_case(const clconv_desc *d, const int in[4], uint64_t seed)
 {
-    test_outcome r;
-    bool ok = test_run_case(d, in, CLCONV_ALGO_TILED, seed, &r);
-    char buf[512];
-    test_describe(d, in, buf, sizeof buf);
-    ck_assert_msg(ok, "%s (seed %llu): %s", buf, (unsigned long long)seed, r.message);
-    ck_assert_int_eq(r.algo, CLCONV_ALGO_TILED);
+    ck_assert_case_runs(d, in, CLCONV_ALGO_TILED, seed);
 }
 
 /* _i of the loop tests: one batch of the grid per test, so a failure names its batch. */
