@@ -15,6 +15,9 @@
  *                     each output pixel receives at most one tap per axis, found by one
  *                     division instead of a loop over the kernel.
  *
+ * The result goes to out + out_off: the output itself, or a staging area in the workspace
+ * when the plan writes the output in several chunks (algo-gemm.c).
+ *
  * NDRange: (OW, orows, nb * K); work-items past the extents return at once.
  */
 #ifndef NO_OVERLAP
@@ -24,7 +27,8 @@
 __kernel void col2im(__global const float *restrict col, __global const float *restrict bias,
                      __global float *restrict out, int K, int OH, int OW, int H, int W, int kh,
                      int kw, int sh, int sw, int pt, int pl, int dh, int dw, int coutpg,
-                     int has_bias, int n0, int oy0, int orows, int iy0, int irows, int nbk)
+                     int has_bias, int n0, int oy0, int orows, int iy0, int irows, int nbk,
+                     uint out_off)
 {
     const int ox = get_global_id(0);
     const int oyr = get_global_id(1);
@@ -70,5 +74,5 @@ __kernel void col2im(__global const float *restrict col, __global const float *r
         }
     }
 #endif
-    out[(((size_t)(n0 + nn) * K + k) * OH + oy) * OW + ox] = acc;
+    out[out_off + (((size_t)(n0 + nn) * K + k) * OH + oy) * OW + ox] = acc;
 }

@@ -17,9 +17,9 @@
  * coordinates share their remainders modulo the stride receive the input through a fixed
  * subset of the taps, so each phase is a dense correlation of the zero-padded input with a
  * flipped sub-kernel (tiled_relayout builds it), written to every stride-th
- * output: no zero insertion, no atomics. conv2d_tiled takes the phase's input start (y0, x0)
+ * output: no zero insertion, no atomics. tiled_tile takes the phase's input start (y0, x0)
  * and output placement (osh, osw, oy0, ox0 in an OHf x OWf map); Conv2d passes 0, 0 and 1, 1,
- * 0, 0.
+ * 0, 0. tconv2d_tiled runs all phases in one launch from a table of their parameters.
  *
  * Build options:
  *   -D OCT=4|8|16   output channels per work-item (vector width)
@@ -127,17 +127,16 @@ __kernel void tiled_relayout(__global const STORAGE *restrict w, __global float 
         }
 }
 
-/* NDRange (ceil(OH * OW / PXT), groups * ocb, N). in is the padded copy (Hp x Wp planes) or
- * the input itself when the layer has no padding. */
-__kernel void conv2d_tiled(__global const STORAGE *restrict in, uint in_off,
-                           __global const float *restrict wr, uint w_off,
-                           __global const STORAGE *restrict bias, __global STORAGE *restrict out,
-                           int C, int Hp, int Wp, int K, int OH, int OW, int kh, int kw, int sh,
-                           int sw, int dh, int dw, int cinpg, int coutpg, int ocb, int gtiles,
-                           int has_bias, int y0, int x0, int OHf, int OWf, int osh, int osw,
-                           int oy0, int ox0)
+/* One work-item's tile: pixel tile `tile` of the OH x OW map, channel tile gt, image n. in is
+ * the padded copy (Hp x Wp planes) or the input itself when the layer has no padding. */
+inline void tiled_tile(__global const STORAGE *restrict in, uint in_off,
+                       __global const float *restrict wr, uint w_off,
+                       __global const STORAGE *restrict bias, __global STORAGE *restrict out, int C,
+                       int Hp, int Wp, int K, int OH, int OW, int kh, int kw, int sh, int sw,
+                       int dh, int dw, int cinpg, int coutpg, int ocb, int gtiles, int has_bias,
+                       int y0, int x0, int OHf, int OWf, int osh, int osw, int oy0, int ox0,
+                       int tile, int gt, int n)
 {
-    const int tile = get_global_id(0), gt = get_global_id(1), n = get_global_id(2);
     const int P = OH * OW;
     const int p0 = tile * PXT;
     if (p0 >= P || gt >= gtiles)
@@ -198,6 +197,39 @@ __kernel void conv2d_tiled(__global const STORAGE *restrict in, uint in_off,
                 STORE(plane_out, obase[j], tmp[j][o] + b);
         }
     }
+}
+
+/* Conv2d. NDRange (ceil(OH * OW / PXT), groups * ocb, N). */
+__kernel void conv2d_tiled(__global const STORAGE *restrict in, uint in_off,
+                           __global const float *restrict wr, uint w_off,
+                           __global const STORAGE *restrict bias, __global STORAGE *restrict out,
+                           int C, int Hp, int Wp, int K, int OH, int OW, int kh, int kw, int sh,
+                           int sw, int dh, int dw, int cinpg, int coutpg, int ocb, int gtiles,
+                           int has_bias)
+{
+    tiled_tile(in, in_off, wr, w_off, bias, out, C, Hp, Wp, K, OH, OW, kh, kw, sh, sw, dh, dw,
+               cinpg, coutpg, ocb, gtiles, has_bias, 0, 0, OH, OW, 1, 1, 0, 0, get_global_id(0),
+               get_global_id(1), get_global_id(2));
+}
+
+/* ConvTranspose2d: every stride phase in one launch, so the output is written by a single
+ * command (a failure to enqueue leaves it untouched). Row p of the phase table holds phase p's
+ * OH, OW, taps (kh, kw), input steps (dh, dw), input start (y0, x0), output start (oy0, ox0)
+ * and weight offset. NDRange (ceil(max OH * OW / PXT), groups * ocb, N * nphases); the
+ * phases differ in size by at most a row and a column, so few work-items idle. */
+#define PHASE_FIELDS 11
+__kernel void tconv2d_tiled(__global const STORAGE *restrict in, uint in_off,
+                            __global const float *restrict wr,
+                            __global const STORAGE *restrict bias, __global STORAGE *restrict out,
+                            __global const int *restrict phases, int nphases, int C, int Hp, int Wp,
+                            int K, int cinpg, int coutpg, int ocb, int gtiles, int has_bias,
+                            int OHf, int OWf, int osh, int osw)
+{
+    const int z = get_global_id(2), n = z / nphases;
+    __global const int *ph = phases + (z - n * nphases) * PHASE_FIELDS;
+    tiled_tile(in, in_off, wr, (uint)ph[10], bias, out, C, Hp, Wp, K, ph[0], ph[1], ph[2], ph[3], 1,
+               1, ph[4], ph[5], cinpg, coutpg, ocb, gtiles, has_bias, ph[6], ph[7], OHf, OWf, osh,
+               osw, ph[8], ph[9], get_global_id(0), get_global_id(1), n);
 }
 
 /*

@@ -33,10 +33,9 @@ inline int map_coord(int i, int n)
 #endif
 }
 
-__kernel void im2col(__global const float *restrict in, __global float *restrict col,
-                     int C, int H, int W, int OW, int kh, int kw, int sh, int sw, int pt,
-                     int pl, int dh, int dw, int cinpg, int G, int n0, int y0, int rows,
-                     int nbg)
+__kernel void im2col(__global const float *restrict in, __global float *restrict col, int C, int H,
+                     int W, int OW, int kh, int kw, int sh, int sw, int pt, int pl, int dh, int dw,
+                     int cinpg, int G, int n0, int y0, int rows, int nbg)
 {
     const int q = get_global_id(0);
     const int r = get_global_id(1);
@@ -60,15 +59,18 @@ __kernel void im2col(__global const float *restrict in, __global float *restrict
     col[((size_t)ng * R + r) * Q + q] = v;
 }
 
-/* out[n, k, p] += bias[k] over the whole output: the GEMM wrote the products with beta = 0.
- * NDRange: (P, K, N). */
-__kernel void bias_add(__global float *restrict out, __global const float *restrict bias, int K,
-                       int P, int N)
+/* out[n, k, p] = staged[off + (n, k, p)] (+ bias[k]): the one command that writes the output
+ * of a plan whose GEMMs (beta = 0) or chunks wrote their results into the workspace, so a
+ * failure to enqueue any step leaves the output untouched. NDRange: (P, K, N). */
+__kernel void stage_finish(__global const float *restrict staged, uint off,
+                           __global const float *restrict bias, __global float *restrict out, int K,
+                           int P, int N, int has_bias)
 {
     const int p = get_global_id(0);
     const int k = get_global_id(1);
     const int n = get_global_id(2);
     if (p >= P || k >= K || n >= N)
         return;
-    out[((size_t)n * K + k) * P + p] += bias[k];
+    const size_t i = ((size_t)n * K + k) * P + p;
+    out[i] = staged[off + i] + (has_bias ? bias[k] : 0.0f);
 }

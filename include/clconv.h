@@ -321,10 +321,12 @@ CLCONV_API size_t clconv_context_get_workspace_limit(const clconv_context *ctx);
  * releases the returned event, which completes when the output is written.
  * Every buffer is checked (non-NULL, CL_MEM_SIZE large enough, the output's bytes disjoint
  * from the inputs' and the workspace's, sub-buffers resolved to their parent) before anything
- * is enqueued, so a rejected call leaves the output untouched. If an OpenCL call fails after
- * part of a plan of several commands was queued (the status is then CLCONV_ERROR_OPENCL or
- * CLCONV_ERROR_OUT_OF_HOST_MEMORY), the output may be partly written; a retry rewrites all of
- * it.
+ * is enqueued, so a rejected call leaves the output untouched. A failed call leaves it
+ * untouched too when an OpenCL call fails after part of a plan of several commands was
+ * queued (status CLCONV_ERROR_OPENCL or CLCONV_ERROR_OUT_OF_HOST_MEMORY): every plan writes
+ * its output with its last command only (the GEMM path stages results in the workspace when
+ * it would otherwise write the output in parts). The commands already queued still run and
+ * use the workspace.
  * An unbaked plan is baked first (see clconv_plan_bake), so the first enqueue may also
  * return the errors of clconv_plan_bake.
  * Errors: CLCONV_ERROR_INVALID_ARGUMENT (NULL plan, wait list inconsistent),

@@ -16,12 +16,17 @@
  * Not CLBlastSgemmBatched: it uploads its offset arrays with blocking writes, which deadlock
  * behind a barrier on the caller's not-yet-complete wait events.
  *
- * Bias of the Conv2d paths is added by one small kernel after the last GEMM.
- *
  * Workspace: the column matrices of one chunk. When all images do not fit under the context's
  * workspace limit, the batch is split, and when one image does not fit, its output rows are
  * split too (transposed: each band of output rows with the band of input rows it reads, so
  * every output value is still computed in one pass and chunking does not change results).
+ *
+ * The output is written by one command: when the plan would write it with several (chunks,
+ * one GEMM call per image of a grouped layer, or a GEMM then a bias pass), the results go to
+ * a staging area after the column matrices, and stage_finish (cl/im2col.cl) copies them to
+ * the output, adding the bias, as the last command. A driver that refuses any command of the
+ * chain then leaves the caller's output untouched; the cost is the staging area and one pass
+ * over the output, which the bias needed anyway.
  */
 #include <clblast_c.h>
 #include <stdio.h>
@@ -31,14 +36,27 @@
 #include "src/internal.h"
 #include "src/kernels.h"
 
+/* Where a plan's chunks and results go. */
+typedef struct gemm_layout {
+    int nb;           /* images per chunk */
+    int rows;         /* output rows per chunk */
+    bool staged;      /* results go to the workspace at stage_off, then one copy to the output */
+    size_t stage_off; /* floats from the workspace start */
+    size_t bytes;     /* workspace */
+} gemm_layout;
+
+#define STAGE_ALIGN 256 /* bytes: the staging area's start in the workspace */
+
 typedef struct gemm_state {
-    bool transposed, direct_1x1; /* direct_1x1: no im2col/col2im, no workspace */
+    bool transposed, direct_1x1; /* direct_1x1: no im2col/col2im */
     int nb;                      /* images per chunk */
     int rows;                    /* output rows per chunk */
-    bool out_of_order;           /* the queue needs barriers between dependent steps */
+    bool staged;
+    size_t stage_off;
+    bool out_of_order;      /* the queue needs barriers between dependent steps */
     cl_command_queue queue; /* of the enqueue in progress (a plan is not enqueued twice at once) */
     cl_kernel lower;        /* im2col or col2im; NULL for direct_1x1 */
-    cl_kernel bias;         /* bias_add, Conv2d and direct_1x1 with bias; else NULL */
+    cl_kernel finish;       /* stage_finish when staged; else NULL */
 } gemm_state;
 
 /* 1x1, stride 1, no padding (and no output padding): the input already is the matrix. */
@@ -92,17 +110,40 @@ static int max_band(const clconv_problem *p, int orows)
     return most;
 }
 
-/* Smallest workspace the algorithm can run with: one image, one row of output (Conv2d) or
- * the input rows one output row reads (transposed). */
-static size_t gemm_min_workspace(const clconv_problem *p, const clconv_device_info *dev)
+/* Column matrices of the smallest chunk: one image, one row of output (Conv2d) or the input
+ * rows one output row reads (transposed). */
+static double min_col_bytes(const clconv_problem *p)
 {
-    (void)dev;
     if (is_direct_1x1(p))
         return 0;
     double rows = 1;
     if (p->desc.kind == CLCONV_CONV_TRANSPOSE2D)
         rows = max_band(p, 1);
-    double bytes = row_bytes(p) * rows;
+    return row_bytes(p) * rows;
+}
+
+/* Commands that would write the output with these chunks and no staging: the GEMM calls
+ * (Conv2d) or col2im passes (transposed), plus the bias pass after Conv2d's GEMMs. */
+static double output_writers(const clconv_problem *p, int nb, int rows)
+{
+    const int N = p->in[0], OH = p->out[2], G = p->desc.groups;
+    const double chunks = (double)((N + nb - 1) / nb) * ((OH + rows - 1) / rows);
+    const bool transposed = p->desc.kind == CLCONV_CONV_TRANSPOSE2D;
+    if (transposed && !is_direct_1x1(p))
+        return chunks; /* col2im adds the bias */
+    return chunks * (G == 1 ? 1 : nb) + (p->desc.bias ? 1 : 0);
+}
+
+/* Smallest workspace the algorithm can run with: the smallest chunk, and the staging area
+ * when that chunking writes the output with more than one command. */
+static size_t gemm_min_workspace(const clconv_problem *p, const clconv_device_info *dev)
+{
+    (void)dev;
+    double bytes = min_col_bytes(p);
+    const bool whole = is_direct_1x1(p); /* never chunked */
+    if (output_writers(p, whole ? p->in[0] : 1, whole ? p->out[2] : 1) > 1)
+        bytes = (double)clconv_round_up((size_t)bytes, STAGE_ALIGN) +
+                (double)p->output_count * sizeof(float);
     return bytes > (double)SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)bytes;
 }
 
@@ -148,6 +189,32 @@ static bool plan_chunks(const clconv_problem *p, size_t limit, int *nb, int *row
     return true;
 }
 
+/* Chunks, staging and workspace under limit bytes; false if even the smallest chunk (with its
+ * staging area) does not fit. */
+static bool plan_layout(const clconv_problem *p, size_t limit, gemm_layout *l)
+{
+    l->staged = false;
+    l->stage_off = 0;
+    if (!plan_chunks(p, limit, &l->nb, &l->rows, &l->bytes))
+        return false;
+    if (output_writers(p, l->nb, l->rows) <= 1)
+        return true;
+    /* the staging area after the column matrices; offsets are 32-bit kernel arguments */
+    const size_t out_bytes = p->output_count * sizeof(float);
+    size_t room =
+        limit < (size_t)UINT32_MAX * sizeof(float) ? limit : (size_t)UINT32_MAX * sizeof(float);
+    if (room < out_bytes + STAGE_ALIGN)
+        return false;
+    room -= out_bytes + STAGE_ALIGN;
+    if (!plan_chunks(p, room, &l->nb, &l->rows, &l->bytes))
+        return false;
+    const size_t col = clconv_round_up(l->bytes, STAGE_ALIGN);
+    l->staged = true;
+    l->stage_off = col / sizeof(float);
+    l->bytes = col + out_bytes;
+    return true;
+}
+
 static bool gemm_supports(const clconv_problem *p, const clconv_device_info *dev, char *reason,
                           size_t reason_size)
 {
@@ -172,24 +239,23 @@ static bool gemm_supports(const clconv_problem *p, const clconv_device_info *dev
 static size_t gemm_workspace_for_limit(const clconv_problem *p, const clconv_device_info *dev,
                                        size_t limit)
 {
-    int nb, rows;
-    size_t bytes = 0;
-    if (!plan_chunks(p, limit, &nb, &rows, &bytes))
-        bytes = gemm_min_workspace(p, dev);
-    return bytes;
+    gemm_layout l;
+    return plan_layout(p, limit, &l) ? l.bytes : gemm_min_workspace(p, dev);
+}
+
+/* The layout under the default limit (plans use the context's own limit). */
+static bool default_layout(const clconv_problem *p, const clconv_device_info *dev, gemm_layout *l)
+{
+    size_t limit = CLCONV_DEFAULT_WORKSPACE_LIMIT;
+    if ((cl_ulong)limit > dev->max_alloc_size)
+        limit = (size_t)dev->max_alloc_size;
+    return plan_layout(p, limit, l);
 }
 
 static size_t gemm_workspace(const clconv_problem *p, const clconv_device_info *dev)
 {
-    /* under the default limit; plans use the context's own limit (workspace_for_limit) */
-    size_t limit = CLCONV_DEFAULT_WORKSPACE_LIMIT;
-    if ((cl_ulong)limit > dev->max_alloc_size)
-        limit = (size_t)dev->max_alloc_size;
-    int nb, rows;
-    size_t bytes = 0;
-    if (!plan_chunks(p, limit, &nb, &rows, &bytes))
-        bytes = gemm_min_workspace(p, dev);
-    return bytes;
+    gemm_layout l;
+    return default_layout(p, dev, &l) ? l.bytes : gemm_min_workspace(p, dev);
 }
 
 /* CLBlast's SGEMM untuned on PoCL (2 cores, 166 GFLOP/s peak): dense products straight from
@@ -234,6 +300,8 @@ static double gemm_estimate(const clconv_problem *p, const clconv_device_info *d
                        gemm_tile_share(k) * gemm_tile_share(n);
     const double io = (double)(p->input_count + p->weight_count + p->output_count) * sizeof(float);
     const double calls = d->groups > 1 ? p->in[0] : 1;
+    gemm_layout layout;
+    const bool staged = default_layout(p, dev, &layout) && layout.staged;
     if (clconv_model_is_gpu(dev)) {
         const double share = (m < GEMM_GPU_TILE ? m / GEMM_GPU_TILE : 1) *
                              (k < GEMM_GPU_TILE ? k / GEMM_GPU_TILE : 1) *
@@ -244,7 +312,7 @@ static double gemm_estimate(const clconv_problem *p, const clconv_device_info *d
         if (!direct_1x1)
             gpu += clconv_model_seconds(
                 dev, 0, 1, 2 * row_bytes(p) * p->in[0] * (conv ? p->out[2] : p->in[2]), 1);
-        if (d->bias && conv)
+        if (staged)
             gpu += clconv_model_seconds(dev, 0, 1, 2.0 * p->output_count * sizeof(float), 1);
         return gpu;
     }
@@ -252,7 +320,7 @@ static double gemm_estimate(const clconv_problem *p, const clconv_device_info *d
     if (!direct_1x1) /* im2col / col2im: the column matrix written and read back */
         seconds += clconv_model_seconds(
             dev, 0, 1, 2 * row_bytes(p) * p->in[0] * (conv ? p->out[2] : p->in[2]), 1);
-    if (d->bias && conv)
+    if (staged) /* the staged results copied to the output (with the bias) */
         seconds += clconv_model_seconds(dev, 0, 1, 2.0 * p->output_count * sizeof(float), 1);
     return seconds;
 }
@@ -275,8 +343,8 @@ static void gemm_release(clconv_plan *plan)
         return;
     if (s->lower)
         clReleaseKernel(s->lower);
-    if (s->bias)
-        clReleaseKernel(s->bias);
+    if (s->finish)
+        clReleaseKernel(s->finish);
     free(s);
     plan->state = NULL;
 }
@@ -293,14 +361,18 @@ static clconv_status gemm_prepare(clconv_plan *plan)
     plan->state = s;
     s->transposed = d->kind == CLCONV_CONV_TRANSPOSE2D;
     s->direct_1x1 = is_direct_1x1(p);
-    size_t bytes;
-    if (!plan_chunks(p, limit, &s->nb, &s->rows, &bytes)) {
+    gemm_layout l;
+    if (!plan_layout(p, limit, &l)) {
         gemm_release(plan);
         return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
                            "workspace limit = %zu bytes: the smallest GEMM chunk needs %zu", limit,
                            gemm_min_workspace(p, &ctx->info));
     }
-    plan->workspace_size = bytes;
+    s->nb = l.nb;
+    s->rows = l.rows;
+    s->staged = l.staged;
+    s->stage_off = l.stage_off;
+    plan->workspace_size = l.bytes;
 
     clconv_status st = CLCONV_SUCCESS;
     char options[64];
@@ -325,12 +397,24 @@ static clconv_status gemm_prepare(clconv_plan *plan)
                             d->dilation_w, p->cout_per_group, d->bias != 0};
         if (st == CLCONV_SUCCESS)
             st = set_int_args(ctx, s->lower, 3, args, (int)(sizeof args / sizeof args[0]));
+        const cl_uint out_off = s->staged ? (cl_uint)s->stage_off : 0;
+        cl_int err = st == CLCONV_SUCCESS ? clSetKernelArg(s->lower, 24, sizeof out_off, &out_off)
+                                          : CL_SUCCESS;
+        if (err != CL_SUCCESS)
+            st = clconv_fail_cl(ctx, err, "clSetKernelArg");
     }
-    if (st == CLCONV_SUCCESS && d->bias && (s->direct_1x1 || !s->transposed)) {
-        st = clconv_create_kernel(ctx, "im2col.cl", "-D PAD_MODE=0", "bias_add", &s->bias);
-        const int args[] = {p->out[1], p->out[2] * p->out[3], p->out[0]};
+    if (st == CLCONV_SUCCESS && s->staged) {
+        st = clconv_create_kernel(ctx, "im2col.cl", "-D PAD_MODE=0", "stage_finish", &s->finish);
+        /* col2im adds the bias of the transposed paths itself */
+        const int has_bias = d->bias && (s->direct_1x1 || !s->transposed);
+        const int args[] = {p->out[1], p->out[2] * p->out[3], p->out[0], has_bias};
+        const cl_uint off = (cl_uint)s->stage_off;
         if (st == CLCONV_SUCCESS)
-            st = set_int_args(ctx, s->bias, 2, args, 3);
+            st = set_int_args(ctx, s->finish, 4, args, 4);
+        cl_int err =
+            st == CLCONV_SUCCESS ? clSetKernelArg(s->finish, 1, sizeof off, &off) : CL_SUCCESS;
+        if (err != CL_SUCCESS)
+            st = clconv_fail_cl(ctx, err, "clSetKernelArg");
     }
     if (st != CLCONV_SUCCESS)
         gemm_release(plan);
@@ -349,7 +433,8 @@ static clconv_status step_barrier(clconv_plan *plan)
                              : clconv_fail_cl(plan->ctx, err, "clEnqueueBarrierWithWaitList");
 }
 
-static clconv_status run_kernel(clconv_plan *plan, cl_kernel k, const size_t global[3])
+static clconv_status run_kernel(clconv_plan *plan, cl_kernel k, const size_t global[3],
+                                cl_event *event)
 {
     clconv_status st = step_barrier(plan);
     if (st != CLCONV_SUCCESS)
@@ -357,7 +442,7 @@ static clconv_status run_kernel(clconv_plan *plan, cl_kernel k, const size_t glo
     size_t local[3];
     clconv_pick_local_size(&plan->ctx->info, global, local);
     return clconv_enqueue_kernel(plan->ctx, ((gemm_state *)plan->state)->queue, k, 3, global, local,
-                                 0, NULL, NULL);
+                                 0, NULL, event);
 }
 
 static clconv_status set_mem_args(clconv_context *ctx, cl_kernel k, const cl_mem *bufs, int n)
@@ -378,9 +463,11 @@ typedef struct operand {
 
 /* C[n, g] = op(A[n, g]) x B[n, g] for nb images and G groups, with beta = 0 (CLBlast does
  * not read C then: stale output is harmless). One strided-batched call per image covers its
- * groups; with one group, one call covers the images. */
+ * groups; with one group, one call covers the images. event, if non-NULL, receives the last
+ * call's. */
 static clconv_status run_gemms(clconv_plan *plan, bool trans_a, size_t m, size_t n, size_t k,
-                               const operand *a, const operand *b, const operand *c, int nb, int G)
+                               const operand *a, const operand *b, const operand *c, int nb, int G,
+                               cl_event *event)
 {
     gemm_state *s = plan->state;
     clconv_status st = step_barrier(plan);
@@ -395,7 +482,8 @@ static clconv_status run_gemms(clconv_plan *plan, bool trans_a, size_t m, size_t
             CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
             CLBlastTransposeNo, m, n, k, 1.0f, a->buf, a->off + i * a->image_stride, a->ld, sa,
             b->buf, b->off + i * b->image_stride, b->ld, sb, 0.0f, c->buf,
-            c->off + i * c->image_stride, c->ld, sc, batch, &s->queue, NULL);
+            c->off + i * c->image_stride, c->ld, sc, batch, &s->queue,
+            i == calls - 1 ? event : NULL);
         if (code != CLBlastSuccess)
             st = clconv_fail(plan->ctx, CLCONV_ERROR_OPENCL,
                              "CLBlastSgemmStridedBatched (m %zu n %zu k %zu, batch %zu) failed: "
@@ -406,7 +494,16 @@ static clconv_status run_gemms(clconv_plan *plan, bool trans_a, size_t m, size_t
     return st;
 }
 
-static clconv_status enqueue_1x1(clconv_plan *plan, const clconv_enqueue_args *x)
+/* Where the products go: the staging area, or the output itself. */
+static operand result_operand(const gemm_state *s, const clconv_enqueue_args *x, size_t off,
+                              size_t image_stride, size_t group_stride, size_t ld)
+{
+    const operand c = {s->staged ? x->workspace : x->output, (s->staged ? s->stage_off : 0) + off,
+                       image_stride, group_stride, ld};
+    return c;
+}
+
+static clconv_status enqueue_1x1(clconv_plan *plan, const clconv_enqueue_args *x, cl_event *event)
 {
     gemm_state *s = plan->state;
     const clconv_problem *p = &plan->problem;
@@ -415,11 +512,13 @@ static clconv_status enqueue_1x1(clconv_plan *plan, const clconv_enqueue_args *x
     /* Conv2d: W[g] (cout x cin) x in; transposed: W[g] stored (cin x cout), used transposed */
     const operand a = {x->weight, 0, 0, cin * cout, s->transposed ? cout : cin};
     const operand b = {x->input, 0, (size_t)p->in[1] * HW, cin * HW, HW};
-    const operand c = {x->output, 0, (size_t)p->out[1] * HW, cout * HW, HW};
-    return run_gemms(plan, s->transposed, cout, HW, cin, &a, &b, &c, p->in[0], p->desc.groups);
+    const operand c = result_operand(s, x, 0, (size_t)p->out[1] * HW, cout * HW, HW);
+    return run_gemms(plan, s->transposed, cout, HW, cin, &a, &b, &c, p->in[0], p->desc.groups,
+                     event);
 }
 
-static clconv_status enqueue_conv2d(clconv_plan *plan, const clconv_enqueue_args *x)
+static clconv_status enqueue_conv2d(clconv_plan *plan, const clconv_enqueue_args *x,
+                                    cl_event *event)
 {
     gemm_state *s = plan->state;
     const clconv_problem *p = &plan->problem;
@@ -436,19 +535,21 @@ static clconv_status enqueue_conv2d(clconv_plan *plan, const clconv_enqueue_args
             if ((st = set_int_args(plan->ctx, s->lower, 16, chunk, 4)) != CLCONV_SUCCESS)
                 break;
             const size_t global[3] = {Q, R, (size_t)nb * G};
-            if ((st = run_kernel(plan, s->lower, global)) != CLCONV_SUCCESS)
+            if ((st = run_kernel(plan, s->lower, global, NULL)) != CLCONV_SUCCESS)
                 break;
             const operand a = {x->weight, 0, 0, cout * R, R};
             const operand b = {x->workspace, 0, G * R * Q, R * Q, Q};
-            const operand c = {x->output, (size_t)n0 * p->out[1] * P + (size_t)y0 * OW,
-                               (size_t)p->out[1] * P, cout * P, P};
-            st = run_gemms(plan, false, cout, Q, R, &a, &b, &c, nb, G);
+            const operand c = result_operand(s, x, (size_t)n0 * p->out[1] * P + (size_t)y0 * OW,
+                                             (size_t)p->out[1] * P, cout * P, P);
+            /* unstaged, this is the plan's one GEMM call */
+            st = run_gemms(plan, false, cout, Q, R, &a, &b, &c, nb, G, s->staged ? NULL : event);
         }
     }
     return st;
 }
 
-static clconv_status enqueue_transposed(clconv_plan *plan, const clconv_enqueue_args *x)
+static clconv_status enqueue_transposed(clconv_plan *plan, const clconv_enqueue_args *x,
+                                        cl_event *event)
 {
     gemm_state *s = plan->state;
     const clconv_problem *p = &plan->problem;
@@ -456,7 +557,7 @@ static clconv_status enqueue_transposed(clconv_plan *plan, const clconv_enqueue_
     const size_t M = col_rows(p), W = (size_t)p->in[3], HW = (size_t)p->in[2] * W;
     const size_t cin = (size_t)p->cin_per_group;
     const cl_mem bias = x->bias ? x->bias : x->weight; /* not read without bias */
-    const cl_mem bufs[3] = {x->workspace, bias, x->output};
+    const cl_mem bufs[3] = {x->workspace, bias, s->staged ? x->workspace : x->output};
     clconv_status st = set_mem_args(plan->ctx, s->lower, bufs, 3);
     for (int n0 = 0; n0 < N && st == CLCONV_SUCCESS; n0 += s->nb) {
         const int nb = s->nb < N - n0 ? s->nb : N - n0;
@@ -470,7 +571,7 @@ static clconv_status enqueue_transposed(clconv_plan *plan, const clconv_enqueue_
                 const operand b = {x->input, (size_t)n0 * p->in[1] * HW + (size_t)iy0 * W,
                                    (size_t)p->in[1] * HW, cin * HW, HW};
                 const operand c = {x->workspace, 0, G * M * IQ, M * IQ, IQ};
-                st = run_gemms(plan, true, M, IQ, cin, &a, &b, &c, nb, G);
+                st = run_gemms(plan, true, M, IQ, cin, &a, &b, &c, nb, G, NULL);
                 if (st != CLCONV_SUCCESS)
                     break;
             }
@@ -478,7 +579,8 @@ static clconv_status enqueue_transposed(clconv_plan *plan, const clconv_enqueue_
             if ((st = set_int_args(plan->ctx, s->lower, 18, chunk, 6)) != CLCONV_SUCCESS)
                 break;
             const size_t global[3] = {(size_t)p->out[3], (size_t)orows, (size_t)nb * p->out[1]};
-            st = run_kernel(plan, s->lower, global);
+            /* unstaged, this is the plan's one col2im pass */
+            st = run_kernel(plan, s->lower, global, s->staged ? NULL : event);
         }
     }
     return st;
@@ -501,27 +603,36 @@ static clconv_status gemm_enqueue(clconv_plan *plan, const clconv_enqueue_args *
         if (err != CL_SUCCESS)
             return clconv_fail_cl(ctx, err, "clEnqueueBarrierWithWaitList");
     }
-    clconv_status st;
+    clconv_status st = CLCONV_SUCCESS;
+    if (s->staged) {
+        /* set before anything is enqueued: the finishing copy is the one output writer */
+        const cl_mem bias = a->bias ? a->bias : a->workspace; /* not read without bias */
+        const cl_mem bufs[4] = {a->workspace, NULL, bias, a->output};
+        for (cl_uint i = 0; i < 4 && st == CLCONV_SUCCESS; i++) {
+            if (i == 1)
+                continue; /* the offset, set at prepare */
+            err = clSetKernelArg(s->finish, i, sizeof(cl_mem), &bufs[i]);
+            if (err != CL_SUCCESS)
+                st = clconv_fail_cl(ctx, err, "clSetKernelArg");
+        }
+    }
+    cl_event *last = s->staged ? NULL : a->event;
+    if (st != CLCONV_SUCCESS)
+        return st;
     if (s->direct_1x1)
-        st = enqueue_1x1(plan, a);
+        st = enqueue_1x1(plan, a, last);
     else if (s->transposed)
-        st = enqueue_transposed(plan, a);
+        st = enqueue_transposed(plan, a, last);
     else
-        st = enqueue_conv2d(plan, a);
-    if (st == CLCONV_SUCCESS && s->bias) {
-        const cl_mem bufs[2] = {a->output, a->bias};
-        st = set_mem_args(ctx, s->bias, bufs, 2);
+        st = enqueue_conv2d(plan, a, last);
+    if (st == CLCONV_SUCCESS && s->staged) {
         const size_t global[3] = {(size_t)p->out[2] * p->out[3], (size_t)p->out[1],
                                   (size_t)p->out[0]};
-        if (st == CLCONV_SUCCESS)
-            st = run_kernel(plan, s->bias, global);
+        st = run_kernel(plan, s->finish, global, a->event);
     }
-    if (st != CLCONV_SUCCESS || !a->event)
-        return st;
-    /* completes when everything enqueued before it has (CLBlast's calls included) */
-    err = clEnqueueMarkerWithWaitList(a->queue, 0, NULL, a->event);
-    return err == CL_SUCCESS ? CLCONV_SUCCESS
-                             : clconv_fail_cl(ctx, err, "clEnqueueMarkerWithWaitList");
+    /* The last command's event stands for the whole chain: each step follows the previous
+     * one (an in-order queue, or a barrier before each step on an out-of-order queue). */
+    return st;
 }
 
 const clconv_algo_impl clconv_algo_gemm = {

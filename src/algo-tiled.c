@@ -13,8 +13,10 @@
 #include "src/kernels.h"
 
 #define TILED_FILE "conv2d_tiled.cl"
-#define WS_ALIGN 256 /* byte offset of the padded input inside the workspace */
-#define CONV_INT_ARGS 25
+#define WS_ALIGN 256      /* byte offset of the padded input inside the workspace */
+#define CONV_INT_ARGS 17  /* conv2d_tiled's int arguments, C .. has_bias */
+#define TCONV_INT_ARGS 13 /* tconv2d_tiled's, C .. osw */
+#define PHASE_FIELDS 11   /* a row of tconv2d_tiled's phase table */
 #define RELAYOUT_INT_ARGS 14
 #define RELAYOUT_LOCAL 16 /* input channels per work-group of the weight re-layout */
 
@@ -37,11 +39,11 @@ typedef struct tiled_geometry {
     size_t padded_count;  /* elements of the padded input */
 } tiled_geometry;
 
+/* The weight re-layout of one stride phase (the one phase of Conv2d). */
 typedef struct tiled_phase {
-    int conv_args[CONV_INT_ARGS];
-    cl_uint w_off;
+    cl_uint w_off; /* floats into the re-laid-out weights */
     int relayout_args[RELAYOUT_INT_ARGS];
-    size_t relayout_global[2], conv_global[3], conv_local[3];
+    size_t relayout_global[2];
 } tiled_phase;
 
 typedef struct tiled_state {
@@ -50,8 +52,13 @@ typedef struct tiled_state {
     size_t px_global[3], px_local[3];
     size_t relayout_local;
     size_t pad_global[3];
+    size_t conv_global[3], conv_local[3];
     int nphases; /* 1 for Conv2d */
     tiled_phase *phases;
+    /* ConvTranspose2d: the phase table (PHASE_FIELDS ints a phase), read by the one launch
+     * that writes the output */
+    int *table;
+    cl_mem table_buf;
 } tiled_state;
 
 static int gcd(int a, int b)
@@ -181,13 +188,14 @@ static double tiled_estimate(const clconv_problem *p, const clconv_device_info *
     const double efficiency = geo.px ? 0.36 : 0.84 * geo.oct / 16.0;
     /* GPU (H100): Conv2d items chain Cin x taps x 128 outputs at ~17% of the lane's FMA rate
      * (ResNet-50's 3x3 stages: 0.239, 0.422, 0.823, 1.60 ms for 74k-590k MACs an item);
-     * ConvTranspose2d phases run one after another, each item at ~72% (DCGAN k4 s2, Cin
-     * 512/256/128: 0.698, 0.354, 0.181 ms), large ones at ~15% of peak (CycleGAN's k3 s2:
-     * 57 us, UNet's k2 s2 at 128x128: 134 us). Pixel-vector items (groups of 4 channels or
+     * ConvTranspose2d items at ~72% (DCGAN k4 s2, Cin 512/256/128: 0.698, 0.354, 0.181 ms
+     * when the phases ran one launch each), large layers at ~15% of peak (CycleGAN's k3 s2:
+     * 57 us, UNet's k2 s2 at 128x128: 134 us); all phases now share one launch, so the
+     * longest phase's chain bounds the layer. Pixel-vector items (groups of 4 channels or
      * fewer) ran at ~1.5% of peak (ResNeXt 32x4 at 56x56: 51 us, direct 29). */
     const bool gpu = clconv_model_is_gpu(dev);
     const double per_item = geo.px ? geo.ocp * geo.pxr * 8.0 : (double)geo.oct * geo.pxt;
-    double macs = 0, tile_outputs = 0, launches = 1 + (geo.padded ? 1 : 0), gpu_phases = 0;
+    double macs = 0, tile_outputs = 0, launches = 1 + (geo.padded ? 1 : 0), gpu_chain = 0;
     if (geo.px) {
         const double chans = (double)p->out[0] * d->groups *
                              clconv_round_up((size_t)p->cout_per_group, (size_t)geo.ocp);
@@ -200,7 +208,7 @@ static double tiled_estimate(const clconv_problem *p, const clconv_device_info *
         const double pix = (double)clconv_round_up((size_t)p->out[2] * p->out[3], geo.pxt);
         tile_outputs = chans * pix;
         macs = tile_outputs * p->cin_per_group * d->kernel_h * d->kernel_w;
-        launches += 1;
+        launches += 1; /* the weight re-layout */
     } else {
         const double chans = (double)p->out[0] * d->groups * geo.ocb * geo.oct;
         for (int ry = 0; ry < d->stride_h; ry++)
@@ -215,10 +223,9 @@ static double tiled_estimate(const clconv_problem *p, const clconv_device_info *
                 const double pix = (double)clconv_round_up((size_t)ay.count * ax.count, geo.pxt);
                 tile_outputs += chans * pix;
                 macs += chans * pix * taps;
-                launches += 2;
-                if (gpu)
-                    gpu_phases += clconv_model_gpu_seconds(dev, 2.0 * chans * pix * taps, 0.15,
-                                                           2.0 * taps * per_item, 0.72, 0, 2);
+                launches += 1; /* the phase's weight re-layout */
+                if (2.0 * taps * per_item > gpu_chain)
+                    gpu_chain = 2.0 * taps * per_item;
             }
     }
     const double bytes = (double)(p->input_count * (geo.padded ? 3 : 1) + p->output_count) *
@@ -231,8 +238,7 @@ static double tiled_estimate(const clconv_problem *p, const clconv_device_info *
             seconds = clconv_model_gpu_seconds(dev, 2.0 * macs, geo.px ? 0.015 : 0.15, chain, 0.17,
                                                0, launches);
         } else {
-            /* what the phases leave */
-            seconds = gpu_phases + (geo.padded ? 2 : 1) * model.launch_seconds;
+            seconds = clconv_model_gpu_seconds(dev, 2.0 * macs, 0.15, gpu_chain, 0.72, 0, launches);
         }
         return seconds + bytes / model.bandwidth;
     }
@@ -265,25 +271,29 @@ static void tiled_release(clconv_plan *plan)
         clReleaseKernel(s->conv);
     if (s->conv_px)
         clReleaseKernel(s->conv_px);
+    if (s->table_buf)
+        clReleaseMemObject(s->table_buf);
+    free(s->table);
     free(s->phases);
     free(s);
     plan->state = NULL;
 }
 
-/* Launch shape of the convolution over an OH x OW (phase) map. */
-static void conv_launch(const clconv_problem *p, const tiled_geometry *geo, int oh, int ow,
-                        tiled_phase *ph)
+/* Launch shape of the convolution: pixel tiles of the largest (phase) map, channel tiles,
+ * images times phases. */
+static void conv_launch(const clconv_problem *p, tiled_state *s, size_t max_pixels)
 {
-    ph->conv_global[0] = clconv_div_up((size_t)oh * ow, (size_t)geo->pxt);
-    ph->conv_global[1] = (size_t)p->desc.groups * geo->ocb;
-    ph->conv_global[2] = (size_t)p->out[0];
+    s->conv_global[0] = clconv_div_up(max_pixels, (size_t)s->geo.pxt);
+    s->conv_global[1] = (size_t)p->desc.groups * s->geo.ocb;
+    s->conv_global[2] = (size_t)p->out[0] * s->nphases;
     /* Per-item vector code: small work-groups along the pixel tiles, which share weights. */
-    ph->conv_local[0] = ph->conv_global[0] < 4 ? ph->conv_global[0] : 4;
-    ph->conv_local[1] = 1;
-    ph->conv_local[2] = 1;
+    s->conv_local[0] = s->conv_global[0] < 4 ? s->conv_global[0] : 4;
+    s->conv_local[1] = 1;
+    s->conv_local[2] = 1;
 }
 
-/* Fills the phases of the plan: one for Conv2d, the non-empty stride phases otherwise. */
+/* Fills the phases of the plan (one for Conv2d, the non-empty stride phases otherwise) and
+ * sets the convolution kernel's scalar arguments. */
 static clconv_status plan_phases(clconv_plan *plan, tiled_state *s)
 {
     const clconv_problem *p = &plan->problem;
@@ -297,33 +307,21 @@ static clconv_status plan_phases(clconv_plan *plan, tiled_state *s)
     const int gtiles = d->groups * geo->ocb;
     if (!transposed) {
         tiled_phase *ph = &s->phases[0];
-        const int a[CONV_INT_ARGS] = {p->in[1],
-                                      p->in[2] + d->pad_top + d->pad_bottom,
-                                      geo->wp,
-                                      p->out[1],
-                                      p->out[2],
-                                      p->out[3],
-                                      d->kernel_h,
-                                      d->kernel_w,
-                                      d->stride_h,
-                                      d->stride_w,
-                                      d->dilation_h,
-                                      d->dilation_w,
-                                      p->cin_per_group,
-                                      p->cout_per_group,
-                                      geo->ocb,
-                                      gtiles,
-                                      d->bias != 0,
-                                      0,
-                                      0,
-                                      p->out[2],
-                                      p->out[3],
-                                      1,
-                                      1,
-                                      0,
-                                      0};
-        for (int i = 0; i < CONV_INT_ARGS; i++)
-            ph->conv_args[i] = a[i];
+        const int a[CONV_INT_ARGS] = {p->in[1],         p->in[2] + d->pad_top + d->pad_bottom,
+                                      geo->wp,          p->out[1],
+                                      p->out[2],        p->out[3],
+                                      d->kernel_h,      d->kernel_w,
+                                      d->stride_h,      d->stride_w,
+                                      d->dilation_h,    d->dilation_w,
+                                      p->cin_per_group, p->cout_per_group,
+                                      geo->ocb,         gtiles,
+                                      d->bias != 0};
+        clconv_status st = set_args(plan->ctx, s->conv, 6, a, CONV_INT_ARGS);
+        cl_int err = clSetKernelArg(s->conv, 3, sizeof(cl_uint), &ph->w_off);
+        if (st == CLCONV_SUCCESS && err != CL_SUCCESS)
+            st = clconv_fail_cl(plan->ctx, err, "clSetKernelArg");
+        if (st != CLCONV_SUCCESS)
+            return st;
         const int ksize = d->kernel_h * d->kernel_w;
         const int r[RELAYOUT_INT_ARGS] = {p->cin_per_group,
                                           p->cout_per_group,
@@ -343,11 +341,14 @@ static clconv_status plan_phases(clconv_plan *plan, tiled_state *s)
             ph->relayout_args[i] = r[i];
         ph->relayout_global[0] = (size_t)p->cin_per_group;
         ph->relayout_global[1] = (size_t)gtiles;
-        conv_launch(p, geo, p->out[2], p->out[3], ph);
         s->nphases = 1;
+        conv_launch(p, s, (size_t)p->out[2] * p->out[3]);
         return CLCONV_SUCCESS;
     }
-    size_t w_off = 0; /* floats */
+    s->table = calloc((size_t)max_phases * PHASE_FIELDS, sizeof *s->table);
+    if (!s->table)
+        return clconv_fail(plan->ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "tiled phase table");
+    size_t w_off = 0, max_pixels = 0; /* floats; pixels of the largest phase */
     for (int ry = 0; ry < d->stride_h; ry++)
         for (int rx = 0; rx < d->stride_w; rx++) {
             phase_axis ay = axis_phase(ry, p->in[2], p->out[2], d->kernel_h, d->stride_h,
@@ -361,34 +362,13 @@ static clconv_status plan_phases(clconv_plan *plan, tiled_state *s)
              * empty */
             const int y0 = ay.taps ? ay.c0 + geo->pad_top : 0;
             const int x0 = ax.taps ? ax.c0 + geo->pad_left : 0;
-            const int a[CONV_INT_ARGS] = {p->in[1],
-                                          geo->hp,
-                                          geo->wp,
-                                          p->out[1],
-                                          ay.count,
-                                          ax.count,
-                                          ay.taps,
-                                          ax.taps,
-                                          1,
-                                          1,
-                                          ay.step,
-                                          ax.step,
-                                          p->cin_per_group,
-                                          p->cout_per_group,
-                                          geo->ocb,
-                                          gtiles,
-                                          d->bias != 0,
-                                          y0,
-                                          x0,
-                                          p->out[2],
-                                          p->out[3],
-                                          d->stride_h,
-                                          d->stride_w,
-                                          ry,
-                                          rx};
-            for (int i = 0; i < CONV_INT_ARGS; i++)
-                ph->conv_args[i] = a[i];
             ph->w_off = (cl_uint)w_off;
+            const int row[PHASE_FIELDS] = {ay.count, ax.count, ay.taps, ax.taps, ay.step,   ax.step,
+                                           y0,       x0,       ry,      rx,      (int)w_off};
+            for (int i = 0; i < PHASE_FIELDS; i++)
+                s->table[(s->nphases - 1) * PHASE_FIELDS + i] = row[i];
+            if ((size_t)ay.count * ax.count > max_pixels)
+                max_pixels = (size_t)ay.count * ax.count;
             const int ksize = d->kernel_h * d->kernel_w;
             const int r[RELAYOUT_INT_ARGS] = {p->cin_per_group,
                                               p->cout_per_group,
@@ -410,9 +390,26 @@ static clconv_status plan_phases(clconv_plan *plan, tiled_state *s)
             ph->relayout_global[0] = ay.taps && ax.taps ? (size_t)p->cin_per_group : 0;
             ph->relayout_global[1] = (size_t)gtiles;
             w_off += (size_t)gtiles * p->cin_per_group * ay.taps * ax.taps * geo->oct;
-            conv_launch(p, geo, ay.count, ax.count, ph);
         }
-    return CLCONV_SUCCESS;
+    conv_launch(p, s, max_pixels);
+    cl_int err;
+    s->table_buf =
+        clCreateBuffer(plan->ctx->cl_ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+                       (size_t)s->nphases * PHASE_FIELDS * sizeof *s->table, s->table, &err);
+    if (err != CL_SUCCESS) {
+        s->table_buf = NULL;
+        return clconv_fail_cl(plan->ctx, err, "clCreateBuffer");
+    }
+    const int a[TCONV_INT_ARGS] = {
+        p->in[1], geo->hp,      geo->wp,   p->out[1], p->cin_per_group, p->cout_per_group, geo->ocb,
+        gtiles,   d->bias != 0, p->out[2], p->out[3], d->stride_h,      d->stride_w};
+    const int nphases = s->nphases;
+    err = clSetKernelArg(s->conv, 5, sizeof(cl_mem), &s->table_buf);
+    if (err == CL_SUCCESS)
+        err = clSetKernelArg(s->conv, 6, sizeof(int), &nphases);
+    if (err != CL_SUCCESS)
+        return clconv_fail_cl(plan->ctx, err, "clSetKernelArg");
+    return set_args(plan->ctx, s->conv, 7, a, TCONV_INT_ARGS);
 }
 
 static clconv_status tiled_prepare(clconv_plan *plan)
@@ -457,8 +454,9 @@ static clconv_status tiled_prepare(clconv_plan *plan)
         s->px_local[1] = s->px_local[2] = 1;
     } else if ((st = clconv_create_kernel(ctx, TILED_FILE, options, "tiled_relayout",
                                           &s->relayout)) != CLCONV_SUCCESS ||
-               (st = clconv_create_kernel(ctx, TILED_FILE, options, "conv2d_tiled", &s->conv)) !=
-                   CLCONV_SUCCESS ||
+               (st = clconv_create_kernel(ctx, TILED_FILE, options,
+                                          transposed ? "tconv2d_tiled" : "conv2d_tiled",
+                                          &s->conv)) != CLCONV_SUCCESS ||
                (geo->padded &&
                 (st = clconv_create_kernel(ctx, TILED_FILE, options, "tiled_pad_input", &s->pad)) !=
                     CLCONV_SUCCESS) ||
@@ -534,6 +532,8 @@ static clconv_status tiled_enqueue(clconv_plan *plan, const clconv_enqueue_args 
     clconv_context *ctx = plan->ctx;
     if (s->geo.px)
         return tiled_enqueue_px(plan, a);
+    /* Every argument the output-writing launch needs is set before anything is enqueued, and
+     * that launch comes last: a failure anywhere leaves the output untouched. */
     cl_int err = clSetKernelArg(s->relayout, 0, sizeof(cl_mem), &a->weight);
     if (err == CL_SUCCESS)
         err = clSetKernelArg(s->relayout, 1, sizeof(cl_mem), &a->workspace);
@@ -545,14 +545,15 @@ static clconv_status tiled_enqueue(clconv_plan *plan, const clconv_enqueue_args 
     cl_mem bias = a->bias ? a->bias : a->weight; /* never read when has_bias is 0 */
     cl_mem conv_in = s->pad ? a->workspace : a->input;
     const cl_mem conv_bufs[] = {conv_in, a->workspace, bias, a->output};
-    const cl_uint conv_index[] = {0, 2, 4, 5};
+    static const cl_uint conv_index[] = {0, 2, 4, 5}, tconv_index[] = {0, 2, 3, 4};
+    const cl_uint *index = s->table_buf ? tconv_index : conv_index;
     for (int i = 0; i < 4 && err == CL_SUCCESS; i++)
-        err = clSetKernelArg(s->conv, conv_index[i], sizeof(cl_mem), &conv_bufs[i]);
+        err = clSetKernelArg(s->conv, index[i], sizeof(cl_mem), &conv_bufs[i]);
     if (err != CL_SUCCESS)
         return clconv_fail_cl(ctx, err, "clSetKernelArg");
 
     /* Every preparation (weights, padded copy) waits on the caller's events; the
-     * convolutions wait on all of them. Events chain even on out-of-order queues. */
+     * convolution waits on all of them. Events chain even on out-of-order queues. */
     const int max_events = s->nphases + 1;
     cl_event *prep = calloc((size_t)max_events, sizeof *prep);
     if (!prep)
@@ -587,40 +588,11 @@ static clconv_status tiled_enqueue(clconv_plan *plan, const clconv_enqueue_args 
         if (st == CLCONV_SUCCESS)
             nprep++;
     }
-    /* The phases write disjoint outputs; the last one's event stands for all (in order), or
-     * a marker joins them on an out-of-order queue. */
-    cl_event *done = NULL;
-    if (st == CLCONV_SUCCESS && s->nphases > 1) {
-        done = calloc((size_t)s->nphases, sizeof *done);
-        if (!done)
-            st = clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "tiled enqueue events");
-    }
-    int ndone = 0;
-    for (int i = 0; i < s->nphases && st == CLCONV_SUCCESS; i++) {
-        const tiled_phase *ph = &s->phases[i];
-        if ((st = set_args(ctx, s->conv, 6, ph->conv_args, CONV_INT_ARGS)) != CLCONV_SUCCESS)
-            break;
-        err = clSetKernelArg(s->conv, 3, sizeof(cl_uint), &ph->w_off);
-        if (err != CL_SUCCESS) {
-            st = clconv_fail_cl(ctx, err, "clSetKernelArg");
-            break;
-        }
-        cl_event *ev = done ? &done[ndone] : a->event;
-        st = clconv_enqueue_kernel(ctx, a->queue, s->conv, 3, ph->conv_global, ph->conv_local,
-                                   nprep, nprep ? prep : NULL, ev);
-        if (st == CLCONV_SUCCESS && done)
-            ndone++;
-    }
-    if (st == CLCONV_SUCCESS && done && a->event) {
-        err = clEnqueueMarkerWithWaitList(a->queue, (cl_uint)ndone, done, a->event);
-        if (err != CL_SUCCESS)
-            st = clconv_fail_cl(ctx, err, "clEnqueueMarkerWithWaitList");
-    }
-    for (int i = 0; i < ndone; i++)
-        clReleaseEvent(done[i]);
+    if (st == CLCONV_SUCCESS)
+        st = clconv_enqueue_kernel(ctx, a->queue, s->conv, 3, s->conv_global, s->conv_local, nprep,
+                                   nprep ? prep : NULL, a->event);
     for (cl_uint i = 0; i < nprep; i++)
         clReleaseEvent(prep[i]);
-    free(done);
     free(prep);
     return st;
 }

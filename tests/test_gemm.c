@@ -133,7 +133,9 @@ START_TEST(test_gemm_edges)
 }
 END_TEST
 
-/* The plan's workspace: none for the 1x1 path, the whole column matrix otherwise. */
+/* The plan's workspace: the whole column matrix (none for the 1x1 path), plus a staging
+ * area of the output's size, 256-byte aligned, when the output would otherwise be written by
+ * more than one command (a bias pass after the GEMM, or one GEMM call per image). */
 START_TEST(test_gemm_workspace_size)
 {
     clconv_context *ctx = test_context();
@@ -141,18 +143,25 @@ START_TEST(test_gemm_workspace_size)
     clconv_desc d;
     clconv_plan *plan;
     clconv_desc_init(&d, CLCONV_CONV2D, 8, 6, 1, 1);
+    d.bias = 0;
     const int in1[4] = {2, 8, 5, 7};
     ck_assert_int_eq(clconv_plan_create(ctx, &d, in1, CLCONV_ALGO_GEMM, &plan), CLCONV_SUCCESS);
-    ck_assert_uint_eq(clconv_plan_get_workspace_size(plan), 0);
+    ck_assert_uint_eq(clconv_plan_get_workspace_size(plan), 0); /* one GEMM writes the output */
+    clconv_plan_destroy(plan);
+    d.bias = 1; /* the GEMM, then the bias: staged */
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in1, CLCONV_ALGO_GEMM, &plan), CLCONV_SUCCESS);
+    ck_assert_uint_eq(clconv_plan_get_workspace_size(plan), (size_t)2 * 6 * 35 * 4);
     clconv_plan_destroy(plan);
 
-    /* 3x3 pad 1 on 2x4x6x5, groups 2: N * G * (Cin/G * 9) * (OH * OW) floats */
+    /* 3x3 pad 1 on 2x4x6x5, groups 2: N * G * (Cin/G * 9) * (OH * OW) floats of columns (8640
+     * bytes, 8704 aligned), then the staged output (one GEMM call per image) */
     clconv_desc_init(&d, CLCONV_CONV2D, 4, 6, 3, 3);
     d.groups = 2;
+    d.bias = 0;
     d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 1;
     const int in3[4] = {2, 4, 6, 5};
     ck_assert_int_eq(clconv_plan_create(ctx, &d, in3, CLCONV_ALGO_GEMM, &plan), CLCONV_SUCCESS);
-    ck_assert_uint_eq(clconv_plan_get_workspace_size(plan), (size_t)2 * 2 * 18 * 30 * 4);
+    ck_assert_uint_eq(clconv_plan_get_workspace_size(plan), (size_t)8704 + 2 * 6 * 30 * 4);
     clconv_plan_destroy(plan);
 
     /* transposed k2 s2 on 3x4x5x6 -> 8 channels: N * (Cout * 4) * (H * W) floats */
@@ -208,8 +217,23 @@ static float *run_on(clconv_context *ctx, const clconv_desc *d, const int in[4],
     return out;
 }
 
+/* Bytes of the column matrices of the whole batch: the GEMM path's workspace unchunked and
+ * unstaged. */
+static size_t column_bytes(const clconv_desc *d, const int in[4])
+{
+    int out[4];
+    ck_assert_int_eq(clconv_output_shape(d, in, out), CLCONV_SUCCESS);
+    const bool conv = d->kind == CLCONV_CONV2D;
+    const size_t per_group = (size_t)(conv ? d->in_channels : d->out_channels) / d->groups;
+    const size_t pixels = conv ? (size_t)out[2] * out[3] : (size_t)in[2] * in[3];
+    return (size_t)in[0] * d->groups * per_group * d->kernel_h * d->kernel_w * pixels *
+           sizeof(float);
+}
+
 /* Chunked runs (batch split, row split, smallest chunks) match the unchunked run and the
- * reference, and each plan's workspace stays under its limit. */
+ * reference, and each plan's workspace stays under its limit. A chunked plan stages its
+ * output (the chunks write it in parts): its limit holds the staging area, an output's size
+ * plus at most 256 bytes of alignment, and the column matrices of a chunk. */
 static void check_chunking(const clconv_desc *d, const int in[4], uint64_t seed, int row_div)
 {
     clconv_context *ctx = NULL;
@@ -219,10 +243,15 @@ static void check_chunking(const clconv_desc *d, const int in[4], uint64_t seed,
     ck_assert_uint_gt(full_ws, 0);
     char what[256];
     test_describe(d, in, what, sizeof what);
+    const size_t col = column_bytes(d, in), stage = count * sizeof(float) + 256;
+    ck_assert_msg(full_ws == col ||
+                      (full_ws > col + count * sizeof(float) && full_ws <= col + stage),
+                  "%s: workspace %zu for %zu bytes of columns", what, full_ws, col);
     /* half the batch; just under one image (two bands of rows); 1/row_div of an image (the
      * smallest bands: one output row, with the input rows it reads when transposed) */
-    const size_t per_image = full_ws / (size_t)in[0];
-    const size_t limits[] = {full_ws / 2, per_image - 1, per_image / (size_t)row_div};
+    const size_t per_image = col / (size_t)in[0];
+    const size_t limits[] = {stage + col / 2, stage + per_image - 1,
+                             stage + per_image / (size_t)row_div};
     size_t smallest_seen = full_ws;
     for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
         ck_assert_int_eq(clconv_context_set_workspace_limit(ctx, limits[i]), CLCONV_SUCCESS);
@@ -243,7 +272,7 @@ static void check_chunking(const clconv_desc *d, const int in[4], uint64_t seed,
                           chunked[k], full[k]);
         free(chunked);
     }
-    ck_assert_uint_lt(smallest_seen, full_ws / in[0]); /* rows were split */
+    ck_assert_uint_lt(smallest_seen, stage + per_image); /* rows were split */
 
     /* below the smallest chunk: forced GEMM refused with the reason, AUTO picks another */
     ck_assert_int_eq(clconv_context_set_workspace_limit(ctx, 1), CLCONV_SUCCESS);
@@ -403,14 +432,17 @@ START_TEST(test_gemm_out_of_order_queue)
     d.groups = 2;
     d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 1;
     const int in1[4] = {3, 6, 9, 8};
-    ck_assert_int_eq(clconv_context_set_workspace_limit(ctx, 2000), CLCONV_SUCCESS); /* chunks */
+    /* chunks: 2000 bytes of columns besides the staged output (3 x 4 x 9 x 8 floats) */
+    ck_assert_int_eq(clconv_context_set_workspace_limit(ctx, 2000 + 256 + 3 * 4 * 72 * 4),
+                     CLCONV_SUCCESS);
     test_outcome r;
     ck_assert_msg(test_run_case_on(ctx, &d, in1, CLCONV_ALGO_GEMM, 21, &r), "%s", r.message);
     clconv_desc_init(&d, CLCONV_CONV_TRANSPOSE2D, 4, 6, 4, 4);
     d.stride_h = d.stride_w = 2;
     d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 1;
     const int in2[4] = {2, 4, 6, 5};
-    ck_assert_int_eq(clconv_context_set_workspace_limit(ctx, 6000), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_context_set_workspace_limit(ctx, 6000 + 256 + 2 * 6 * 12 * 10 * 4),
+                     CLCONV_SUCCESS);
     ck_assert_msg(test_run_case_on(ctx, &d, in2, CLCONV_ALGO_GEMM, 22, &r), "%s", r.message);
     clconv_context_destroy(ctx);
 }
