@@ -607,11 +607,10 @@ static clconv_status gemm_enqueue(clconv_plan *plan, const clconv_enqueue_args *
     if (s->staged) {
         /* set before anything is enqueued: the finishing copy is the one output writer */
         const cl_mem bias = a->bias ? a->bias : a->workspace; /* not read without bias */
-        const cl_mem bufs[4] = {a->workspace, NULL, bias, a->output};
-        for (cl_uint i = 0; i < 4 && st == CLCONV_SUCCESS; i++) {
-            if (i == 1)
-                continue; /* the offset, set at prepare */
-            err = clSetKernelArg(s->finish, i, sizeof(cl_mem), &bufs[i]);
+        const cl_mem bufs[3] = {a->workspace, bias, a->output};
+        static const cl_uint index[3] = {0, 2, 3}; /* 1 is the offset, set at prepare */
+        for (int i = 0; i < 3 && st == CLCONV_SUCCESS; i++) {
+            err = clSetKernelArg(s->finish, index[i], sizeof(cl_mem), &bufs[i]);
             if (err != CL_SUCCESS)
                 st = clconv_fail_cl(ctx, err, "clSetKernelArg");
         }
