@@ -1,4 +1,4 @@
-#!/ usr / bin / env python3
+#!/usr/bin/env python3
 """Markdown performance tables from one clconv-bench run and one PyTorch peer run.
 
   perf_tables.py BENCH_JSON TORCH_JSON [--date YYYY-MM-DD]
