@@ -9,10 +9,41 @@
 
 #define DEPTHWISE_XT 8
 
+/* The flat kernel's private buffers, in floats: FLAT_CAP and FLAT_TAPS in cl/depthwise.cl. */
+#define DEPTHWISE_FLAT_CAP 1024
+#define DEPTHWISE_FLAT_TAPS 64
+
 typedef struct depthwise_state {
     cl_kernel kernel;
     size_t global[2];
+    size_t local[2];
 } depthwise_state;
+
+/* Outputs per work-item of the flat kernel (a multiple of 16), or 0 when the layer does not
+ * take the flat path: stride 1, output width == input width, zeros padding, at most
+ * DEPTHWISE_FLAT_TAPS taps, and the input a chunk reads (chunk + reach) fits the kernel's
+ * private buffer. */
+static int depthwise_flat_chunk(const clconv_problem *p, const clconv_device_info *dev)
+{
+    const clconv_desc *d = &p->desc;
+    if (d->stride_h != 1 || d->stride_w != 1 || p->out[3] != p->in[3] ||
+        d->padding_mode != CLCONV_PADDING_ZEROS || d->kernel_h * d->kernel_w > DEPTHWISE_FLAT_TAPS)
+        return 0;
+    const long reach = (long)(d->kernel_h - 1) * d->dilation_h * p->in[3] +
+                       (long)(d->kernel_w - 1) * d->dilation_w;
+    long fc = (DEPTHWISE_FLAT_CAP - reach) / 16 * 16;
+    if (fc < 16)
+        return 0;
+    const long ohw = (long)p->out[2] * p->out[3];
+    const long planes = (long)p->out[0] * p->out[1];
+    if (fc > (ohw + 15) / 16 * 16)
+        fc = (ohw + 15) / 16 * 16;
+    /* enough items for every unit to take several (load balance), chunks of >= 64 outputs */
+    const long want = 16L * (long)(dev->compute_units ? dev->compute_units : 1);
+    while (fc > 64 && planes * ((ohw + fc - 1) / fc) < want)
+        fc = (fc / 2 + 15) / 16 * 16;
+    return (int)fc;
+}
 
 static bool depthwise_supports(const clconv_problem *p, const clconv_device_info *dev, char *reason,
                                size_t reason_size)
@@ -47,6 +78,11 @@ static size_t depthwise_workspace(const clconv_problem *p, const clconv_device_i
  * rate; stride-2 layers are bound by reading their input (bytes / bandwidth). */
 #define DEPTHWISE_EFFICIENCY 0.22
 #define DEPTHWISE_ROW_FLOPS 720.0
+/* The flat kernel on the stride-1 layers: ~30% of peak on the taps (dw192 28x28: 50-78 us,
+ * dw144 56x56: 165-230 us, noisy shared host) plus ~40 ns a work-item (its buffer copy and
+ * setup: dw960 7x7, 960 items of 49 outputs, 43-64 us), DEPTHWISE_ITEM_FLOPS at that rate. */
+#define DEPTHWISE_FLAT_EFFICIENCY 0.30
+#define DEPTHWISE_ITEM_FLOPS 2000.0
 /* GPU (H100): MobileNetV2's depthwise layers took ~22 us plus ~47 ps per output (dw32 112x112:
  * 41 us, dw960 7x7: 24 us), 0.6% of peak on 18 FLOPs an output; direct ran the same layers in
  * 19-23 us. */
@@ -61,6 +97,13 @@ static double depthwise_estimate(const clconv_problem *p, const clconv_device_in
         (double)(p->input_count + p->weight_count + p->output_count) * clconv_dtype_size(d->dtype);
     if (clconv_model_is_gpu(dev))
         return clconv_model_seconds(dev, flops, DEPTHWISE_GPU_EFFICIENCY, bytes, 1);
+    const int fc = depthwise_flat_chunk(p, dev);
+    if (fc) {
+        const long chunks = ((long)p->out[2] * p->out[3] + fc - 1) / fc;
+        const double items = (double)p->out[0] * p->out[1] * (double)chunks;
+        return clconv_model_seconds(dev, flops + items * DEPTHWISE_ITEM_FLOPS,
+                                    DEPTHWISE_FLAT_EFFICIENCY, bytes, 1);
+    }
     return clconv_model_seconds(dev, flops + rows * DEPTHWISE_ROW_FLOPS, DEPTHWISE_EFFICIENCY,
                                 bytes, 1);
 }
@@ -75,14 +118,39 @@ static clconv_status depthwise_prepare(clconv_plan *plan)
     depthwise_state *s = calloc(1, sizeof *s);
     if (!s)
         return clconv_fail(plan->ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "depthwise plan state");
-    clconv_status st =
-        clconv_create_kernel(plan->ctx, "depthwise.cl", options, "depthwise_conv2d", &s->kernel);
+    const int nk_total = p->out[0] * p->out[1];
+    const int fc = depthwise_flat_chunk(p, &plan->ctx->info);
+    clconv_status st = clconv_create_kernel(plan->ctx, "depthwise.cl", options,
+                                            fc ? "depthwise_flat" : "depthwise_conv2d", &s->kernel);
     if (st != CLCONV_SUCCESS) {
         free(s);
         return st;
     }
+    cl_int err = CL_SUCCESS;
+    if (fc) {
+        const int ohw = p->out[2] * p->out[3];
+        const int chunks = (ohw + fc - 1) / fc;
+        const int items = nk_total * chunks;
+        const int fargs[] = {
+            p->in[1],     p->in[2],   p->in[3],    p->out[1],     p->out[2],     d->kernel_h,
+            d->kernel_w,  d->pad_top, d->pad_left, d->dilation_h, d->dilation_w, p->cout_per_group,
+            d->bias != 0, fc,         chunks,      items};
+        for (cl_uint i = 0; i < sizeof fargs / sizeof fargs[0] && err == CL_SUCCESS; i++)
+            err = clSetKernelArg(s->kernel, 4 + i, sizeof(int), &fargs[i]);
+        if (err != CL_SUCCESS) {
+            clReleaseKernel(s->kernel);
+            free(s);
+            return clconv_fail_cl(plan->ctx, err, "clSetKernelArg");
+        }
+        /* 8 items a group: 1 to 32 measured the same on PoCL */
+        s->local[0] = 1;
+        s->local[1] = 8;
+        s->global[0] = 1;
+        s->global[1] = clconv_div_up((size_t)items, 8) * 8;
+        plan->state = s;
+        return CLCONV_SUCCESS;
+    }
     /* rows per work-item: enough work to amortize its setup, enough items for every unit */
-    const int nk_total = p->out[0] * p->out[1];
     int ry = (int)((size_t)nk_total * p->out[2] / (64 * (size_t)plan->ctx->info.compute_units));
     ry = ry < 1 ? 1 : ry > 8 ? 8 : ry;
     const int args[] = {p->in[1],
@@ -104,7 +172,6 @@ static clconv_status depthwise_prepare(clconv_plan *plan)
                         (int)d->padding_mode,
                         ry,
                         nk_total};
-    cl_int err = CL_SUCCESS;
     for (cl_uint i = 0; i < sizeof args / sizeof args[0] && err == CL_SUCCESS; i++)
         err = clSetKernelArg(s->kernel, 4 + i, sizeof(int), &args[i]);
     if (err != CL_SUCCESS) {
@@ -114,6 +181,9 @@ static clconv_status depthwise_prepare(clconv_plan *plan)
     }
     s->global[0] = clconv_div_up((size_t)p->out[2], (size_t)ry);
     s->global[1] = (size_t)nk_total;
+    /* small work-groups: each item already loops over many tiles */
+    s->local[0] = 1;
+    s->local[1] = s->global[1] % 4 == 0 ? 4 : 1;
     plan->state = s;
     return CLCONV_SUCCESS;
 }
@@ -128,9 +198,7 @@ static clconv_status depthwise_enqueue(clconv_plan *plan, const clconv_enqueue_a
         if (err != CL_SUCCESS)
             return clconv_fail_cl(plan->ctx, err, "clSetKernelArg");
     }
-    /* small work-groups: each item already loops over many tiles */
-    const size_t local[2] = {1, s->global[1] % 4 == 0 ? 4 : 1};
-    return clconv_enqueue_kernel(plan->ctx, a->queue, s->kernel, 2, s->global, local,
+    return clconv_enqueue_kernel(plan->ctx, a->queue, s->kernel, 2, s->global, s->local,
                                  a->num_wait_events, a->wait_events, a->event);
 }
 

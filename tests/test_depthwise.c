@@ -1,6 +1,7 @@
 /* The depthwise algorithm (groups == in_channels, any depth multiplier) against the CPU
  * reference: the randomized depthwise grid in float32 and float16 storage, the interior and
- * border paths of its row tiles, MobileNet shapes, and the cases it declines with a reason. */
+ * border paths of its row tiles, the flat stride-1 kernel (chunks, column masks, every half
+ * value through its conversion), MobileNet shapes, and the cases it declines with a reason. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +155,104 @@ START_TEST(mobilenet_shapes)
 }
 END_TEST
 
+/* Stride 1 with the output as wide as the input and zeros padding runs the flat kernel (taps
+ * as offsets along the flattened plane, column masks at the row ends): planes of one tile
+ * and less, planes around 16-output multiples, planes split into chunks (larger than its
+ * private buffer, and small batches split to feed every unit), 5x5 and 1x7 kernels,
+ * dilation, even kernels padded more at one end, depth multipliers, batch, bias, float16. */
+START_TEST(flat_path_shapes)
+{
+    static const int sizes[][2] = {{1, 1},   {1, 17}, {3, 5},   {4, 4},   {7, 7},  {5, 13},
+                                   {14, 14}, {9, 31}, {16, 16}, {33, 40}, {48, 50}};
+    uint64_t seed = 900;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        for (int v = 0; v < 3; v++) {
+            clconv_desc d;
+            const int k = v == 2 ? 5 : 3;
+            dw(&d, 2 + (int)(i % 3), 1 + v % 2, k, 1, k / 2);
+            if (v == 1) { /* dilated rows, plain columns */
+                d.dilation_h = 2;
+                d.pad_top = d.pad_bottom = 2;
+            }
+            d.bias = (int)(i + (size_t)v) & 1;
+            d.dtype = (i + (size_t)v) % 3 == 0 ? CLCONV_FLOAT16 : CLCONV_FLOAT32;
+            int in[4] = {1 + v % 2, d.in_channels, sizes[i][0], sizes[i][1]};
+            run_case(&d, in, seed++);
+        }
+    clconv_desc d;
+    dw(&d, 3, 2, 2, 1, 0); /* even kernel: 'same' pads one more at the end */
+    d.pad_right = d.pad_bottom = 1;
+    int in[4] = {2, 3, 9, 12};
+    run_case(&d, in, 950);
+    dw(&d, 4, 1, 1, 1, 0); /* 1x7 with dilation 2 */
+    d.kernel_w = 7;
+    d.dilation_w = 2;
+    d.pad_left = 5;
+    d.pad_right = 7;
+    in[1] = 4;
+    in[2] = 6;
+    in[3] = 21;
+    run_case(&d, in, 951);
+    dw(&d, 2, 1, 3, 1, 1); /* a plane over the buffer in one channel: chunks of one plane */
+    in[0] = 1;
+    in[1] = 2;
+    in[2] = 80;
+    in[3] = 90;
+    run_case(&d, in, 952);
+    d.dtype = CLCONV_FLOAT16;
+    run_case(&d, in, 953);
+}
+END_TEST
+
+/* The flat kernel converts half input with integer operations: every half bit pattern through
+ * a 1x1 kernel of weight 1 (exact) comes out as it went in; NaN stays NaN, -0 may become +0. */
+START_TEST(flat_half_conversion_every_value)
+{
+    clconv_context *ctx = test_context();
+    ck_assert_ptr_nonnull(ctx);
+    clconv_desc d;
+    dw(&d, 1, 1, 1, 1, 0);
+    d.bias = 0;
+    d.dtype = CLCONV_FLOAT16;
+    int in[4] = {1, 1, 256, 256};
+    uint16_t *x = malloc(65536 * sizeof *x), *y = malloc(65536 * sizeof *y);
+    ck_assert_ptr_nonnull(x);
+    ck_assert_ptr_nonnull(y);
+    for (uint32_t i = 0; i < 65536; i++)
+        x[i] = (uint16_t)i;
+    const uint16_t one = 0x3c00;
+    cl_context cl = clconv_context_get_cl_context(ctx);
+    cl_command_queue q = clconv_context_get_queue(ctx);
+    cl_int err;
+    cl_mem bi = clCreateBuffer(cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, 65536 * 2, x, &err);
+    cl_mem bw = clCreateBuffer(cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, 2, (void *)&one, &err);
+    cl_mem bo = clCreateBuffer(cl, CL_MEM_READ_WRITE, 65536 * 2, NULL, &err);
+    ck_assert(bi && bw && bo);
+    clconv_plan *plan = NULL;
+    ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_DEPTHWISE, &plan), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_plan_enqueue(plan, bi, bw, NULL, bo, NULL, 0, NULL, NULL),
+                     CLCONV_SUCCESS);
+    ck_assert_int_eq(clEnqueueReadBuffer(q, bo, CL_TRUE, 0, 65536 * 2, y, 0, NULL, NULL),
+                     CL_SUCCESS);
+    int bad = 0;
+    for (uint32_t i = 0; i < 65536 && bad < 5; i++) {
+        const bool nan = (i & 0x7c00u) == 0x7c00u && (i & 0x3ffu);
+        const bool ok = nan ? ((y[i] & 0x7c00u) == 0x7c00u && (y[i] & 0x3ffu))
+                            : (y[i] == x[i] || (i == 0x8000u && y[i] == 0));
+        if (!ok)
+            fprintf(stderr, "half 0x%04x came out as 0x%04x\n", (unsigned)i, (unsigned)y[i]);
+        bad += !ok;
+    }
+    ck_assert_int_eq(bad, 0);
+    clconv_plan_destroy(plan);
+    clReleaseMemObject(bi);
+    clReleaseMemObject(bw);
+    clReleaseMemObject(bo);
+    free(x);
+    free(y);
+}
+END_TEST
+
 START_TEST(declines_other_cases_with_reason)
 {
     clconv_context *ctx = test_context();
@@ -207,6 +306,8 @@ int main(void)
     tcase_add_test(edge, depth_multiplier_and_kernels);
     tcase_add_test(edge, mobilenet_shapes);
     tcase_add_test(edge, narrow_rows_padded_copy);
+    tcase_add_test(edge, flat_path_shapes);
+    tcase_add_test(edge, flat_half_conversion_every_value);
     tcase_add_test(edge, declines_other_cases_with_reason);
     tcase_add_test(edge, auto_picks_depthwise_for_mobilenet_layer);
     suite_add_tcase(s, edge);
