@@ -7,8 +7,9 @@ BENCH_JSON is clconv-bench's (or clconv-report's bench.json) output; TORCH_JSON 
 torch_cpu_bench.py --json. Prints, per suite, each layer's AUTO result (algorithm, GFLOP/s,
 % of roof), the direct kernels' and the fastest forced algorithm's GFLOP/s, PyTorch's GFLOP/s
 and the ratios to PyTorch and to CLBlast's convgemm; then the geometric means against the
-targets of the performance work. Ratios are only meaningful when both runs were taken back
-to back on the same machine.
+targets of the performance work. A suite with float16 layers (tools/suites/float16.txt) is
+shown as float32/float16 pairs of the same shape instead: the speed-up of float16 storage.
+Ratios are only meaningful when both runs were taken back to back on the same machine.
 """
 import argparse
 import json
@@ -60,6 +61,33 @@ def layer_table(suite, layers, torch_gflops):
     return lines, gm_torch, gm_blas
 
 
+def half_pairs_table(suite, layers):
+    """float32 / float16 pairs of one layer (same shape, dtype apart), AUTO's runs: the speed-up
+    float16 storage brings, and its geometric mean over the memory-bound pairs."""
+    by_shape = {}
+    for name, runs in layers.items():
+        shape = dict(runs["auto"]["shape"])
+        dtype = shape.pop("dtype", "f32")
+        by_shape.setdefault(json.dumps(shape, sort_keys=True), {})[dtype] = (name, runs["auto"])
+    lines = [f"**{suite}** (float16 storage against float32, AUTO)", "",
+             "| layer | float32 ms | float16 ms | float16 speed-up | float32 bound "
+             "| float32 % of roof |", "|---|---:|---:|---:|---|---:|"]
+    speedups = []
+    for pair in by_shape.values():
+        if "f32" not in pair or "f16" not in pair:
+            continue
+        (name, f32), (_, f16) = pair["f32"], pair["f16"]
+        speedup = f32["median_s"] / f16["median_s"]
+        if f32["bound"] == "memory":
+            speedups.append(speedup)
+        label = name[:-4] if name.endswith("_f32") else name
+        lines.append(f"| {label} | {f32['median_s'] * 1e3:.3f} | {f16['median_s'] * 1e3:.3f} "
+                     f"| {speedup:.2f} | {f32['bound']} | {f32['roof_pct']:.0f}% |")
+    gm = geomean(speedups)
+    lines.append(f"| geometric mean (memory-bound pairs) | | | {fmt(gm, '.2f')} | | |")
+    return lines, gm
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("bench")
@@ -87,9 +115,14 @@ def main():
            f"{dev['compute_units']} compute units; ceilings {fmt(ceil.get('gflops'), '.0f')} "
            f"GFLOP/s, {fmt(ceil.get('gbps'), '.1f')} GB/s; PyTorch {torch.get('torch', '?')} "
            f"with {torch.get('threads', '?')} threads.", ""]
-    summary = []
+    summary, half_summary = [], []
     for suite, layers in suites.items():
         layers = {n: r for n, r in layers.items() if r["auto"]}
+        if any(r["auto"]["shape"].get("dtype") == "f16" for r in layers.values()):
+            lines, gm_half = half_pairs_table(suite, layers)
+            out += lines + [""]
+            half_summary.append((suite, gm_half))
+            continue
         lines, gm_torch, gm_blas = layer_table(suite, layers, torch_gflops)
         out += lines + [""]
         summary.append((suite, gm_torch, gm_blas))
@@ -102,6 +135,9 @@ def main():
             "| suite | x PyTorch | x CLBlast convgemm |", "|---|---:|---:|"]
     for suite, gm_torch, gm_blas in summary:
         out.append(f"| {suite} | {fmt(gm_torch, '.2f')} | {fmt(gm_blas, '.1f')} |")
+    for suite, gm_half in half_summary:
+        out += ["", f"{suite}: float16 storage runs {fmt(gm_half, '.2f')}x the speed of float32 "
+                "(geometric mean over the memory-bound pairs)."]
     sys.stdout.write("\n".join(out) + "\n")
 
 
