@@ -1,5 +1,6 @@
 /* Depthwise algorithm: a sliding-window kernel vectorized along W (cl/depthwise.cl) for
- * Conv2d with groups == in_channels and any depth multiplier. */
+ * Conv2d with groups == in_channels and any depth multiplier; stride-1 zeros-padded layers as
+ * wide as their input take the flat kernel, stride-2 layers the phase-split kernel. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -45,6 +46,57 @@ static int depthwise_flat_chunk(const clconv_problem *p, const clconv_device_inf
     return (int)fc;
 }
 
+/* The stride-2 kernel's private buffers, in floats, and the row copy's margin for the left
+ * padding: S2_CAP, S2_TCAP and S2_MARGIN in cl/depthwise.cl. */
+#define DEPTHWISE_S2_CAP 2048
+#define DEPTHWISE_S2_TCAP 2048
+#define DEPTHWISE_S2_MARGIN 16
+
+typedef struct depthwise_s2_shape {
+    int ny;    /* output rows per work-item */
+    int prow;  /* rows of each phase plane: ny plus the lowest kernel row's offset */
+    int pitch; /* columns of each phase plane: OW plus the widest kernel column's offset */
+} depthwise_s2_shape;
+
+/* Whether ny output rows per work-item fit the stride-2 kernel's private buffers. */
+static bool depthwise_s2_fits(long ny, long offh, long pitch, long h, long w)
+{
+    const long prow = ny + offh, rows = 2 * prow < h ? 2 * prow : h;
+    return 4 * (prow * pitch + 8) + pitch + 16 <= DEPTHWISE_S2_CAP &&
+           DEPTHWISE_S2_MARGIN + rows * w + 2 * pitch + 16 <= DEPTHWISE_S2_TCAP &&
+           ny * pitch + 16 <= DEPTHWISE_S2_TCAP;
+}
+
+/* Output rows per work-item of the stride-2 kernel, or 0 when the layer does not take it:
+ * stride 2 in both dimensions, at most DEPTHWISE_FLAT_TAPS taps, left padding within the
+ * row copy's margin, and the buffers of at least one output row fit. */
+static int depthwise_s2_rows(const clconv_problem *p, const clconv_device_info *dev,
+                             depthwise_s2_shape *sh)
+{
+    const clconv_desc *d = &p->desc;
+    if (d->stride_h != 2 || d->stride_w != 2 || d->kernel_h * d->kernel_w > DEPTHWISE_FLAT_TAPS ||
+        d->pad_left > DEPTHWISE_S2_MARGIN)
+        return 0;
+    const long offh = (long)(d->kernel_h - 1) * d->dilation_h / 2;
+    const long pitch = p->out[3] + (long)(d->kernel_w - 1) * d->dilation_w / 2;
+    if (!depthwise_s2_fits(1, offh, pitch, p->in[2], p->in[3]))
+        return 0;
+    long ny = 1;
+    while (ny < p->out[2] && depthwise_s2_fits(ny + 1, offh, pitch, p->in[2], p->in[3]))
+        ny++;
+    const long oh = p->out[2], planes = (long)p->out[0] * p->out[1];
+    long chunks = (oh + ny - 1) / ny;
+    /* enough items for every unit to take several (load balance) */
+    const long want = 16L * (long)(dev->compute_units ? dev->compute_units : 1);
+    while (chunks < oh && planes * chunks < want)
+        chunks++;
+    ny = (oh + chunks - 1) / chunks; /* the same rows in every chunk, as far as they divide */
+    sh->ny = (int)ny;
+    sh->prow = (int)(ny + offh);
+    sh->pitch = (int)pitch;
+    return (int)ny;
+}
+
 static bool depthwise_supports(const clconv_problem *p, const clconv_device_info *dev, char *reason,
                                size_t reason_size)
 {
@@ -75,7 +127,7 @@ static size_t depthwise_workspace(const clconv_problem *p, const clconv_device_i
 /* Measured on PoCL (2 cores, 166 GFLOP/s peak) over MobileNetV2's depthwise layers: ~0.5 ns
  * per output column of a 3x3 stride-1 row (18 FLOPs: 22% of peak) plus ~20 ns per output
  * row (its setup, border columns and row mapping), i.e. DEPTHWISE_ROW_FLOPS of work at that
- * rate; stride-2 layers are bound by reading their input (bytes / bandwidth). */
+ * rate; the row path now runs only what the flat and stride-2 kernels do not take. */
 #define DEPTHWISE_EFFICIENCY 0.22
 #define DEPTHWISE_ROW_FLOPS 720.0
 /* The flat kernel on the stride-1 layers: ~30% of peak on the taps (dw192 28x28: 50-78 us,
@@ -83,6 +135,11 @@ static size_t depthwise_workspace(const clconv_problem *p, const clconv_device_i
  * setup: dw960 7x7, 960 items of 49 outputs, 43-64 us), DEPTHWISE_ITEM_FLOPS at that rate. */
 #define DEPTHWISE_FLAT_EFFICIENCY 0.30
 #define DEPTHWISE_ITEM_FLOPS 2000.0
+/* The stride-2 kernel on MobileNetV2's stride-2 layers: ~0.6 ns an output (18 FLOPs: 18% of
+ * peak, its copy, split and taps) plus ~70 ns a work-item, DEPTHWISE_ITEM_FLOPS at that rate
+ * (fastest runs on a shared, noisy host: dw576 7x7, 576 items: 60-69 us; dw144 56x56, 288
+ * items: 96-126 us; dw96 112x112, 768 items: 170-240 us). */
+#define DEPTHWISE_S2_EFFICIENCY 0.18
 /* GPU (H100): MobileNetV2's depthwise layers took ~22 us plus ~47 ps per output (dw32 112x112:
  * 41 us, dw960 7x7: 24 us), 0.6% of peak on 18 FLOPs an output; direct ran the same layers in
  * 19-23 us. */
@@ -104,6 +161,13 @@ static double depthwise_estimate(const clconv_problem *p, const clconv_device_in
         return clconv_model_seconds(dev, flops + items * DEPTHWISE_ITEM_FLOPS,
                                     DEPTHWISE_FLAT_EFFICIENCY, bytes, 1);
     }
+    depthwise_s2_shape s2;
+    const int ny = depthwise_s2_rows(p, dev, &s2);
+    if (ny) {
+        const double items = (double)p->out[0] * p->out[1] * ((p->out[2] + ny - 1) / ny);
+        return clconv_model_seconds(dev, flops + items * DEPTHWISE_ITEM_FLOPS,
+                                    DEPTHWISE_S2_EFFICIENCY, bytes, 1);
+    }
     return clconv_model_seconds(dev, flops + rows * DEPTHWISE_ROW_FLOPS, DEPTHWISE_EFFICIENCY,
                                 bytes, 1);
 }
@@ -120,13 +184,55 @@ static clconv_status depthwise_prepare(clconv_plan *plan)
         return clconv_fail(plan->ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "depthwise plan state");
     const int nk_total = p->out[0] * p->out[1];
     const int fc = depthwise_flat_chunk(p, &plan->ctx->info);
+    depthwise_s2_shape s2 = {0, 0, 0};
+    const int ny = fc ? 0 : depthwise_s2_rows(p, &plan->ctx->info, &s2);
     clconv_status st = clconv_create_kernel(plan->ctx, "depthwise.cl", options,
-                                            fc ? "depthwise_flat" : "depthwise_conv2d", &s->kernel);
+                                            fc   ? "depthwise_flat"
+                                            : ny ? "depthwise_s2"
+                                                 : "depthwise_conv2d",
+                                            &s->kernel);
     if (st != CLCONV_SUCCESS) {
         free(s);
         return st;
     }
     cl_int err = CL_SUCCESS;
+    if (ny) {
+        const int chunks = (p->out[2] + ny - 1) / ny;
+        const int items = nk_total * chunks;
+        const int sargs[] = {p->in[1],
+                             p->in[2],
+                             p->in[3],
+                             p->out[1],
+                             p->out[2],
+                             p->out[3],
+                             d->kernel_h,
+                             d->kernel_w,
+                             d->pad_top,
+                             d->pad_left,
+                             d->dilation_h,
+                             d->dilation_w,
+                             p->cout_per_group,
+                             d->bias != 0,
+                             (int)d->padding_mode,
+                             ny,
+                             s2.prow,
+                             s2.pitch,
+                             chunks,
+                             items};
+        for (cl_uint i = 0; i < sizeof sargs / sizeof sargs[0] && err == CL_SUCCESS; i++)
+            err = clSetKernelArg(s->kernel, 4 + i, sizeof(int), &sargs[i]);
+        if (err != CL_SUCCESS) {
+            clReleaseKernel(s->kernel);
+            free(s);
+            return clconv_fail_cl(plan->ctx, err, "clSetKernelArg");
+        }
+        s->local[0] = 1;
+        s->local[1] = 8;
+        s->global[0] = 1;
+        s->global[1] = clconv_div_up((size_t)items, 8) * 8;
+        plan->state = s;
+        return CLCONV_SUCCESS;
+    }
     if (fc) {
         const int ohw = p->out[2] * p->out[3];
         const int chunks = (ohw + fc - 1) / fc;

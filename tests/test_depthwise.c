@@ -1,7 +1,8 @@
 /* The depthwise algorithm (groups == in_channels, any depth multiplier) against the CPU
  * reference: the randomized depthwise grid in float32 and float16 storage, the interior and
  * border paths of its row tiles, the flat stride-1 kernel (chunks, column masks, every half
- * value through its conversion), MobileNet shapes, and the cases it declines with a reason. */
+ * value through its conversion), the stride-2 phase kernel, MobileNet shapes, and the cases it
+ * declines with a reason. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,6 +205,98 @@ START_TEST(flat_path_shapes)
 }
 END_TEST
 
+/* Stride 2 in both dimensions runs the phase kernel (the padded input split by row and column
+ * parity into private planes, each tap a unit-stride read of one): odd and even heights and
+ * widths, 1x1 and 2x2 maps, MobileNet's 7x7 output, rows split into chunks (large maps, and
+ * rows mapped outside a chunk's copy by reflect and circular padding), every padding mode,
+ * dilation (taps of one column phase), asymmetric and large left padding, depth multiplier,
+ * batch, bias, float16, 5x5 and 2x4 kernels. */
+START_TEST(stride2_phase_path)
+{
+    static const int sizes[][2] = {{1, 1},   {2, 2},   {3, 4},   {4, 3},   {7, 7},
+                                   {14, 14}, {15, 13}, {16, 17}, {33, 40}, {64, 9}};
+    uint64_t seed = 1000;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        for (int v = 0; v < 4; v++) {
+            clconv_desc d;
+            const int h = sizes[i][0], w = sizes[i][1];
+            const int k = v == 3 && h >= 5 && w >= 5 ? 5 : 3;
+            dw(&d, 2 + (int)(i % 3), 1 + v % 2, k, 2, k / 2);
+            d.padding_mode = (clconv_padding_mode)v;
+            if (v != 0) { /* reflect needs pad < size; keep every mode valid on tiny maps */
+                const int ph = h > 1 ? (k / 2 < h ? k / 2 : h - 1) : 0;
+                const int pw = w > 1 ? (k / 2 < w ? k / 2 : w - 1) : 0;
+                d.pad_top = d.pad_bottom = ph;
+                d.pad_left = d.pad_right = pw;
+                if (h < k - 2 * ph + 0 + 1 || w < k - 2 * pw + 1) /* no room: 1x1 kernel */
+                    d.kernel_h = d.kernel_w = 1, d.pad_top = d.pad_bottom = 0,
+                    d.pad_left = d.pad_right = 0;
+            }
+            if (v == 2 && w >= 9) { /* dilated columns: every tap in one column phase */
+                d.dilation_w = 2;
+                d.pad_left = d.pad_right = 2;
+            }
+            d.bias = (int)(i + (size_t)v) & 1;
+            d.dtype = (i + (size_t)v) % 3 == 0 ? CLCONV_FLOAT16 : CLCONV_FLOAT32;
+            int in[4] = {1 + (v == 1), d.in_channels, h, w};
+            run_case(&d, in, seed++);
+        }
+    clconv_desc d;
+    dw(&d, 3, 1, 3, 2, 1); /* rows in several chunks, split from global (W >= 64) */
+    int in[4] = {1, 3, 112, 112};
+    run_case(&d, in, 1050);
+    d.dtype = CLCONV_FLOAT16;
+    run_case(&d, in, 1051);
+    dw(&d, 1, 2, 3, 2, 1); /* circular and reflect rows from outside a chunk's copy */
+    in[1] = 1;
+    in[2] = in[3] = 96;
+    d.padding_mode = CLCONV_PADDING_CIRCULAR;
+    run_case(&d, in, 1052);
+    d.padding_mode = CLCONV_PADDING_REFLECT;
+    d.pad_top = 0;
+    run_case(&d, in, 1053);
+    d.padding_mode = CLCONV_PADDING_CIRCULAR; /* the same through the row copy (W < 64) */
+    d.pad_top = 1;
+    in[2] = 200;
+    in[3] = 40;
+    run_case(&d, in, 1058);
+    dw(&d, 4, 1, 2, 2, 0); /* 2x4 kernel, padding at one end only */
+    d.kernel_w = 4;
+    d.pad_left = 3;
+    d.pad_bottom = 1;
+    d.bias = 0;
+    in[1] = 4;
+    in[2] = 9;
+    in[3] = 10;
+    run_case(&d, in, 1054);
+    dw(&d, 2, 1, 1, 2, 0); /* 1x33: lanes past the last row read far past their phase */
+    d.kernel_w = 33;
+    d.pad_left = d.pad_right = 16;
+    in[1] = 2;
+    in[2] = 5;
+    in[3] = 40;
+    run_case(&d, in, 1061);
+    dw(&d, 2, 1, 3, 2, 16); /* left padding at the copy's margin, then past it (row path) */
+    in[1] = 2;
+    in[2] = in[3] = 11;
+    run_case(&d, in, 1055);
+    d.pad_left = d.pad_top = 17;
+    run_case(&d, in, 1056);
+    dw(&d, 1, 2, 3, 2, 1); /* rows too wide for the phase planes: the row path's stride-2 strips */
+    in[1] = 1;
+    in[2] = 3;
+    in[3] = 1100;
+    d.padding_mode = CLCONV_PADDING_REPLICATE;
+    run_case(&d, in, 1059);
+    d.dtype = CLCONV_FLOAT16;
+    run_case(&d, in, 1060);
+    dw(&d, 576, 1, 3, 2, 1); /* MobileNetV2's last stride-2 layer, batch 2, float16 */
+    d.dtype = CLCONV_FLOAT16;
+    int in2[4] = {2, 576, 14, 14};
+    run_case(&d, in2, 1057);
+}
+END_TEST
+
 /* The flat kernel converts half input with integer operations: every half bit pattern through
  * a 1x1 kernel of weight 1 (exact) comes out as it went in; NaN stays NaN, -0 may become +0. */
 START_TEST(flat_half_conversion_every_value)
@@ -308,6 +401,7 @@ int main(void)
     tcase_add_test(edge, narrow_rows_padded_copy);
     tcase_add_test(edge, flat_path_shapes);
     tcase_add_test(edge, flat_half_conversion_every_value);
+    tcase_add_test(edge, stride2_phase_path);
     tcase_add_test(edge, declines_other_cases_with_reason);
     tcase_add_test(edge, auto_picks_depthwise_for_mobilenet_layer);
     suite_add_tcase(s, edge);
