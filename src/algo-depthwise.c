@@ -27,6 +27,11 @@ typedef struct depthwise_state {
 static int depthwise_flat_chunk(const clconv_problem *p, const clconv_device_info *dev)
 {
     const clconv_desc *d = &p->desc;
+    /* CPU devices only: a work-item's private buffers (up to 16 KB) live in the core's cache
+     * there, while a GPU spills them to memory; GPUs keep the row kernel they were measured
+     * with */
+    if (clconv_model_is_gpu(dev))
+        return 0;
     if (d->stride_h != 1 || d->stride_w != 1 || p->out[3] != p->in[3] ||
         d->padding_mode != CLCONV_PADDING_ZEROS || d->kernel_h * d->kernel_w > DEPTHWISE_FLAT_TAPS)
         return 0;
@@ -74,6 +79,8 @@ static int depthwise_s2_rows(const clconv_problem *p, const clconv_device_info *
                              depthwise_s2_shape *sh)
 {
     const clconv_desc *d = &p->desc;
+    if (clconv_model_is_gpu(dev)) /* CPU devices only, as the flat kernel */
+        return 0;
     if (d->stride_h != 2 || d->stride_w != 2 || d->kernel_h * d->kernel_w > DEPTHWISE_FLAT_TAPS ||
         d->pad_left > DEPTHWISE_S2_MARGIN)
         return 0;
