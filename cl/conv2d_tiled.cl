@@ -95,6 +95,20 @@ __kernel void tiled_pad_input(__global const STORAGE *restrict in, __global STOR
     }
 }
 
+/* A strided 1x1 Conv2d reads every sh-th row and sw-th column only: this copies them,
+ * OH x OW planes, so that conv2d_tiled_flat runs the layer at stride 1. NDRange (OH, planes). */
+__kernel void tiled_subsample(__global const STORAGE *restrict in, __global STORAGE *restrict ws,
+                              uint ws_off, int H, int W, int OH, int OW, int sh, int sw, int planes)
+{
+    const int y = get_global_id(0), plane = get_global_id(1);
+    if (y >= OH || plane >= planes)
+        return;
+    __global STORAGE *dst = ws + ws_off + ((size_t)plane * OH + y) * OW;
+    __global const STORAGE *src = in + ((size_t)plane * H + (size_t)y * sh) * W;
+    for (int x = 0; x < OW; x++)
+        STORE(dst, x, LOAD(src, x * sw));
+}
+
 /* NDRange (cinpg, groups * ocb): work-item (ci, gt) writes the OCT x Ty x Tx weights of input
  * channel ci and oc tile gt, [group][oc tile][ci][Ty][Tx][OCT] floats at wr + wr_off
  * (channels past the group zero-filled): a contiguous block per work-item, and no integer
@@ -354,6 +368,148 @@ __kernel void conv2d_tiled_px(__global const STORAGE *restrict in, uint in_off,
                 vstore8(v, 0, t);
                 for (int c = 0; c < OW - ox0; c++)
                     STORE(dst + r * OW, c, t[c]);
+            }
+        }
+    }
+}
+
+/*
+ * conv2d_tiled_flat: stride-1 Conv2d with vectors of 16 output pixels counted row-major
+ * over OH x Wp (the padded width): at stride 1 the inputs of one tap for such a run are 16
+ * consecutive elements of the (padded) input, so each tap is one vector load however small
+ * or narrow the map, and the weights are read in place, (Cout, Cin/g, kh, kw), as scalar
+ * broadcasts: no re-layout pass, which on 7x7 maps with many channels cost as much as the
+ * convolution. The Wp - OW columns past each row are computed and dropped. Per input
+ * channel and tap: PXF vector loads and OCF weight loads feed OCF * PXF vector FMAs. A load
+ * that would run past the end of the input buffer (the last channels' last tile) gathers
+ * clamped elements instead; only those channels take that path.
+ *
+ * Build options: -D OCF=n output channels per work-item, -D PXF=n vectors of 16 pixels,
+ * -D FKH=k -D FKW=k the kernel size at compile time (1x1 and 3x3: the tap loops unroll).
+ *
+ * NDRange (ceil(OH * Wp / (16 * PXF)), groups * ceil(coutpg / OCF), N). limit: elements
+ * readable from in + in_off.
+ */
+#ifndef OCF
+#define OCF 8
+#endif
+#ifndef PXF
+#define PXF 2
+#endif
+#ifndef FKH
+#define FKH kh
+#define FKW kw
+#endif
+#ifdef CLCONV_HALF
+#define VLOADF(p) vload_half16(0, (p))
+#define VSTOREF(v, p) vstore_half16((v), 0, (p))
+#else
+#define VLOADF(p) vload16(0, (p))
+#define VSTOREF(v, p) vstore16((v), 0, (p))
+#endif
+
+__kernel void conv2d_tiled_flat(__global const STORAGE *restrict in, uint in_off,
+                                __global const STORAGE *restrict w,
+                                __global const STORAGE *restrict bias,
+                                __global STORAGE *restrict out, int C, int Hp, int Wp, int K,
+                                int OH, int OW, int kh, int kw, int dh, int dw, int cinpg,
+                                int coutpg, int has_bias, long limit)
+{
+    const int Q = OH * Wp;
+    const int q0 = get_global_id(0) * 16 * PXF, oct = get_global_id(1), n = get_global_id(2);
+    if (q0 >= Q)
+        return;
+    const int octiles = (coutpg + OCF - 1) / OCF;
+    const int g = oct / octiles, oc0 = (oct - g * octiles) * OCF;
+    const int ksize = FKH * FKW, plane = Hp * Wp;
+    const long first = ((long)n * C + g * cinpg) * plane; /* this item's first input plane */
+    /* input channels whose vector reads stay inside the buffer: the rest gather */
+    const long room = limit - first - (q0 + 16 * PXF + (FKH - 1) * dh * Wp + (FKW - 1) * dw);
+    const int cvec = room < 0 ? 0 : (int)min(room / plane + 1, (long)cinpg);
+    const int qlast = (OH - 1) * Wp + OW - 1; /* gathered lanes clamp to the last output */
+    const int wstride = cinpg * ksize;
+    const int olast = min(OCF, coutpg - oc0) - 1; /* channels past the group repeat the last */
+    __global const STORAGE *wbase = w + (size_t)(g * coutpg + oc0) * wstride;
+    __global const STORAGE *src = in + in_off + first;
+
+    float16 acc[OCF][PXF];
+#pragma unroll
+    for (int o = 0; o < OCF; o++)
+#pragma unroll
+        for (int v = 0; v < PXF; v++)
+            acc[o][v] = (float16)(0.0f);
+
+#define FLAT_LOOP(CI0, CI1, LOADX)                                                                 \
+    for (int ci = (CI0); ci < (CI1); ci++) {                                                       \
+        __global const STORAGE *cs = src + (size_t)ci * plane;                                     \
+        int wi = ci * ksize;                                                                       \
+        for (int ky = 0; ky < FKH; ky++) {                                                         \
+            for (int kx = 0; kx < FKW; kx++, wi++) {                                               \
+                __global const STORAGE *tap = cs + ky * dh * Wp + kx * dw;                         \
+                float16 x[PXF];                                                                    \
+                _Pragma("unroll") for (int v = 0; v < PXF; v++) x[v] = LOADX;                      \
+                _Pragma("unroll") for (int o = 0; o < OCF; o++)                                    \
+                {                                                                                  \
+                    const float16 wv = (float16)(LOAD(wbase, min(o, olast) * wstride + wi));       \
+                    _Pragma("unroll") for (int v = 0; v < PXF; v++) acc[o][v] =                    \
+                        fma(x[v], wv, acc[o][v]);                                                  \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }
+    FLAT_LOOP(0, cvec, VLOADF(tap + q0 + 16 * v))
+    for (int ci = cvec; ci < cinpg; ci++) {
+        float t[16 * PXF];
+        int wi = ci * ksize;
+        for (int ky = 0; ky < FKH; ky++)
+            for (int kx = 0; kx < FKW; kx++, wi++) {
+                __global const STORAGE *tap = src + (size_t)ci * plane + ky * dh * Wp + kx * dw;
+                for (int l = 0; l < 16 * PXF; l++)
+                    t[l] = LOAD(tap, min(q0 + l, qlast));
+                for (int o = 0; o < OCF; o++) {
+                    const float16 wv = (float16)(LOAD(wbase, min(o, olast) * wstride + wi));
+                    for (int v = 0; v < PXF; v++)
+                        acc[o][v] = fma(vload16(v, t), wv, acc[o][v]);
+                }
+            }
+    }
+#undef FLAT_LOOP
+
+    /* vector v's first output (oy[v], ox[v]); run[v]: its offset in the channel plane when
+     * its 16 lanes are consecutive outputs, else -1 (lanes stored one by one) */
+    int oys[PXF], oxs[PXF], run[PXF];
+#pragma unroll
+    for (int v = 0; v < PXF; v++) {
+        const int q = q0 + 16 * v;
+        oys[v] = q / Wp;
+        oxs[v] = q - oys[v] * Wp;
+        run[v] = q + 16 <= Q && (Wp == OW || oxs[v] + 16 <= OW) ? oys[v] * OW + oxs[v] : -1;
+    }
+    const int valid_o = min(OCF, coutpg - oc0);
+#pragma unroll
+    for (int o = 0; o < OCF; o++) {
+        if (o >= valid_o)
+            break;
+        const int oc = g * coutpg + oc0 + o;
+        const float b = has_bias ? LOAD(bias, oc) : 0.0f;
+        __global STORAGE *po = out + ((size_t)n * K + oc) * OH * OW;
+#pragma unroll
+        for (int v = 0; v < PXF; v++) {
+            const float16 r = acc[o][v] + (float16)(b);
+            if (run[v] >= 0) {
+                VSTOREF(r, po + run[v]);
+            } else {
+                float t[16];
+                vstore16(r, 0, t);
+                int oy = oys[v], ox = oxs[v];
+                for (int l = 0; l < 16 && oy < OH; l++) {
+                    if (ox < OW)
+                        STORE(po, oy * OW + ox, t[l]);
+                    if (++ox == Wp) {
+                        ox = 0;
+                        oy++;
+                    }
+                }
             }
         }
     }

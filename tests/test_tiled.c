@@ -175,6 +175,55 @@ START_TEST(pixel_vector_variant)
 }
 END_TEST
 
+START_TEST(flat_pixel_vectors)
+{
+    /* On CPUs, conv2d_tiled_flat runs 1x1 kernels and maps of at most 64 pixels at stride 1,
+     * and strided 1x1 kernels through a sampled copy (elsewhere the other kernels run).
+     * Widths around the 16-pixel vector; channel tails of the 4- and 8-channel tiles; the
+     * gathered reads of the last channels when a vector would run past the input (unpadded
+     * inputs read in place); batches; bias; both dtypes. */
+    static const int cases[][10] = {
+        /* cin, cout, k, stride_h, stride_w, pad, groups, n, h, w */
+        {24, 40, 1, 1, 1, 0, 1, 2, 9, 11},  /* 1x1 in place, gathered tail */
+        {16, 13, 1, 1, 1, 0, 1, 1, 4, 8},   /* one tile of 32 pixels */
+        {32, 64, 1, 1, 1, 0, 2, 2, 7, 7},   /* 7x7, grouped 1x1 */
+        {12, 20, 1, 2, 2, 0, 1, 2, 13, 17}, /* strided 1x1: sampled copy, odd sizes */
+        {8, 9, 1, 3, 2, 0, 1, 1, 11, 23},   /* unequal strides */
+        {16, 32, 1, 2, 2, 0, 4, 1, 14, 14}, /* strided grouped */
+        {8, 8, 1, 1, 1, 1, 1, 1, 5, 6},     /* padded 1x1 */
+        {20, 24, 3, 1, 1, 1, 1, 2, 7, 7},   /* small map, whole map per item */
+        {9, 17, 3, 1, 1, 0, 1, 1, 8, 8},    /* small map read in place: gathered tail */
+        {6, 10, 5, 1, 1, 2, 1, 1, 6, 5},    /* small map, 5x5 taps at run time */
+        {3, 5, 3, 1, 1, 1, 1, 1, 2, 3},     /* map narrower than a vector's rows */
+        {16, 16, 3, 1, 1, 1, 4, 2, 7, 9},   /* 4-channel groups, small map */
+        {18, 12, 3, 1, 1, 1, 6, 1, 17, 16}, /* 2-channel groups (8-column kernel) */
+        {12, 9, 1, 1, 1, 0, 3, 1, 9, 33},   /* 3-channel groups, 1x1 */
+    };
+    uint64_t seed = 1400;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const int *c = cases[i];
+        clconv_desc d;
+        conv(&d, c[0], c[1], c[2], 1, c[5], c[6]);
+        d.stride_h = c[3];
+        d.stride_w = c[4];
+        d.bias = (int)(i & 1);
+        int in[4] = {c[7], c[0], c[8], c[9]};
+        run_case(&d, in, seed++);
+        d.dtype = CLCONV_FLOAT16;
+        run_case(&d, in, seed++);
+    }
+    for (int mode = 0; mode < 4; mode++) { /* a small map through every padding mode */
+        clconv_desc d;
+        conv(&d, 5, 8, 3, 1, 2, 1);
+        d.dilation_h = 2;
+        d.pad_left = 1;
+        d.padding_mode = (clconv_padding_mode)mode;
+        int in[4] = {1, 5, 6, 7};
+        run_case(&d, in, 1450 + (uint64_t)mode);
+    }
+}
+END_TEST
+
 START_TEST(repeated_enqueue_reuses_workspace)
 {
     /* the weight re-layout and the padded copy are redone each enqueue: a second run with
@@ -249,8 +298,9 @@ START_TEST(workspace_is_required)
     int in[4] = {1, 4, 5, 5};
     clconv_plan *plan = NULL;
     ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_TILED, &plan), CLCONV_SUCCESS);
-    /* weights (8 channels x 4 x 9 floats) plus the padded 7x7 copy */
-    ck_assert_uint_ge(clconv_plan_get_workspace_size(plan), 8 * 4 * 9 * 4 + 4 * 7 * 7 * 4);
+    /* the padded 7x7 copy (plus the re-laid-out weights where the channel-vector kernel
+     * runs) */
+    ck_assert_uint_ge(clconv_plan_get_workspace_size(plan), 4 * 7 * 7 * 4);
     cl_context cl = clconv_context_get_cl_context(ctx);
     cl_int err;
     cl_mem buf = clCreateBuffer(cl, CL_MEM_READ_WRITE, 4096, NULL, &err);
@@ -282,6 +332,7 @@ int main(void)
     tcase_add_test(edge, padding_modes_and_dilation);
     tcase_add_test(edge, network_shapes);
     tcase_add_test(edge, pixel_vector_variant);
+    tcase_add_test(edge, flat_pixel_vectors);
     tcase_add_test(edge, repeated_enqueue_reuses_workspace);
     tcase_add_test(edge, transposed_phases);
     tcase_add_test(edge, declines_what_it_cannot_index);
