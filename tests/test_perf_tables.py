@@ -78,6 +78,23 @@ with tempfile.TemporaryDirectory() as tmp:
     check("float16 storage runs 1.00x the speed of float32" in out, "float16 summary line")
     check("| float16 |" not in out, "float16 suite kept out of the PyTorch summary")
 
+    # a second pair: clconv's r.a faster (200 GFLOP/s), PyTorch's r.a faster too (80): each
+    # side keeps its best, 200 / 80; r.b slower on both sides: unchanged
+    bench2 = dict(bench, rows=[row("resnet50", "r.a", "auto", "tiled", 200, 0.5),
+                               row("resnet50", "r.b", "auto", "tiled", 20, 2)])
+    torch2 = dict(torch, layers=[{"name": "r.a", "gflops": 80}, {"name": "r.b", "gflops": 100}])
+    more = []
+    for name, data in (("bench2.json", bench2), ("torch2.json", torch2)):
+        more.append(os.path.join(tmp, name))
+        with open(more[-1], "w") as f:
+            json.dump(data, f)
+    run = subprocess.run([sys.executable, script] + paths + ["--also"] + more,
+                         capture_output=True, text=True)
+    check(run.returncode == 0, f"--also: exit status {run.returncode}: {run.stderr}")
+    lines = run.stdout.splitlines()
+    check(line("| r.a |")[3] == "200.0" and line("| r.a |")[9] == "2.50", "--also: best of both")
+    check(line("| r.b |")[9:11] == ["0.25", "4.0"], "--also: r.b keeps its faster run")
+
     bad = subprocess.run([sys.executable, script, paths[0], os.path.join(tmp, "missing.json")],
                          capture_output=True, text=True)
     check(bad.returncode != 0, "a missing PyTorch JSON fails")
