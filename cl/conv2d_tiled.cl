@@ -105,7 +105,16 @@ __kernel void tiled_subsample(__global const STORAGE *restrict in, __global STOR
         return;
     __global STORAGE *dst = ws + ws_off + ((size_t)plane * OH + y) * OW;
     __global const STORAGE *src = in + ((size_t)plane * H + (size_t)y * sh) * W;
-    for (int x = 0; x < OW; x++)
+    int x = 0;
+    /* stride 2 (ResNet's downsampling): 8 outputs from one 16-element load inside the row */
+    if (sw == 2)
+        for (; x + 8 <= OW && 2 * x + 16 <= W; x += 8)
+#ifdef CLCONV_HALF
+            vstore_half8(vload_half16(0, src + 2 * x).even, 0, dst + x);
+#else
+            vstore8(vload16(0, src + 2 * x).even, 0, dst + x);
+#endif
+    for (; x < OW; x++)
         STORE(dst, x, LOAD(src, x * sw));
 }
 
@@ -382,7 +391,9 @@ __kernel void conv2d_tiled_px(__global const STORAGE *restrict in, uint in_off,
  * convolution. The Wp - OW columns past each row are computed and dropped. Per input
  * channel and tap: PXF vector loads and OCF weight loads feed OCF * PXF vector FMAs. A load
  * that would run past the end of the input buffer (the last channels' last tile) gathers
- * clamped elements instead; only those channels take that path.
+ * clamped elements instead; only those channels take that path. The last tile of a map
+ * computes only the vectors that hold outputs, one at a time (14x14: 3 tiles of 64 pixels
+ * and one vector of 16, not 4 tiles).
  *
  * Build options: -D OCF=n output channels per work-item, -D PXF=n vectors of 16 pixels,
  * -D FKH=k -D FKW=k the kernel size at compile time (1x1 and 3x3: the tap loops unroll).
@@ -408,6 +419,74 @@ __kernel void conv2d_tiled_px(__global const STORAGE *restrict in, uint in_off,
 #define VSTOREF(v, p) vstore16((v), 0, (p))
 #endif
 
+/* The OCF x NV vectors ACC of the pixels from flattened index QB: every input channel and
+ * tap. Channels whose NV-vector reads would run past the buffer (limit) gather clamped
+ * elements instead. */
+#define FLAT_ACC(NV, QB, ACC)                                                                      \
+    {                                                                                              \
+        const long room =                                                                          \
+            limit - first - ((QB) + 16 * (NV) + (FKH - 1) * dh * Wp + (FKW - 1) * dw);             \
+        const int cvec = room < 0 ? 0 : (int)min(room / plane + 1, (long)cinpg);                   \
+        _Pragma("unroll") for (int o = 0; o < OCF; o++)                                            \
+            _Pragma("unroll") for (int v = 0; v < (NV); v++) ACC[o][v] = (float16)(0.0f);          \
+        for (int ci = 0; ci < cvec; ci++) {                                                        \
+            __global const STORAGE *cs = src + (size_t)ci * plane;                                 \
+            int wi = ci * ksize;                                                                   \
+            for (int ky = 0; ky < FKH; ky++) {                                                     \
+                for (int kx = 0; kx < FKW; kx++, wi++) {                                           \
+                    __global const STORAGE *tap = cs + ky * dh * Wp + kx * dw + (QB);              \
+                    float16 x[NV];                                                                 \
+                    _Pragma("unroll") for (int v = 0; v < (NV); v++) x[v] = VLOADF(tap + 16 * v);  \
+                    _Pragma("unroll") for (int o = 0; o < OCF; o++)                                \
+                    {                                                                              \
+                        const float16 wv = (float16)(LOAD(wbase, min(o, olast) * wstride + wi));   \
+                        _Pragma("unroll") for (int v = 0; v < (NV); v++) ACC[o][v] =               \
+                            fma(x[v], wv, ACC[o][v]);                                              \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        for (int ci = cvec; ci < cinpg; ci++) {                                                    \
+            int wi = ci * ksize;                                                                   \
+            for (int ky = 0; ky < FKH; ky++)                                                       \
+                for (int kx = 0; kx < FKW; kx++, wi++) {                                           \
+                    __global const STORAGE *tap =                                                  \
+                        src + (size_t)ci * plane + ky * dh * Wp + kx * dw;                         \
+                    float t[16 * (NV)];                                                            \
+                    for (int l = 0; l < 16 * (NV); l++)                                            \
+                        t[l] = LOAD(tap, min((QB) + l, qlast));                                    \
+                    for (int o = 0; o < OCF; o++) {                                                \
+                        const float16 wv = (float16)(LOAD(wbase, min(o, olast) * wstride + wi));   \
+                        for (int v = 0; v < (NV); v++)                                             \
+                            ACC[o][v] = fma(vload16(v, t), wv, ACC[o][v]);                         \
+                    }                                                                              \
+                }                                                                                  \
+        }                                                                                          \
+    }
+
+/* Writes the 16 outputs of flattened index q (row-major over OH x Wp) of one channel plane:
+ * one vector store when they are consecutive outputs, else lane by lane, dropping the
+ * columns past OW. */
+inline void flat_store(__global STORAGE *po, float16 r, int q, int Q, int Wp, int OW, int OH)
+{
+    const int oy = q / Wp, ox = q - oy * Wp;
+    if (q + 16 <= Q && (Wp == OW || ox + 16 <= OW)) {
+        VSTOREF(r, po + oy * OW + ox);
+        return;
+    }
+    float t[16];
+    vstore16(r, 0, t);
+    int y = oy, x = ox;
+    for (int l = 0; l < 16 && y < OH; l++) {
+        if (x < OW)
+            STORE(po, y * OW + x, t[l]);
+        if (++x == Wp) {
+            x = 0;
+            y++;
+        }
+    }
+}
+
 __kernel void conv2d_tiled_flat(__global const STORAGE *restrict in, uint in_off,
                                 __global const STORAGE *restrict w,
                                 __global const STORAGE *restrict bias,
@@ -423,94 +502,43 @@ __kernel void conv2d_tiled_flat(__global const STORAGE *restrict in, uint in_off
     const int g = oct / octiles, oc0 = (oct - g * octiles) * OCF;
     const int ksize = FKH * FKW, plane = Hp * Wp;
     const long first = ((long)n * C + g * cinpg) * plane; /* this item's first input plane */
-    /* input channels whose vector reads stay inside the buffer: the rest gather */
-    const long room = limit - first - (q0 + 16 * PXF + (FKH - 1) * dh * Wp + (FKW - 1) * dw);
-    const int cvec = room < 0 ? 0 : (int)min(room / plane + 1, (long)cinpg);
     const int qlast = (OH - 1) * Wp + OW - 1; /* gathered lanes clamp to the last output */
     const int wstride = cinpg * ksize;
     const int olast = min(OCF, coutpg - oc0) - 1; /* channels past the group repeat the last */
     __global const STORAGE *wbase = w + (size_t)(g * coutpg + oc0) * wstride;
     __global const STORAGE *src = in + in_off + first;
-
-    float16 acc[OCF][PXF];
-#pragma unroll
-    for (int o = 0; o < OCF; o++)
-#pragma unroll
-        for (int v = 0; v < PXF; v++)
-            acc[o][v] = (float16)(0.0f);
-
-#define FLAT_LOOP(CI0, CI1, LOADX)                                                                 \
-    for (int ci = (CI0); ci < (CI1); ci++) {                                                       \
-        __global const STORAGE *cs = src + (size_t)ci * plane;                                     \
-        int wi = ci * ksize;                                                                       \
-        for (int ky = 0; ky < FKH; ky++) {                                                         \
-            for (int kx = 0; kx < FKW; kx++, wi++) {                                               \
-                __global const STORAGE *tap = cs + ky * dh * Wp + kx * dw;                         \
-                float16 x[PXF];                                                                    \
-                _Pragma("unroll") for (int v = 0; v < PXF; v++) x[v] = LOADX;                      \
-                _Pragma("unroll") for (int o = 0; o < OCF; o++)                                    \
-                {                                                                                  \
-                    const float16 wv = (float16)(LOAD(wbase, min(o, olast) * wstride + wi));       \
-                    _Pragma("unroll") for (int v = 0; v < PXF; v++) acc[o][v] =                    \
-                        fma(x[v], wv, acc[o][v]);                                                  \
-                }                                                                                  \
-            }                                                                                      \
-        }                                                                                          \
-    }
-    FLAT_LOOP(0, cvec, VLOADF(tap + q0 + 16 * v))
-    for (int ci = cvec; ci < cinpg; ci++) {
-        float t[16 * PXF];
-        int wi = ci * ksize;
-        for (int ky = 0; ky < FKH; ky++)
-            for (int kx = 0; kx < FKW; kx++, wi++) {
-                __global const STORAGE *tap = src + (size_t)ci * plane + ky * dh * Wp + kx * dw;
-                for (int l = 0; l < 16 * PXF; l++)
-                    t[l] = LOAD(tap, min(q0 + l, qlast));
-                for (int o = 0; o < OCF; o++) {
-                    const float16 wv = (float16)(LOAD(wbase, min(o, olast) * wstride + wi));
-                    for (int v = 0; v < PXF; v++)
-                        acc[o][v] = fma(vload16(v, t), wv, acc[o][v]);
-                }
-            }
-    }
-#undef FLAT_LOOP
-
-    /* vector v's first output (oy[v], ox[v]); run[v]: its offset in the channel plane when
-     * its 16 lanes are consecutive outputs, else -1 (lanes stored one by one) */
-    int oys[PXF], oxs[PXF], run[PXF];
-#pragma unroll
-    for (int v = 0; v < PXF; v++) {
-        const int q = q0 + 16 * v;
-        oys[v] = q / Wp;
-        oxs[v] = q - oys[v] * Wp;
-        run[v] = q + 16 <= Q && (Wp == OW || oxs[v] + 16 <= OW) ? oys[v] * OW + oxs[v] : -1;
-    }
     const int valid_o = min(OCF, coutpg - oc0);
+    /* vectors that hold outputs: the last tile of a map may need fewer than PXF (a 14x14
+     * map is 3 tiles of 64 pixels and one vector) */
+    const int nv = min(PXF, (Q - q0 + 15) / 16);
+
+    if (nv == PXF) {
+        float16 acc[OCF][PXF];
+        FLAT_ACC(PXF, q0, acc)
 #pragma unroll
-    for (int o = 0; o < OCF; o++) {
-        if (o >= valid_o)
-            break;
-        const int oc = g * coutpg + oc0 + o;
-        const float b = has_bias ? LOAD(bias, oc) : 0.0f;
-        __global STORAGE *po = out + ((size_t)n * K + oc) * OH * OW;
+        for (int o = 0; o < OCF; o++) {
+            if (o >= valid_o)
+                break;
+            const int oc = g * coutpg + oc0 + o;
+            const float b = has_bias ? LOAD(bias, oc) : 0.0f;
+            __global STORAGE *po = out + ((size_t)n * K + oc) * OH * OW;
 #pragma unroll
-        for (int v = 0; v < PXF; v++) {
-            const float16 r = acc[o][v] + (float16)(b);
-            if (run[v] >= 0) {
-                VSTOREF(r, po + run[v]);
-            } else {
-                float t[16];
-                vstore16(r, 0, t);
-                int oy = oys[v], ox = oxs[v];
-                for (int l = 0; l < 16 && oy < OH; l++) {
-                    if (ox < OW)
-                        STORE(po, oy * OW + ox, t[l]);
-                    if (++ox == Wp) {
-                        ox = 0;
-                        oy++;
-                    }
-                }
-            }
+            for (int v = 0; v < PXF; v++)
+                flat_store(po, acc[o][v] + (float16)(b), q0 + 16 * v, Q, Wp, OW, OH);
+        }
+        return;
+    }
+    /* the tail tile: one vector at a time */
+    for (int v = 0; v < nv; v++) {
+        const int q = q0 + 16 * v;
+        float16 acc1[OCF][1];
+        FLAT_ACC(1, q, acc1)
+        for (int o = 0; o < valid_o; o++) {
+            const int oc = g * coutpg + oc0 + o;
+            const float b = has_bias ? LOAD(bias, oc) : 0.0f;
+            flat_store(out + ((size_t)n * K + oc) * OH * OW, acc1[o][0] + (float16)(b), q, Q, Wp,
+                       OW, OH);
         }
     }
 }
+#undef FLAT_ACC

@@ -198,6 +198,13 @@ START_TEST(flat_pixel_vectors)
         {16, 16, 3, 1, 1, 1, 4, 2, 7, 9},   /* 4-channel groups, small map */
         {18, 12, 3, 1, 1, 1, 6, 1, 17, 16}, /* 2-channel groups (8-column kernel) */
         {12, 9, 1, 1, 1, 0, 3, 1, 9, 33},   /* 3-channel groups, 1x1 */
+        /* the last tile computes only its vectors that hold outputs, one at a time */
+        {40, 24, 1, 1, 1, 0, 1, 2, 14, 14}, /* 196 = 3 x 64 + 4: a 1-vector tail, gathered */
+        {16, 12, 1, 1, 1, 0, 1, 1, 4, 5},   /* 20 pixels: a 2-vector tail is the only tile */
+        {12, 20, 1, 1, 1, 0, 1, 1, 13, 8},  /* 104 = 64 + 40: a 3-vector tail */
+        {10, 12, 3, 1, 1, 1, 1, 2, 5, 6},   /* 3x3 small map, 40 pixels over the padded rows */
+        {8, 8, 1, 2, 2, 0, 1, 1, 6, 40},    /* stride-2 copy: 8-wide loads, then elements */
+        {8, 8, 1, 2, 2, 0, 1, 1, 5, 33},    /* odd width: the last 16-wide load fits */
     };
     uint64_t seed = 1400;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
