@@ -5,7 +5,9 @@
  * groups of at most 4 output channels runs the pixel-vector kernel instead, which reads the
  * weights in place (no re-layout). On CPUs, 1x1 kernels and maps of at most 64 pixels at
  * stride 1 run the flat pixel-vector kernel (16 pixels over the padded width, weights in
- * place); a strided 1x1 kernel runs it on a sampled copy of its input. */
+ * place); a strided 1x1 kernel runs it on a sampled copy of its input. A ConvTranspose2d
+ * whose kernel equals its stride (no padding, dilation or output padding) runs there too, as
+ * a 1x1 convolution with Cout*kh*kw channels stored strided (tconv2d_tiled_flat). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,7 @@ typedef struct tiled_geometry {
     int ocp, pxr;  /* px: output channels x rows of 8 columns per work-item */
     bool flat;     /* conv2d_tiled_flat: stride 1, 16-pixel vectors, weights read in place */
     bool decimate; /* flat strided 1x1: the workspace holds the input's sampled pixels */
+    bool scatter;  /* tconv2d_tiled_flat: ConvTranspose2d with kernel == stride, one tap each */
     int ocf, pxf;  /* flat: output channels x vectors of 16 pixels per work-item */
     int oct, pxt;  /* output channels x pixels per work-item */
     int ocb;       /* oc tiles per group */
@@ -131,6 +134,15 @@ static void geometry(const clconv_problem *p, const clconv_device_info *dev, til
     const bool cpu_conv = d->kind == CLCONV_CONV2D && !clconv_model_is_gpu(dev);
     geo->decimate = cpu_conv && k1 && !stride1 && unpadded;
     geo->flat = geo->decimate || (cpu_conv && stride1 && (k1 || small));
+    /* A ConvTranspose2d whose kernel equals its stride (dilation 1, no padding, no output
+     * padding) gives every output exactly one tap: a 1x1 convolution with Cout*kh*kw
+     * channels, stored strided. The flat kernel runs it with the weights in place; the
+     * phase path re-lays them out per phase and ran U-Net's k2 s2 layers at 37-45% of the
+     * ceiling. */
+    geo->scatter = d->kind == CLCONV_CONV_TRANSPOSE2D && !clconv_model_is_gpu(dev) &&
+                   d->kernel_h == d->stride_h && d->kernel_w == d->stride_w && d->dilation_h == 1 &&
+                   d->dilation_w == 1 && unpadded && !d->output_padding_h && !d->output_padding_w;
+    geo->flat = geo->flat || geo->scatter;
     /* 4 channels x 64 pixels: a whole small map per work-item reads the weights once, narrow
      * groups fill the 4 channels, and on ResNet-50's 1x1 layers at 14x14-56x56 it ran 20-35%
      * faster than 8 x 32 (the last tile computes only its vectors that hold outputs) */
@@ -144,7 +156,7 @@ static void geometry(const clconv_problem *p, const clconv_device_info *dev, til
     geo->pxr = 4;
     geo->ocb = (int)clconv_div_up((size_t)p->cout_per_group, (size_t)geo->oct);
     int pt = d->pad_top, pb = d->pad_bottom, pl = d->pad_left, pr = d->pad_right;
-    if (d->kind == CLCONV_CONV_TRANSPOSE2D) {
+    if (d->kind == CLCONV_CONV_TRANSPOSE2D && !geo->scatter) {
         axis_padding(p->in[2], p->out[2], d->kernel_h, d->stride_h, d->pad_top, d->dilation_h, &pt,
                      &pb);
         axis_padding(p->in[3], p->out[3], d->kernel_w, d->stride_w, d->pad_left, d->dilation_w, &pl,
@@ -153,7 +165,7 @@ static void geometry(const clconv_problem *p, const clconv_device_info *dev, til
     geo->pad_top = pt;
     geo->pad_left = pl;
     geo->padded = pt || pb || pl || pr || geo->decimate;
-    geo->hp = geo->decimate ? p->out[2] : p->in[2] + pt + pb;
+    geo->hp = geo->decimate ? p->out[2] : p->in[2] + pt + pb; /* scatter: the input */
     geo->wp = geo->decimate ? p->out[3] : p->in[3] + pl + pr;
     geo->weight_bytes = geo->px || geo->flat
                             ? 0
@@ -216,11 +228,18 @@ static double tiled_estimate(const clconv_problem *p, const clconv_device_info *
          * than the 8 x 32 tiles measured at 0.72 of the model peak (1.0 here; this
          * estimate stays above the times measured), ~65 GFLOP/s on ResNeXt's 4-channel
          * groups (0.4, g32_1024_7); one launch plus the padded or sampled copy, which streams
-         * its input at about half the model's bandwidth, and the weights read once. */
-        const double chans = (double)p->out[0] * d->groups *
-                             clconv_round_up((size_t)p->cout_per_group, (size_t)geo.ocf);
-        const double pix = (double)clconv_round_up((size_t)p->out[2] * geo.wp, 16);
-        const double macs = chans * pix * p->cin_per_group * d->kernel_h * d->kernel_w;
+         * its input at about half the model's bandwidth, and the weights read once. A
+         * ConvTranspose2d with kernel == stride (scatter) counts its 1x1 convolution over the
+         * input: U-Net's k2 s2 layers ran at 5.9-7.3 ms (512->256, 32x32) and 7.3-8.1 ms
+         * (128->64, 128x128), estimated 7.3 and 9.0. */
+        /* scatter: the 1x1 convolution of the input with coutpg*kh*kw channels */
+        const size_t taps = (size_t)d->kernel_h * d->kernel_w;
+        const double chans =
+            (double)p->out[0] * d->groups *
+            clconv_round_up((size_t)p->cout_per_group * (geo.scatter ? taps : 1), (size_t)geo.ocf);
+        const double pix =
+            (double)clconv_round_up((size_t)(geo.scatter ? p->in[2] : p->out[2]) * geo.wp, 16);
+        const double macs = chans * pix * p->cin_per_group * (geo.scatter ? 1.0 : (double)taps);
         const double copy = geo.padded ? (double)(p->input_count + 2 * geo.padded_count) : 0;
         const double bytes = (double)(p->input_count + p->weight_count + p->output_count) *
                                  clconv_dtype_size(d->dtype) +
@@ -499,11 +518,14 @@ static clconv_status tiled_prepare(clconv_plan *plan)
     } else if (geo->flat) {
         /* the common square kernels get their tap loops unrolled */
         char taps[40] = "";
-        if (d->kernel_h == d->kernel_w && (d->kernel_h == 1 || d->kernel_h == 3))
+        if (geo->scatter) /* one tap per output: the 1x1 program */
+            snprintf(taps, sizeof taps, " -D FKH=1 -D FKW=1");
+        else if (d->kernel_h == d->kernel_w && (d->kernel_h == 1 || d->kernel_h == 3))
             snprintf(taps, sizeof taps, " -D FKH=%d -D FKW=%d", d->kernel_h, d->kernel_w);
         snprintf(options, sizeof options, "-D OCF=%d -D PXF=%d%s%s", geo->ocf, geo->pxf, taps,
                  d->dtype == CLCONV_FLOAT16 ? " -D CLCONV_HALF" : "");
-        if ((st = clconv_create_kernel(ctx, TILED_FILE, options, "conv2d_tiled_flat",
+        if ((st = clconv_create_kernel(ctx, TILED_FILE, options,
+                                       geo->scatter ? "tconv2d_tiled_flat" : "conv2d_tiled_flat",
                                        &s->conv_px)) != CLCONV_SUCCESS ||
             (geo->padded &&
              (st = clconv_create_kernel(ctx, TILED_FILE, options,
@@ -514,6 +536,9 @@ static clconv_status tiled_prepare(clconv_plan *plan)
                          p->out[2],     p->out[3],     d->kernel_h,      d->kernel_w,
                          d->dilation_h, d->dilation_w, p->cin_per_group, p->cout_per_group,
                          d->bias != 0};
+        const int t[] = {p->in[1],         p->in[2],          p->in[3],    p->out[1],   p->out[2],
+                         p->out[3],        d->kernel_h,       d->kernel_w, d->stride_h, d->stride_w,
+                         p->cin_per_group, p->cout_per_group, d->bias != 0};
         /* elements readable from the convolution's input: the padded copy or the input */
         const cl_long limit = (cl_long)(geo->padded ? geo->padded_count : (size_t)p->input_count);
         cl_int err = clSetKernelArg(s->conv_px, 18, sizeof limit, &limit);
@@ -521,11 +546,19 @@ static clconv_status tiled_prepare(clconv_plan *plan)
             st = clconv_fail_cl(ctx, err, "clSetKernelArg");
             goto fail;
         }
-        if ((st = set_args(ctx, s->conv_px, 5, a, 13)) != CLCONV_SUCCESS)
+        if ((st = set_args(ctx, s->conv_px, 5, geo->scatter ? t : a, 13)) != CLCONV_SUCCESS)
             goto fail;
-        s->px_global[0] = clconv_div_up((size_t)p->out[2] * geo->wp, 16 * (size_t)geo->pxf);
-        s->px_global[1] =
-            (size_t)d->groups * clconv_div_up((size_t)p->cout_per_group, (size_t)geo->ocf);
+        /* scatter: pixels of the input, channels (co, ky, kx) */
+        const size_t rows = geo->scatter ? (size_t)p->in[2] : (size_t)p->out[2];
+        const size_t chans =
+            (size_t)p->cout_per_group * (geo->scatter ? d->kernel_h * d->kernel_w : 1);
+        s->px_global[0] = clconv_div_up(rows * geo->wp, 16 * (size_t)geo->pxf);
+        s->px_global[1] = (size_t)d->groups * clconv_div_up(chans, (size_t)geo->ocf);
+        if (geo->scatter) { /* channel tiles first */
+            const size_t t0 = s->px_global[0];
+            s->px_global[0] = s->px_global[1];
+            s->px_global[1] = t0;
+        }
         s->px_global[2] = (size_t)p->out[0];
         s->px_local[0] = s->px_global[0] < 4 ? s->px_global[0] : 4;
         s->px_local[1] = s->px_local[2] = 1;

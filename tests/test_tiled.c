@@ -273,6 +273,70 @@ START_TEST(transposed_phases)
 }
 END_TEST
 
+/* Workspace bytes of the tiled plan: 0 where tconv2d_tiled_flat runs (weights in place, no
+ * padded copy), the phases' re-laid-out weights otherwise. */
+static size_t tiled_workspace_of(const clconv_desc *d, const int in[4])
+{
+    clconv_plan *plan = NULL;
+    ck_assert_int_eq(clconv_plan_create(test_context(), d, in, CLCONV_ALGO_TILED, &plan),
+                     CLCONV_SUCCESS);
+    const size_t bytes = clconv_plan_get_workspace_size(plan);
+    clconv_plan_destroy(plan);
+    return bytes;
+}
+
+START_TEST(transposed_kernel_equals_stride)
+{
+    /* On CPUs, kernel == stride (dilation 1, no padding, no output padding) runs as a 1x1
+     * convolution with Cout*kh*kw channels stored strided (tconv2d_tiled_flat): 2x2, 4x4,
+     * 3x3 (channel tiles across taps), unequal axes; odd and 1x1 maps and rows past the
+     * 16-pixel vector (scattered lane by lane); channel tails; groups; batches; bias; both
+     * dtypes. */
+    static const int cases[][9] = {
+        /* kh, kw, groups, cin, cout, n, h, w, bias */
+        {2, 2, 1, 8, 16, 1, 5, 7, 1},  {2, 2, 1, 24, 12, 2, 16, 16, 0}, {4, 4, 1, 6, 5, 1, 3, 9, 1},
+        {3, 3, 1, 7, 3, 2, 9, 17, 0},  {2, 2, 1, 5, 7, 2, 1, 1, 1},     {3, 3, 2, 4, 6, 1, 1, 1, 0},
+        {2, 3, 1, 9, 4, 1, 11, 13, 1}, {2, 2, 4, 16, 8, 2, 6, 33, 1},   {2, 2, 3, 6, 9, 1, 7, 5, 0},
+        {1, 1, 1, 10, 6, 1, 8, 9, 1},  {2, 2, 1, 40, 3, 1, 14, 14, 1},
+    };
+    uint64_t seed = 1600;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const int *c = cases[i];
+        clconv_desc d;
+        clconv_desc_init(&d, CLCONV_CONV_TRANSPOSE2D, c[3], c[4], c[0], c[1]);
+        d.stride_h = c[0];
+        d.stride_w = c[1];
+        d.groups = c[2];
+        d.bias = c[8];
+        int in[4] = {c[5], c[3], c[6], c[7]};
+        ck_assert_uint_eq(tiled_workspace_of(&d, in), 0);
+        run_case(&d, in, seed++);
+        d.dtype = CLCONV_FLOAT16;
+        run_case(&d, in, seed++);
+    }
+    /* where one output gets no tap or another mapping, the layer stays on the phases (their
+     * re-laid-out weights take workspace) and stays exact */
+    for (int v = 0; v < 5; v++) {
+        clconv_desc d;
+        clconv_desc_init(&d, CLCONV_CONV_TRANSPOSE2D, 6, 10, 2, 2);
+        d.stride_h = d.stride_w = 2;
+        if (v == 0)
+            d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 1;
+        else if (v == 1)
+            d.pad_left = 1;
+        else if (v == 2)
+            d.output_padding_h = 1;
+        else if (v == 3)
+            d.dilation_w = 2;
+        else
+            d.stride_h = 3; /* kernel 2 < stride 3: rows without taps */
+        int in[4] = {2, 6, 5, 6};
+        ck_assert_uint_gt(tiled_workspace_of(&d, in), 0);
+        run_case(&d, in, 1700 + (uint64_t)v);
+    }
+}
+END_TEST
+
 START_TEST(declines_what_it_cannot_index)
 {
     /* 1 x 1 x 46000 x 46000 fits int indexing; with 300 of padding on every side the padded
@@ -342,6 +406,7 @@ int main(void)
     tcase_add_test(edge, flat_pixel_vectors);
     tcase_add_test(edge, repeated_enqueue_reuses_workspace);
     tcase_add_test(edge, transposed_phases);
+    tcase_add_test(edge, transposed_kernel_equals_stride);
     tcase_add_test(edge, declines_what_it_cannot_index);
     tcase_add_test(edge, workspace_is_required);
     suite_add_tcase(s, edge);
