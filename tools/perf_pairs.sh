@@ -34,8 +34,9 @@ args=()
 for i in $(seq "$pairs"); do
     suite_args=()
     for s in "${suites[@]}" float16; do suite_args+=(--suite "$s"); done
-    "$build/tools/clconv-report" "${suite_args[@]}" --repeats "$repeats" --out "$out/report$i" \
-        >"$out/report$i.log"
+    # Debian's python3 carries matplotlib, which clconv-report's chart needs
+    /usr/bin/python3 "$build/tools/clconv-report" "${suite_args[@]}" --repeats "$repeats" \
+        --out "$out/report$i" >"$out/report$i.log"
     files=()
     for s in "${suites[@]}"; do files+=("tools/suites/$s.txt"); done
     /usr/bin/python3 "$peer" --threads "$threads" --reps "$repeats" --json "$out/torch$i.json" \
