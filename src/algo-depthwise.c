@@ -179,6 +179,27 @@ static double depthwise_estimate(const clconv_problem *p, const clconv_device_in
                                 bytes, 1);
 }
 
+/* Sets the kernel's int arguments (after its 4 buffers) and its launch shape, local
+ * (1, local1), and hands the state to the plan; frees it on failure. */
+static clconv_status finish_prepare(clconv_plan *plan, depthwise_state *s, const int *args,
+                                    size_t count, const size_t global[2], size_t local1)
+{
+    for (cl_uint i = 0; i < count; i++) {
+        cl_int err = clSetKernelArg(s->kernel, 4 + i, sizeof(int), &args[i]);
+        if (err != CL_SUCCESS) {
+            clReleaseKernel(s->kernel);
+            free(s);
+            return clconv_fail_cl(plan->ctx, err, "clSetKernelArg");
+        }
+    }
+    s->global[0] = global[0];
+    s->global[1] = global[1];
+    s->local[0] = 1;
+    s->local[1] = local1;
+    plan->state = s;
+    return CLCONV_SUCCESS;
+}
+
 static clconv_status depthwise_prepare(clconv_plan *plan)
 {
     const clconv_problem *p = &plan->problem;
@@ -202,7 +223,6 @@ static clconv_status depthwise_prepare(clconv_plan *plan)
         free(s);
         return st;
     }
-    cl_int err = CL_SUCCESS;
     if (ny) {
         const int chunks = (p->out[2] + ny - 1) / ny;
         const int items = nk_total * chunks;
@@ -226,19 +246,8 @@ static clconv_status depthwise_prepare(clconv_plan *plan)
                              s2.pitch,
                              chunks,
                              items};
-        for (cl_uint i = 0; i < sizeof sargs / sizeof sargs[0] && err == CL_SUCCESS; i++)
-            err = clSetKernelArg(s->kernel, 4 + i, sizeof(int), &sargs[i]);
-        if (err != CL_SUCCESS) {
-            clReleaseKernel(s->kernel);
-            free(s);
-            return clconv_fail_cl(plan->ctx, err, "clSetKernelArg");
-        }
-        s->local[0] = 1;
-        s->local[1] = 8;
-        s->global[0] = 1;
-        s->global[1] = clconv_div_up((size_t)items, 8) * 8;
-        plan->state = s;
-        return CLCONV_SUCCESS;
+        const size_t global[2] = {1, clconv_div_up((size_t)items, 8) * 8};
+        return finish_prepare(plan, s, sargs, sizeof sargs / sizeof sargs[0], global, 8);
     }
     if (fc) {
         const int ohw = p->out[2] * p->out[3];
@@ -248,20 +257,9 @@ static clconv_status depthwise_prepare(clconv_plan *plan)
             p->in[1],     p->in[2],   p->in[3],    p->out[1],     p->out[2],     d->kernel_h,
             d->kernel_w,  d->pad_top, d->pad_left, d->dilation_h, d->dilation_w, p->cout_per_group,
             d->bias != 0, fc,         chunks,      items};
-        for (cl_uint i = 0; i < sizeof fargs / sizeof fargs[0] && err == CL_SUCCESS; i++)
-            err = clSetKernelArg(s->kernel, 4 + i, sizeof(int), &fargs[i]);
-        if (err != CL_SUCCESS) {
-            clReleaseKernel(s->kernel);
-            free(s);
-            return clconv_fail_cl(plan->ctx, err, "clSetKernelArg");
-        }
         /* 8 items a group: 1 to 32 measured the same on PoCL */
-        s->local[0] = 1;
-        s->local[1] = 8;
-        s->global[0] = 1;
-        s->global[1] = clconv_div_up((size_t)items, 8) * 8;
-        plan->state = s;
-        return CLCONV_SUCCESS;
+        const size_t global[2] = {1, clconv_div_up((size_t)items, 8) * 8};
+        return finish_prepare(plan, s, fargs, sizeof fargs / sizeof fargs[0], global, 8);
     }
     /* rows per work-item: enough work to amortize its setup, enough items for every unit */
     int ry = (int)((size_t)nk_total * p->out[2] / (64 * (size_t)plan->ctx->info.compute_units));
@@ -285,20 +283,10 @@ static clconv_status depthwise_prepare(clconv_plan *plan)
                         (int)d->padding_mode,
                         ry,
                         nk_total};
-    for (cl_uint i = 0; i < sizeof args / sizeof args[0] && err == CL_SUCCESS; i++)
-        err = clSetKernelArg(s->kernel, 4 + i, sizeof(int), &args[i]);
-    if (err != CL_SUCCESS) {
-        clReleaseKernel(s->kernel);
-        free(s);
-        return clconv_fail_cl(plan->ctx, err, "clSetKernelArg");
-    }
-    s->global[0] = clconv_div_up((size_t)p->out[2], (size_t)ry);
-    s->global[1] = (size_t)nk_total;
+    const size_t global[2] = {clconv_div_up((size_t)p->out[2], (size_t)ry), (size_t)nk_total};
     /* small work-groups: each item already loops over many tiles */
-    s->local[0] = 1;
-    s->local[1] = s->global[1] % 4 == 0 ? 4 : 1;
-    plan->state = s;
-    return CLCONV_SUCCESS;
+    return finish_prepare(plan, s, args, sizeof args / sizeof args[0], global,
+                          global[1] % 4 == 0 ? 4 : 1);
 }
 
 static clconv_status depthwise_enqueue(clconv_plan *plan, const clconv_enqueue_args *a)
