@@ -32,6 +32,15 @@ static const fault_case cases[] = {
                                                       1,   1, 1, 1, 1, 1, 1, 0, 0, 0}},
     {"tiled-tconv", CLCONV_CONV_TRANSPOSE2D, CLCONV_ALGO_TILED, {"t", 1, 8, 4, 4, 8, 4, 4, 2, 2, 1,
                                                                  1,   1, 1, 1, 1, 1, 1, 0, 0, 0}},
+    /* on CPUs the cases above run the flat kernels; these three take the other tiled paths:
+     * channel vectors (a map over 64 pixels), the strided-1x1 sampled copy, kernel == stride */
+    {"tiled-conv-16", CLCONV_CONV2D, CLCONV_ALGO_TILED, {"c", 1, 8, 16, 16, 8, 3, 3, 1, 1, 1,
+                                                         1,   1, 1, 1,  1,  1, 1, 0, 0, 0}},
+    {"tiled-1x1-s2", CLCONV_CONV2D, CLCONV_ALGO_TILED, {"c", 1, 8, 9, 9, 8, 1, 1, 2, 2, 0,
+                                                        0,   0, 0, 1, 1, 1, 1, 0, 0, 0}},
+    {"tiled-tconv-k2", CLCONV_CONV_TRANSPOSE2D, CLCONV_ALGO_TILED, {"t", 1, 8, 4, 4, 8, 2,
+                                                                    2,   2, 2, 0, 0, 0, 0,
+                                                                    1,   1, 1, 1, 0, 0, 0}},
     {"depthwise", CLCONV_CONV2D, CLCONV_ALGO_DEPTHWISE, {"d", 1, 4, 7, 7, 8, 3, 3, 1, 1, 1,
                                                          1,   1, 1, 1, 1, 4, 1, 0, 0, 0}},
     {"gemm-conv", CLCONV_CONV2D, CLCONV_ALGO_GEMM, {"c", 2, 4, 6, 6, 5, 3, 3, 1, 1, 1,
@@ -275,7 +284,7 @@ START_TEST(test_every_fault)
     long n = 1;
     while (run_with_fault(fc, &h, n))
         n++;
-    printf("%-13s %3ld injectable calls: %3ld faults injected and survived (%ld absorbed, "
+    printf("%-14s %3ld injectable calls: %3ld faults injected and survived (%ld absorbed, "
            "%ld after work was queued)\n",
            fc->name, calls, n - 1, total_absorbed, total_partial);
     fflush(stdout);
@@ -317,7 +326,7 @@ START_TEST(test_adopted_queue_faults)
         ck_assert_int_eq(clFinish(q), CL_SUCCESS); /* the application's queue still works */
     }
     ck_assert_int_ge(n, 2);
-    printf("%-13s %3ld injectable calls: %3ld faults injected and survived\n", "adopted-queue",
+    printf("%-14s %3ld injectable calls: %3ld faults injected and survived\n", "adopted-queue",
            n - 1, n - 1);
     fflush(stdout);
     test_context_release();
