@@ -1,7 +1,8 @@
 /* Tiled algorithm: register-blocked implicit-GEMM Conv2d and stride-phase ConvTranspose2d
  * (cl/conv2d_tiled.cl). Each enqueue re-lays out the weights (and pads the input when the
  * layer needs it) into the workspace, then runs the convolution kernel, whose hot loop has no
- * border tests: once for Conv2d, once per stride phase for ConvTranspose2d. Conv2d with
+ * border tests, in one launch (every stride phase of a ConvTranspose2d included: the output
+ * has a single writer, the last command of the enqueue). Conv2d with
  * groups of at most 4 output channels runs the pixel-vector kernel instead, which reads the
  * weights in place (no re-layout). On CPUs, 1x1 kernels and maps of at most 64 pixels at
  * stride 1 run the flat pixel-vector kernel (16 pixels over the padded width, weights in
