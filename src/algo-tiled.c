@@ -476,134 +476,169 @@ static clconv_status plan_phases(clconv_plan *plan, tiled_state *s)
     return set_args(plan->ctx, s->conv, 7, a, TCONV_INT_ARGS);
 }
 
-static clconv_status tiled_prepare(clconv_plan *plan)
+static const char *dtype_option(const clconv_desc *d)
+{
+    return d->dtype == CLCONV_FLOAT16 ? " -D CLCONV_HALF" : "";
+}
+
+/* The pixel-vector kernel for narrow groups: weights in place. */
+static clconv_status prepare_px(clconv_plan *plan, tiled_state *s)
 {
     const clconv_problem *p = &plan->problem;
     const clconv_desc *d = &p->desc;
     clconv_context *ctx = plan->ctx;
-    const bool transposed = d->kind == CLCONV_CONV_TRANSPOSE2D;
-    tiled_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "tiled plan state");
-    plan->state = s;
-    tiled_geometry *geo = &s->geo;
-    geometry(p, &ctx->info, geo);
+    const tiled_geometry *geo = &s->geo;
+    char options[160];
+    snprintf(options, sizeof options, "-D OCP=%d -D PXR=%d%s", geo->ocp, geo->pxr, dtype_option(d));
+    clconv_status st;
+    if ((st = clconv_create_kernel(ctx, TILED_FILE, options, "conv2d_tiled_px", &s->conv_px)) !=
+            CLCONV_SUCCESS ||
+        (geo->padded && (st = clconv_create_kernel(ctx, TILED_FILE, options, "tiled_pad_input",
+                                                   &s->pad)) != CLCONV_SUCCESS))
+        return st;
+    const int a[] = {p->in[1],         geo->hp,           geo->wp,       p->out[1],
+                     p->out[2],        p->out[3],         d->kernel_h,   d->kernel_w,
+                     d->stride_h,      d->stride_w,       d->dilation_h, d->dilation_w,
+                     p->cin_per_group, p->cout_per_group, d->bias != 0};
+    if ((st = set_args(ctx, s->conv_px, 5, a, 15)) != CLCONV_SUCCESS)
+        return st;
+    s->px_global[0] =
+        clconv_div_up((size_t)p->out[3], 8) * clconv_div_up((size_t)p->out[2], (size_t)geo->pxr);
+    s->px_global[1] =
+        (size_t)d->groups * clconv_div_up((size_t)p->cout_per_group, (size_t)geo->ocp);
+    s->px_global[2] = (size_t)p->out[0];
+    s->px_local[0] = s->px_global[0] < 4 ? s->px_global[0] : 4;
+    s->px_local[1] = s->px_local[2] = 1;
+    return CLCONV_SUCCESS;
+}
+
+/* The flat kernels (CPUs): Conv2d over 16-pixel vectors of the padded plane, or a
+ * ConvTranspose2d with kernel == stride as a 1x1 convolution stored strided (scatter). */
+static clconv_status prepare_flat(clconv_plan *plan, tiled_state *s)
+{
+    const clconv_problem *p = &plan->problem;
+    const clconv_desc *d = &p->desc;
+    clconv_context *ctx = plan->ctx;
+    const tiled_geometry *geo = &s->geo;
+    /* the common square kernels get their tap loops unrolled */
+    char taps[40] = "";
+    if (geo->scatter) /* one tap per output: the 1x1 program */
+        snprintf(taps, sizeof taps, " -D FKH=1 -D FKW=1");
+    else if (d->kernel_h == d->kernel_w && (d->kernel_h == 1 || d->kernel_h == 3))
+        snprintf(taps, sizeof taps, " -D FKH=%d -D FKW=%d", d->kernel_h, d->kernel_w);
+    char options[160];
+    snprintf(options, sizeof options, "-D OCF=%d -D PXF=%d%s%s", geo->ocf, geo->pxf, taps,
+             dtype_option(d));
+    clconv_status st;
+    if ((st = clconv_create_kernel(ctx, TILED_FILE, options,
+                                   geo->scatter ? "tconv2d_tiled_flat" : "conv2d_tiled_flat",
+                                   &s->conv_px)) != CLCONV_SUCCESS ||
+        (geo->padded &&
+         (st = clconv_create_kernel(ctx, TILED_FILE, options,
+                                    geo->decimate ? "tiled_subsample" : "tiled_pad_input",
+                                    &s->pad)) != CLCONV_SUCCESS))
+        return st;
+    const int a[] = {p->in[1],         geo->hp,           geo->wp,     p->out[1],     p->out[2],
+                     p->out[3],        d->kernel_h,       d->kernel_w, d->dilation_h, d->dilation_w,
+                     p->cin_per_group, p->cout_per_group, d->bias != 0};
+    const int t[] = {p->in[1],         p->in[2],          p->in[3],    p->out[1],   p->out[2],
+                     p->out[3],        d->kernel_h,       d->kernel_w, d->stride_h, d->stride_w,
+                     p->cin_per_group, p->cout_per_group, d->bias != 0};
+    /* elements readable from the convolution's input: the padded copy or the input */
+    const cl_long limit = (cl_long)(geo->padded ? geo->padded_count : (size_t)p->input_count);
+    cl_int err = clSetKernelArg(s->conv_px, 18, sizeof limit, &limit);
+    if (err != CL_SUCCESS)
+        return clconv_fail_cl(ctx, err, "clSetKernelArg");
+    if ((st = set_args(ctx, s->conv_px, 5, geo->scatter ? t : a, 13)) != CLCONV_SUCCESS)
+        return st;
+    /* scatter: pixels of the input, channels (co, ky, kx) */
+    const size_t rows = geo->scatter ? (size_t)p->in[2] : (size_t)p->out[2];
+    const size_t chans = (size_t)p->cout_per_group * (geo->scatter ? d->kernel_h * d->kernel_w : 1);
+    s->px_global[0] = clconv_div_up(rows * geo->wp, 16 * (size_t)geo->pxf);
+    s->px_global[1] = (size_t)d->groups * clconv_div_up(chans, (size_t)geo->ocf);
+    if (geo->scatter) { /* channel tiles first */
+        const size_t t0 = s->px_global[0];
+        s->px_global[0] = s->px_global[1];
+        s->px_global[1] = t0;
+    }
+    s->px_global[2] = (size_t)p->out[0];
+    s->px_local[0] = s->px_global[0] < 4 ? s->px_global[0] : 4;
+    s->px_local[1] = s->px_local[2] = 1;
+    return CLCONV_SUCCESS;
+}
+
+/* The channel-vector kernels: weight re-layout, then conv2d_tiled or the stride phases. */
+static clconv_status prepare_channel_vectors(clconv_plan *plan, tiled_state *s)
+{
+    const clconv_desc *d = &plan->problem.desc;
+    clconv_context *ctx = plan->ctx;
+    const tiled_geometry *geo = &s->geo;
     s->relayout_local = RELAYOUT_LOCAL <= ctx->info.max_work_group_size
                             ? RELAYOUT_LOCAL
                             : ctx->info.max_work_group_size;
     char options[160];
-    snprintf(options, sizeof options, "-D OCT=%d -D PXT=%d%s", geo->oct, geo->pxt,
-             d->dtype == CLCONV_FLOAT16 ? " -D CLCONV_HALF" : "");
+    snprintf(options, sizeof options, "-D OCT=%d -D PXT=%d%s", geo->oct, geo->pxt, dtype_option(d));
     clconv_status st;
-    if (geo->px) {
-        snprintf(options, sizeof options, "-D OCP=%d -D PXR=%d%s", geo->ocp, geo->pxr,
-                 d->dtype == CLCONV_FLOAT16 ? " -D CLCONV_HALF" : "");
-        if ((st = clconv_create_kernel(ctx, TILED_FILE, options, "conv2d_tiled_px", &s->conv_px)) !=
-                CLCONV_SUCCESS ||
-            (geo->padded && (st = clconv_create_kernel(ctx, TILED_FILE, options, "tiled_pad_input",
-                                                       &s->pad)) != CLCONV_SUCCESS))
-            goto fail;
-        const int a[] = {p->in[1],         geo->hp,           geo->wp,       p->out[1],
-                         p->out[2],        p->out[3],         d->kernel_h,   d->kernel_w,
-                         d->stride_h,      d->stride_w,       d->dilation_h, d->dilation_w,
-                         p->cin_per_group, p->cout_per_group, d->bias != 0};
-        if ((st = set_args(ctx, s->conv_px, 5, a, 15)) != CLCONV_SUCCESS)
-            goto fail;
-        s->px_global[0] = clconv_div_up((size_t)p->out[3], 8) *
-                          clconv_div_up((size_t)p->out[2], (size_t)geo->pxr);
-        s->px_global[1] =
-            (size_t)d->groups * clconv_div_up((size_t)p->cout_per_group, (size_t)geo->ocp);
-        s->px_global[2] = (size_t)p->out[0];
-        s->px_local[0] = s->px_global[0] < 4 ? s->px_global[0] : 4;
-        s->px_local[1] = s->px_local[2] = 1;
-    } else if (geo->flat) {
-        /* the common square kernels get their tap loops unrolled */
-        char taps[40] = "";
-        if (geo->scatter) /* one tap per output: the 1x1 program */
-            snprintf(taps, sizeof taps, " -D FKH=1 -D FKW=1");
-        else if (d->kernel_h == d->kernel_w && (d->kernel_h == 1 || d->kernel_h == 3))
-            snprintf(taps, sizeof taps, " -D FKH=%d -D FKW=%d", d->kernel_h, d->kernel_w);
-        snprintf(options, sizeof options, "-D OCF=%d -D PXF=%d%s%s", geo->ocf, geo->pxf, taps,
-                 d->dtype == CLCONV_FLOAT16 ? " -D CLCONV_HALF" : "");
-        if ((st = clconv_create_kernel(ctx, TILED_FILE, options,
-                                       geo->scatter ? "tconv2d_tiled_flat" : "conv2d_tiled_flat",
-                                       &s->conv_px)) != CLCONV_SUCCESS ||
-            (geo->padded &&
-             (st = clconv_create_kernel(ctx, TILED_FILE, options,
-                                        geo->decimate ? "tiled_subsample" : "tiled_pad_input",
-                                        &s->pad)) != CLCONV_SUCCESS))
-            goto fail;
-        const int a[] = {p->in[1],      geo->hp,       geo->wp,          p->out[1],
-                         p->out[2],     p->out[3],     d->kernel_h,      d->kernel_w,
-                         d->dilation_h, d->dilation_w, p->cin_per_group, p->cout_per_group,
-                         d->bias != 0};
-        const int t[] = {p->in[1],         p->in[2],          p->in[3],    p->out[1],   p->out[2],
-                         p->out[3],        d->kernel_h,       d->kernel_w, d->stride_h, d->stride_w,
-                         p->cin_per_group, p->cout_per_group, d->bias != 0};
-        /* elements readable from the convolution's input: the padded copy or the input */
-        const cl_long limit = (cl_long)(geo->padded ? geo->padded_count : (size_t)p->input_count);
-        cl_int err = clSetKernelArg(s->conv_px, 18, sizeof limit, &limit);
-        if (err != CL_SUCCESS) {
-            st = clconv_fail_cl(ctx, err, "clSetKernelArg");
-            goto fail;
-        }
-        if ((st = set_args(ctx, s->conv_px, 5, geo->scatter ? t : a, 13)) != CLCONV_SUCCESS)
-            goto fail;
-        /* scatter: pixels of the input, channels (co, ky, kx) */
-        const size_t rows = geo->scatter ? (size_t)p->in[2] : (size_t)p->out[2];
-        const size_t chans =
-            (size_t)p->cout_per_group * (geo->scatter ? d->kernel_h * d->kernel_w : 1);
-        s->px_global[0] = clconv_div_up(rows * geo->wp, 16 * (size_t)geo->pxf);
-        s->px_global[1] = (size_t)d->groups * clconv_div_up(chans, (size_t)geo->ocf);
-        if (geo->scatter) { /* channel tiles first */
-            const size_t t0 = s->px_global[0];
-            s->px_global[0] = s->px_global[1];
-            s->px_global[1] = t0;
-        }
-        s->px_global[2] = (size_t)p->out[0];
-        s->px_local[0] = s->px_global[0] < 4 ? s->px_global[0] : 4;
-        s->px_local[1] = s->px_local[2] = 1;
-    } else if ((st = clconv_create_kernel(ctx, TILED_FILE, options, "tiled_relayout",
-                                          &s->relayout)) != CLCONV_SUCCESS ||
-               (st = clconv_create_kernel(ctx, TILED_FILE, options,
-                                          transposed ? "tconv2d_tiled" : "conv2d_tiled",
-                                          &s->conv)) != CLCONV_SUCCESS ||
-               (geo->padded &&
-                (st = clconv_create_kernel(ctx, TILED_FILE, options, "tiled_pad_input", &s->pad)) !=
-                    CLCONV_SUCCESS) ||
-               (st = plan_phases(plan, s)) != CLCONV_SUCCESS)
-        goto fail;
+    if ((st = clconv_create_kernel(ctx, TILED_FILE, options, "tiled_relayout", &s->relayout)) !=
+            CLCONV_SUCCESS ||
+        (st = clconv_create_kernel(
+             ctx, TILED_FILE, options,
+             d->kind == CLCONV_CONV_TRANSPOSE2D ? "tconv2d_tiled" : "conv2d_tiled", &s->conv)) !=
+            CLCONV_SUCCESS ||
+        (geo->padded && (st = clconv_create_kernel(ctx, TILED_FILE, options, "tiled_pad_input",
+                                                   &s->pad)) != CLCONV_SUCCESS))
+        return st;
+    return plan_phases(plan, s);
+}
 
+/* The padded (or sampled) copy's arguments, and the convolution's input offset. */
+static clconv_status prepare_copy(clconv_plan *plan, tiled_state *s)
+{
+    const clconv_problem *p = &plan->problem;
+    const clconv_desc *d = &p->desc;
+    clconv_context *ctx = plan->ctx;
+    const tiled_geometry *geo = &s->geo;
     const cl_uint elem_off = (cl_uint)(geo->padded_offset / clconv_dtype_size(d->dtype));
+    cl_int err;
     if (geo->padded) {
-        const int mode = transposed ? (int)CLCONV_PADDING_ZEROS : (int)d->padding_mode;
+        const int mode =
+            d->kind == CLCONV_CONV_TRANSPOSE2D ? (int)CLCONV_PADDING_ZEROS : (int)d->padding_mode;
         const int pad_args[] = {
             p->in[2], p->in[3], geo->hp, geo->wp, geo->pad_top, geo->pad_left, p->in[0] * p->in[1],
             mode};
         const int sub_args[] = {p->in[2],    p->in[3],    p->out[2],          p->out[3],
                                 d->stride_h, d->stride_w, p->in[0] * p->in[1]};
-        cl_int err = clSetKernelArg(s->pad, 2, sizeof elem_off, &elem_off);
-        if (err != CL_SUCCESS) {
-            st = clconv_fail_cl(ctx, err, "clSetKernelArg");
-            goto fail;
-        }
-        if ((st = geo->decimate ? set_args(ctx, s->pad, 3, sub_args, 7)
-                                : set_args(ctx, s->pad, 3, pad_args, 8)) != CLCONV_SUCCESS)
-            goto fail;
+        err = clSetKernelArg(s->pad, 2, sizeof elem_off, &elem_off);
+        if (err != CL_SUCCESS)
+            return clconv_fail_cl(ctx, err, "clSetKernelArg");
+        clconv_status st = geo->decimate ? set_args(ctx, s->pad, 3, sub_args, 7)
+                                         : set_args(ctx, s->pad, 3, pad_args, 8);
+        if (st != CLCONV_SUCCESS)
+            return st;
         s->pad_global[0] = (size_t)geo->hp;
         s->pad_global[1] = (size_t)p->in[0] * p->in[1];
         s->pad_global[2] = 1;
     }
     const cl_uint in_off = geo->padded ? elem_off : 0;
-    cl_int err =
-        clSetKernelArg(geo->px || geo->flat ? s->conv_px : s->conv, 1, sizeof in_off, &in_off);
-    if (err != CL_SUCCESS) {
-        st = clconv_fail_cl(ctx, err, "clSetKernelArg");
-        goto fail;
-    }
-    return CLCONV_SUCCESS;
-fail:
-    tiled_release(plan);
+    err = clSetKernelArg(geo->px || geo->flat ? s->conv_px : s->conv, 1, sizeof in_off, &in_off);
+    return err == CL_SUCCESS ? CLCONV_SUCCESS : clconv_fail_cl(ctx, err, "clSetKernelArg");
+}
+
+static clconv_status tiled_prepare(clconv_plan *plan)
+{
+    clconv_context *ctx = plan->ctx;
+    tiled_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "tiled plan state");
+    plan->state = s;
+    geometry(&plan->problem, &ctx->info, &s->geo);
+    clconv_status st = s->geo.px     ? prepare_px(plan, s)
+                       : s->geo.flat ? prepare_flat(plan, s)
+                                     : prepare_channel_vectors(plan, s);
+    if (st == CLCONV_SUCCESS)
+        st = prepare_copy(plan, s);
+    if (st != CLCONV_SUCCESS)
+        tiled_release(plan);
     return st;
 }
 
