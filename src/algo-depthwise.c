@@ -184,13 +184,11 @@ static double depthwise_estimate(const clconv_problem *p, const clconv_device_in
 static clconv_status finish_prepare(clconv_plan *plan, depthwise_state *s, const int *args,
                                     size_t count, const size_t global[2], size_t local1)
 {
-    for (cl_uint i = 0; i < count; i++) {
-        cl_int err = clSetKernelArg(s->kernel, 4 + i, sizeof(int), &args[i]);
-        if (err != CL_SUCCESS) {
-            clReleaseKernel(s->kernel);
-            free(s);
-            return clconv_fail_cl(plan->ctx, err, "clSetKernelArg");
-        }
+    clconv_status st = clconv_set_int_args(plan->ctx, s->kernel, 4, args, count);
+    if (st != CLCONV_SUCCESS) {
+        clReleaseKernel(s->kernel);
+        free(s);
+        return st;
     }
     s->global[0] = global[0];
     s->global[1] = global[1];

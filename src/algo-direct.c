@@ -114,18 +114,17 @@ static clconv_status direct_prepare(clconv_plan *plan)
                         d->dilation_h, d->dilation_w, p->cin_per_group, p->cout_per_group,
                         d->bias != 0,  x_items,       nk_tiles};
     /* the Conv2d kernel has no x_items argument */
-    const int nargs = sizeof args / sizeof args[0];
-    cl_uint index = 4;
-    cl_int err = CL_SUCCESS;
-    for (int i = 0; i < nargs && err == CL_SUCCESS; i++) {
-        if (!transposed && i == nargs - 2)
-            continue;
-        err = clSetKernelArg(s->kernel, index++, sizeof(int), &args[i]);
-    }
-    if (err != CL_SUCCESS) {
+    const size_t nargs = sizeof args / sizeof args[0];
+    st = clconv_set_int_args(plan->ctx, s->kernel, 4, args, nargs - 2);
+    if (st == CLCONV_SUCCESS)
+        st = transposed ? clconv_set_int_args(plan->ctx, s->kernel, 4 + (cl_uint)nargs - 2,
+                                              &args[nargs - 2], 2)
+                        : clconv_set_int_args(plan->ctx, s->kernel, 4 + (cl_uint)nargs - 2,
+                                              &args[nargs - 1], 1);
+    if (st != CLCONV_SUCCESS) {
         clReleaseKernel(s->kernel);
         free(s);
-        return clconv_fail_cl(plan->ctx, err, "clSetKernelArg");
+        return st;
     }
     s->global[0] = (size_t)x_items;
     s->global[1] = (size_t)p->out[2];

@@ -325,17 +325,6 @@ static double gemm_estimate(const clconv_problem *p, const clconv_device_info *d
     return seconds;
 }
 
-static clconv_status set_int_args(clconv_context *ctx, cl_kernel k, cl_uint first, const int *v,
-                                  int n)
-{
-    for (int i = 0; i < n; i++) {
-        cl_int err = clSetKernelArg(k, first + (cl_uint)i, sizeof(int), &v[i]);
-        if (err != CL_SUCCESS)
-            return clconv_fail_cl(ctx, err, "clSetKernelArg");
-    }
-    return CLCONV_SUCCESS;
-}
-
 static void gemm_release(clconv_plan *plan)
 {
     gemm_state *s = plan->state;
@@ -385,7 +374,7 @@ static clconv_status gemm_prepare(clconv_plan *plan)
                             d->kernel_w,   d->stride_h,   d->stride_w,      d->pad_top, d->pad_left,
                             d->dilation_h, d->dilation_w, p->cin_per_group, d->groups};
         if (st == CLCONV_SUCCESS)
-            st = set_int_args(ctx, s->lower, 2, args, (int)(sizeof args / sizeof args[0]));
+            st = clconv_set_int_args(ctx, s->lower, 2, args, sizeof args / sizeof args[0]);
     } else {
         const bool no_overlap = d->dilation_h == 1 && d->dilation_w == 1 &&
                                 d->kernel_h <= d->stride_h && d->kernel_w <= d->stride_w;
@@ -396,7 +385,7 @@ static clconv_status gemm_prepare(clconv_plan *plan)
                             d->stride_w,   d->pad_top,        d->pad_left, d->dilation_h,
                             d->dilation_w, p->cout_per_group, d->bias != 0};
         if (st == CLCONV_SUCCESS)
-            st = set_int_args(ctx, s->lower, 3, args, (int)(sizeof args / sizeof args[0]));
+            st = clconv_set_int_args(ctx, s->lower, 3, args, sizeof args / sizeof args[0]);
         const cl_uint out_off = s->staged ? (cl_uint)s->stage_off : 0;
         cl_int err = st == CLCONV_SUCCESS ? clSetKernelArg(s->lower, 24, sizeof out_off, &out_off)
                                           : CL_SUCCESS;
@@ -410,7 +399,7 @@ static clconv_status gemm_prepare(clconv_plan *plan)
         const int args[] = {p->out[1], p->out[2] * p->out[3], p->out[0], has_bias};
         const cl_uint off = (cl_uint)s->stage_off;
         if (st == CLCONV_SUCCESS)
-            st = set_int_args(ctx, s->finish, 4, args, 4);
+            st = clconv_set_int_args(ctx, s->finish, 4, args, 4);
         cl_int err =
             st == CLCONV_SUCCESS ? clSetKernelArg(s->finish, 1, sizeof off, &off) : CL_SUCCESS;
         if (err != CL_SUCCESS)
@@ -532,7 +521,7 @@ static clconv_status enqueue_conv2d(clconv_plan *plan, const clconv_enqueue_args
             const int rows = s->rows < OH - y0 ? s->rows : OH - y0;
             const size_t Q = (size_t)rows * OW;
             const int chunk[] = {n0, y0, rows, nb * G};
-            if ((st = set_int_args(plan->ctx, s->lower, 16, chunk, 4)) != CLCONV_SUCCESS)
+            if ((st = clconv_set_int_args(plan->ctx, s->lower, 16, chunk, 4)) != CLCONV_SUCCESS)
                 break;
             const size_t global[3] = {Q, R, (size_t)nb * G};
             if ((st = run_kernel(plan, s->lower, global, NULL)) != CLCONV_SUCCESS)
@@ -576,7 +565,7 @@ static clconv_status enqueue_transposed(clconv_plan *plan, const clconv_enqueue_
                     break;
             }
             const int chunk[] = {n0, oy0, orows, irows > 0 ? iy0 : 0, irows, nb * p->out[1]};
-            if ((st = set_int_args(plan->ctx, s->lower, 18, chunk, 6)) != CLCONV_SUCCESS)
+            if ((st = clconv_set_int_args(plan->ctx, s->lower, 18, chunk, 6)) != CLCONV_SUCCESS)
                 break;
             const size_t global[3] = {(size_t)p->out[3], (size_t)orows, (size_t)nb * p->out[1]};
             /* unstaged, this is the plan's one col2im pass */

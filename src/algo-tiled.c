@@ -311,17 +311,6 @@ static double tiled_estimate(const clconv_problem *p, const clconv_device_info *
            finish_flops / model.peak_flops + bytes / (0.5 * model.bandwidth);
 }
 
-static clconv_status set_args(clconv_context *ctx, cl_kernel k, cl_uint first, const int *v,
-                              int count)
-{
-    for (int i = 0; i < count; i++) {
-        cl_int err = clSetKernelArg(k, first + (cl_uint)i, sizeof(int), &v[i]);
-        if (err != CL_SUCCESS)
-            return clconv_fail_cl(ctx, err, "clSetKernelArg");
-    }
-    return CLCONV_SUCCESS;
-}
-
 static void tiled_release(clconv_plan *plan)
 {
     tiled_state *s = plan->state;
@@ -380,7 +369,7 @@ static clconv_status plan_phases(clconv_plan *plan, tiled_state *s)
                                       p->cin_per_group, p->cout_per_group,
                                       geo->ocb,         gtiles,
                                       d->bias != 0};
-        clconv_status st = set_args(plan->ctx, s->conv, 6, a, CONV_INT_ARGS);
+        clconv_status st = clconv_set_int_args(plan->ctx, s->conv, 6, a, CONV_INT_ARGS);
         cl_int err = clSetKernelArg(s->conv, 3, sizeof(cl_uint), &ph->w_off);
         if (st == CLCONV_SUCCESS && err != CL_SUCCESS)
             st = clconv_fail_cl(plan->ctx, err, "clSetKernelArg");
@@ -473,7 +462,7 @@ static clconv_status plan_phases(clconv_plan *plan, tiled_state *s)
         err = clSetKernelArg(s->conv, 6, sizeof(int), &nphases);
     if (err != CL_SUCCESS)
         return clconv_fail_cl(plan->ctx, err, "clSetKernelArg");
-    return set_args(plan->ctx, s->conv, 7, a, TCONV_INT_ARGS);
+    return clconv_set_int_args(plan->ctx, s->conv, 7, a, TCONV_INT_ARGS);
 }
 
 static const char *dtype_option(const clconv_desc *d)
@@ -500,7 +489,7 @@ static clconv_status prepare_px(clconv_plan *plan, tiled_state *s)
                      p->out[2],        p->out[3],         d->kernel_h,   d->kernel_w,
                      d->stride_h,      d->stride_w,       d->dilation_h, d->dilation_w,
                      p->cin_per_group, p->cout_per_group, d->bias != 0};
-    if ((st = set_args(ctx, s->conv_px, 5, a, 15)) != CLCONV_SUCCESS)
+    if ((st = clconv_set_int_args(ctx, s->conv_px, 5, a, 15)) != CLCONV_SUCCESS)
         return st;
     s->px_global[0] =
         clconv_div_up((size_t)p->out[3], 8) * clconv_div_up((size_t)p->out[2], (size_t)geo->pxr);
@@ -549,7 +538,7 @@ static clconv_status prepare_flat(clconv_plan *plan, tiled_state *s)
     cl_int err = clSetKernelArg(s->conv_px, 18, sizeof limit, &limit);
     if (err != CL_SUCCESS)
         return clconv_fail_cl(ctx, err, "clSetKernelArg");
-    if ((st = set_args(ctx, s->conv_px, 5, geo->scatter ? t : a, 13)) != CLCONV_SUCCESS)
+    if ((st = clconv_set_int_args(ctx, s->conv_px, 5, geo->scatter ? t : a, 13)) != CLCONV_SUCCESS)
         return st;
     /* scatter: pixels of the input, channels (co, ky, kx) */
     const size_t rows = geo->scatter ? (size_t)p->in[2] : (size_t)p->out[2];
@@ -611,8 +600,8 @@ static clconv_status prepare_copy(clconv_plan *plan, tiled_state *s)
         err = clSetKernelArg(s->pad, 2, sizeof elem_off, &elem_off);
         if (err != CL_SUCCESS)
             return clconv_fail_cl(ctx, err, "clSetKernelArg");
-        clconv_status st = geo->decimate ? set_args(ctx, s->pad, 3, sub_args, 7)
-                                         : set_args(ctx, s->pad, 3, pad_args, 8);
+        clconv_status st = geo->decimate ? clconv_set_int_args(ctx, s->pad, 3, sub_args, 7)
+                                         : clconv_set_int_args(ctx, s->pad, 3, pad_args, 8);
         if (st != CLCONV_SUCCESS)
             return st;
         s->pad_global[0] = (size_t)geo->hp;
@@ -720,7 +709,7 @@ static clconv_status tiled_enqueue(clconv_plan *plan, const clconv_enqueue_args 
             st = clconv_fail_cl(ctx, err, "clSetKernelArg");
             break;
         }
-        if ((st = set_args(ctx, s->relayout, 3, ph->relayout_args, RELAYOUT_INT_ARGS)) !=
+        if ((st = clconv_set_int_args(ctx, s->relayout, 3, ph->relayout_args, RELAYOUT_INT_ARGS)) !=
             CLCONV_SUCCESS)
             break;
         size_t rl_local[2] = {s->relayout_local, 1};

@@ -148,6 +148,10 @@ clconv_status clconv_enqueue_kernel(clconv_context *ctx, cl_command_queue queue,
                                     cl_uint num_wait_events, const cl_event *wait_events,
                                     cl_event *event);
 
+/* Sets count int arguments of kernel from index first on. */
+clconv_status clconv_set_int_args(clconv_context *ctx, cl_kernel kernel, cl_uint first,
+                                  const int *values, size_t count);
+
 /* Picks a local size for a 3-D launch within the device's limits (product <= max work-group
  * size, each dimension <= its max); writes local[3]. */
 void clconv_pick_local_size(const clconv_device_info *dev, const size_t global[3], size_t local[3]);

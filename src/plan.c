@@ -37,6 +37,17 @@ clconv_status clconv_enqueue_kernel(clconv_context *ctx, cl_command_queue queue,
     return CLCONV_SUCCESS;
 }
 
+clconv_status clconv_set_int_args(clconv_context *ctx, cl_kernel kernel, cl_uint first,
+                                  const int *values, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        cl_int err = clSetKernelArg(kernel, first + (cl_uint)i, sizeof(int), &values[i]);
+        if (err != CL_SUCCESS)
+            return clconv_fail_cl(ctx, err, "clSetKernelArg");
+    }
+    return CLCONV_SUCCESS;
+}
+
 /* Device limits the generic validation cannot know: allocation size, int indexing. */
 static clconv_status check_device_limits(clconv_context *ctx, const clconv_problem *p)
 {
