@@ -23,31 +23,6 @@
 #define X_TILE 4
 #endif
 
-#ifdef CLCONV_HALF
-#define STORAGE half
-#define LOAD(p, i) vload_half((i), (p))
-#define STORE(p, i, v) vstore_half((v), (i), (p))
-#else
-#define STORAGE float
-#define LOAD(p, i) ((p)[i])
-#define STORE(p, i, v) ((p)[i] = (v))
-#endif
-
-/* Maps a padded-input coordinate into [0, n); -1 marks a zero tap. Coordinates stay within
- * the padding, which the host bounds, so one reflection or wrap suffices. */
-inline int map_coord(int i, int n)
-{
-#if PAD_MODE == 0
-    return (i >= 0 && i < n) ? i : -1;
-#elif PAD_MODE == 1
-    return i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i);
-#elif PAD_MODE == 2
-    return clamp(i, 0, n - 1);
-#else
-    return i < 0 ? i + n : (i >= n ? i - n : i);
-#endif
-}
-
 __kernel void conv2d_direct(__global const STORAGE *restrict in,
                             __global const STORAGE *restrict weight,
                             __global const STORAGE *restrict bias,
@@ -79,14 +54,14 @@ __kernel void conv2d_direct(__global const STORAGE *restrict in,
         __global const STORAGE *plane = in + ((size_t)n * C + (size_t)g * cinpg + ci) * H * W;
         __global const STORAGE *wci = weight + ((size_t)oc0 * cinpg + ci) * ksize;
         for (int ky = 0; ky < kh; ky++) {
-            const int iy = map_coord(oy * sh - pt + ky * dh, H);
+            const int iy = map_coord(oy * sh - pt + ky * dh, H, PAD_MODE);
             if (iy < 0)
                 continue;
             __global const STORAGE *row = plane + (size_t)iy * W;
             for (int kx = 0; kx < kw; kx++) {
                 float v[X_TILE];
                 for (int j = 0; j < X_TILE; j++) {
-                    int ix = map_coord(ix_base + j * sw + kx * dw, W);
+                    int ix = map_coord(ix_base + j * sw + kx * dw, W, PAD_MODE);
                     v[j] = (ox0 + j < OW && ix >= 0) ? LOAD(row, ix) : 0.0f;
                 }
                 for (int o = 0; o < OC_TILE; o++) {

@@ -35,37 +35,9 @@
 #define PXT 8
 #endif
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
 #define floatV CAT(float, OCT)
 #define vloadV CAT(vload, OCT)
 #define vstoreV CAT(vstore, OCT)
-
-#ifdef CLCONV_HALF
-#define STORAGE half
-#define LOAD(p, i) vload_half((i), (p))
-#define STORE(p, i, v) vstore_half((v), (i), (p))
-#else
-#define STORAGE float
-#define LOAD(p, i) ((p)[i])
-#define STORE(p, i, v) ((p)[i] = (v))
-#endif
-
-/* Maps a padded coordinate into [0, n) by padding mode (0 zeros, 1 reflect, 2 replicate,
- * 3 circular); -1 marks a zero. The host bounds the padding, so one reflection or wrap
- * suffices. A run-time mode keeps one program per tile shape: this pass is memory-bound. */
-inline int map_coord(int i, int n, int mode)
-{
-    if (i >= 0 && i < n)
-        return i;
-    if (mode == 0)
-        return -1;
-    if (mode == 1)
-        return i < 0 ? -i : 2 * (n - 1) - i;
-    if (mode == 2)
-        return clamp(i, 0, n - 1);
-    return i < 0 ? i + n : i - n;
-}
 
 /* NDRange (Hp, N * C): one padded row each, its interior a straight copy (the border
  * columns alone go through map_coord). */

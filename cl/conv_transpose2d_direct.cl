@@ -17,16 +17,6 @@
 #define X_TILE 4
 #endif
 
-#ifdef CLCONV_HALF
-#define STORAGE half
-#define LOAD(p, i) vload_half((i), (p))
-#define STORE(p, i, v) vstore_half((v), (i), (p))
-#else
-#define STORAGE float
-#define LOAD(p, i) ((p)[i])
-#define STORE(p, i, v) ((p)[i] = (v))
-#endif
-
 __kernel void conv_transpose2d_direct(__global const STORAGE *restrict in,
                                       __global const STORAGE *restrict weight,
                                       __global const STORAGE *restrict bias,

@@ -33,8 +33,6 @@
 #define XT 8
 #endif
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
 #define floatX CAT(float, XT)
 
 #ifdef CLCONV_HALF
@@ -50,23 +48,6 @@
 #define LOADX(p, i) CAT(vload, XT)(0, (p) + (i))
 #define STOREX(v, p, i) CAT(vstore, XT)((v), 0, (p) + (i))
 #endif
-
-/* Maps a padded coordinate into [0, n) by padding mode (0 zeros, 1 reflect, 2 replicate,
- * 3 circular); -1 marks a zero tap. The host bounds the padding, so one reflection or wrap
- * suffices. The mode is a run-time argument (one program for all four): it is only used
- * once per kernel row and on border tiles. */
-inline int map_coord(int i, int n, int mode)
-{
-    if (i >= 0 && i < n)
-        return i;
-    if (mode == 0)
-        return -1;
-    if (mode == 1)
-        return i < 0 ? -i : 2 * (n - 1) - i;
-    if (mode == 2)
-        return clamp(i, 0, n - 1);
-    return i < 0 ? i + n : i - n;
-}
 
 /* XT values of one input row for the columns of an interior tile starting at input column
  * ix (stride 1 or 2). */

@@ -18,21 +18,6 @@
 #define PAD_MODE 0
 #endif
 
-/* Maps a padded-input coordinate into [0, n); -1 marks a zero tap. The host bounds the
- * padding (reflect < n, circular <= n), so one reflection or wrap suffices. */
-inline int map_coord(int i, int n)
-{
-#if PAD_MODE == 0
-    return (i >= 0 && i < n) ? i : -1;
-#elif PAD_MODE == 1
-    return i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i);
-#elif PAD_MODE == 2
-    return clamp(i, 0, n - 1);
-#else
-    return i < 0 ? i + n : (i >= n ? i - n : i);
-#endif
-}
-
 __kernel void im2col(__global const float *restrict in, __global float *restrict col, int C, int H,
                      int W, int OW, int kh, int kw, int sh, int sw, int pt, int pl, int dh, int dw,
                      int cinpg, int G, int n0, int y0, int rows, int nbg)
@@ -51,8 +36,8 @@ __kernel void im2col(__global const float *restrict in, __global float *restrict
     const int ci = r / (kw * kh);
     const int y = y0 + q / OW;
     const int x = q % OW;
-    const int iy = map_coord(y * sh - pt + ky * dh, H);
-    const int ix = map_coord(x * sw - pl + kx * dw, W);
+    const int iy = map_coord(y * sh - pt + ky * dh, H, PAD_MODE);
+    const int ix = map_coord(x * sw - pl + kx * dw, W, PAD_MODE);
     float v = 0.0f;
     if (iy >= 0 && ix >= 0)
         v = in[(((size_t)(n0 + nn) * C + (size_t)g * cinpg + ci) * H + iy) * W + ix];

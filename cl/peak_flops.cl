@@ -21,8 +21,6 @@
 #define SCALAR float
 #endif
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
 #if VW == 1
 #define VTYPE SCALAR
 #else

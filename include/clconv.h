@@ -254,7 +254,8 @@ CLCONV_API clconv_status clconv_context_get_device_info(const clconv_context *ct
 typedef struct clconv_plan clconv_plan;
 
 /* Validates desc for input_nchw and chooses (AUTO: tuning database, else heuristic) or checks
- * (forced) the algorithm. CLCONV_ALGO=<name> in the environment overrides AUTO. Nothing is
+ * (forced) the algorithm, and the kernel variant within it. CLCONV_VARIANT=<variant name> in
+ * the environment overrides AUTO (CLCONV_ALGO=<name> too, when CLCONV_VARIANT is unset). Nothing is
  * compiled here: the plan's programs are built by clconv_plan_bake, or by the first enqueue
  * if the plan was not baked, so creation is cheap. The workspace size is final at creation.
  * The plan keeps a pointer to ctx, which must outlive it.
@@ -277,8 +278,31 @@ CLCONV_API clconv_status clconv_plan_bake(clconv_plan *plan);
 /* 1 when the plan's programs are built (baked or enqueued once), else 0 (also for NULL). */
 CLCONV_API int clconv_plan_is_baked(const clconv_plan *plan);
 
+/* As clconv_plan_create, with one kernel variant forced by name (clconv_variant_name lists
+ * them; names are stable across releases, e.g. "tiled.chanvec_c16p8"): the environment's
+ * CLCONV_VARIANT and CLCONV_ALGO are not read. The tuning database and the cost model are
+ * skipped; the variant's own configuration (tiles, workspace) is used.
+ * Errors: CLCONV_ERROR_INVALID_ARGUMENT (NULL or unknown name, or the clconv_plan_create
+ * errors), CLCONV_ERROR_UNSUPPORTED (the variant cannot run this layer on this device or under
+ * the workspace limit, or is not in this build; the message says why). */
+CLCONV_API clconv_status clconv_plan_create_variant(clconv_context *ctx, const clconv_desc *desc,
+                                                    const int input_nchw[4], const char *variant,
+                                                    clconv_plan **plan);
+
 /* The algorithm the plan runs (never CLCONV_ALGO_AUTO); CLCONV_ALGO_AUTO for NULL. */
 CLCONV_API clconv_algo clconv_plan_get_algo(const clconv_plan *plan);
+
+/* The name of the kernel variant the plan runs ("depthwise.s2_phases"), static storage;
+ * NULL for a NULL plan. */
+CLCONV_API const char *clconv_plan_get_variant_name(const clconv_plan *plan);
+
+/* Number of kernel variants in this build, and the name of the index-th (0-based, registry
+ * order; NULL out of range). The name says its algorithm ("tiled.") and its kernel and tile. */
+CLCONV_API int clconv_variant_count(void);
+CLCONV_API const char *clconv_variant_name(int index);
+
+/* The algorithm a variant belongs to; CLCONV_ALGO_AUTO for NULL or an unknown name. */
+CLCONV_API clconv_algo clconv_variant_get_algo(const char *name);
 
 /* Output shape of the plan. Errors: CLCONV_ERROR_INVALID_ARGUMENT for NULL arguments. */
 CLCONV_API clconv_status clconv_plan_get_output_shape(const clconv_plan *plan, int output_nchw[4]);

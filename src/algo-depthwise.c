@@ -7,6 +7,7 @@
 #include "src/cost-model.h"
 #include "src/internal.h"
 #include "src/kernels.h"
+#include "src/variant.h"
 
 #define DEPTHWISE_XT 8
 

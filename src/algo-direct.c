@@ -5,6 +5,7 @@
 #include "src/cost-model.h"
 #include "src/internal.h"
 #include "src/kernels.h"
+#include "src/variant.h"
 
 #define X_TILE 4
 

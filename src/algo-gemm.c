@@ -35,6 +35,7 @@
 #include "src/cost-model.h"
 #include "src/internal.h"
 #include "src/kernels.h"
+#include "src/variant.h"
 
 /* Where a plan's chunks and results go. */
 typedef struct gemm_layout {

@@ -16,6 +16,7 @@
 #include "src/cost-model.h"
 #include "src/internal.h"
 #include "src/kernels.h"
+#include "src/variant.h"
 
 #define TILED_FILE "conv2d_tiled.cl"
 #define WS_ALIGN 256      /* byte offset of the padded input inside the workspace */

@@ -1,15 +1,16 @@
-/* The selector's cost model (src/select.c), shared by the algorithms' estimate() functions:
+/* The cost model (src/cost-model.c), shared by the variants' estimate() functions:
  *
  *   seconds = max(work / (device peak x algorithm efficiency), bytes / device bandwidth)
  *             + launches x per-launch overhead
  *
- * in real seconds, so estimates of different algorithms compare without scale factors. The
- * device terms come from the device's queries and its class (CL_DEVICE_TYPE); each algorithm
- * supplies its work, its measured efficiency and its launches. Calibration: README
- * "Algorithms and selection". */
+ * in real seconds, so estimates of different variants compare without scale factors. The
+ * device terms come from the device's queries and its class's row of the device table
+ * (src/calibration.c); each variant supplies its work and its launches, and reads its
+ * efficiencies from its calibration row. Measurements: docs/calibration.md. */
 #ifndef CLCONV_COST_MODEL_H
 #define CLCONV_COST_MODEL_H
 
+#include "src/calibration.h"
 #include "src/internal.h"
 
 typedef struct clconv_device_model {
@@ -37,5 +38,11 @@ double clconv_model_seconds(const clconv_device_info *dev, double flops, double 
 double clconv_model_gpu_seconds(const clconv_device_info *dev, double flops, double efficiency,
                                 double chain_flops, double chain_efficiency, double bytes,
                                 double launches);
+
+/* The chain-bounded form where the calibration row has a chain efficiency (GPU classes),
+ * else clconv_model_seconds: the device class is data, not a branch in the estimate. */
+double clconv_model_variant_seconds(const clconv_device_info *dev, const clconv_calibration *cal,
+                                    double flops, double efficiency, double chain_flops,
+                                    double chain_efficiency, double bytes, double launches);
 
 #endif

@@ -76,19 +76,9 @@ clconv_status clconv_problem_init(const clconv_desc *desc, const int input_nchw[
  * bounds the padding, so one reflection or wrap suffices (reference.c). */
 int clconv_map_padded_coord(int i, int n, clconv_padding_mode mode);
 
-/* ---- algorithms (select.c, algo-*.c) --------------------------------------------------- */
+/* ---- plans and algorithms (src/variant.h) ---------------------------------------------- */
 
-typedef struct clconv_algo_impl clconv_algo_impl;
-
-struct clconv_plan {
-    clconv_context *ctx;
-    clconv_problem problem;
-    const clconv_algo_impl *impl;
-    size_t workspace_size;
-    size_t workspace_limit; /* the context's cap when the plan was created */
-    bool prepared;          /* impl->prepare ran successfully (bake or first enqueue) */
-    void *state;            /* owned by impl; set by prepare */
-};
+/* The plan (struct clconv_plan), the variants and the plan/variant contract: src/variant.h. */
 
 /* Buffers of one enqueue, already checked against the plan's sizes. */
 typedef struct clconv_enqueue_args {
@@ -99,29 +89,23 @@ typedef struct clconv_enqueue_args {
     cl_event *event; /* may be NULL */
 } clconv_enqueue_args;
 
+/* TRANSITIONAL: an algorithm not yet split into variants, wrapped as one variant
+ * (src/variants.c). */
+typedef struct clconv_algo_impl clconv_algo_impl;
 struct clconv_algo_impl {
     clconv_algo id;
     const char *name;
-    /* false with a reason when this algorithm cannot run the problem on the device */
     bool (*supports)(const clconv_problem *p, const clconv_device_info *dev, char *reason,
                      size_t reason_size);
-    /* bytes of workspace the enqueue needs */
     size_t (*workspace)(const clconv_problem *p, const clconv_device_info *dev);
-    /* estimated seconds; only compared between algorithms */
     double (*estimate)(const clconv_problem *p, const clconv_device_info *dev);
-    /* one-time work: programs, kernels; sets plan->state */
     clconv_status (*prepare)(clconv_plan *plan);
     clconv_status (*enqueue)(clconv_plan *plan, const clconv_enqueue_args *args);
     void (*release)(clconv_plan *plan);
-    /* optional: the least workspace the algorithm can run with (it splits larger work into
-     * chunks); the selector rejects it when that exceeds the context's workspace limit */
     size_t (*min_workspace)(const clconv_problem *p, const clconv_device_info *dev);
-    /* optional: workspace under a given cap, when prepare sizes its chunks by the context's
-     * limit; plan creation reports it without preparing (prepare must agree) */
     size_t (*workspace_for_limit)(const clconv_problem *p, const clconv_device_info *dev,
                                   size_t limit);
 };
-
 extern const clconv_algo_impl clconv_algo_direct;
 extern const clconv_algo_impl clconv_algo_gemm;
 extern const clconv_algo_impl clconv_algo_tiled;
@@ -131,15 +115,10 @@ extern const clconv_algo_impl clconv_algo_depthwise;
  * device's max allocation. */
 size_t clconv_workspace_limit(const clconv_context *ctx);
 
-/* The registered implementation of id, or NULL. */
-const clconv_algo_impl *clconv_algo_lookup(clconv_algo id);
+/* True when $CLCONV_VERBOSE asks for the selection log. */
+bool clconv_verbose(void);
 
-/* Chooses the algorithm for p: the forced one (argument, else $CLCONV_ALGO) if it supports
- * p, else the cheapest supported one. Logs the decision when $CLCONV_VERBOSE is set. */
-clconv_status clconv_select_algo(clconv_context *ctx, const clconv_problem *p,
-                                 clconv_algo requested, const clconv_algo_impl **chosen);
-
-/* ---- helpers for enqueue implementations (plan.c) -------------------------------------- */
+/* ---- older launch helpers (src/launch.c; src/launch.h has the kernel-aware ones) ------- */
 
 /* Enqueues a kernel with an event chain: waits on the given list, returns its event in
  * *event if non-NULL. Sizes are rounded up to multiples of local (when local is non-NULL). */

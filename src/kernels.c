@@ -6,6 +6,7 @@
 #include "src/binary-cache.h"
 #include "src/internal.h"
 #include "src/kernels.h"
+#include "src/launch.h"
 
 struct clconv_program_entry {
     char *file;
@@ -81,28 +82,63 @@ static clconv_status build_log_failure(clconv_context *ctx, cl_program program, 
     return st;
 }
 
+/* The program text of file: cl/prelude.cl (the dtype LOAD/STORE macros, CAT, map_coord),
+ * then the file itself from its line 1. malloc'd. */
+static clconv_status program_text(clconv_context *ctx, const char *file, char **text)
+{
+    const char *prelude, *source;
+    bool prelude_owned, owned;
+    clconv_status st = load_source(ctx, file, &source, &owned);
+    if (st != CLCONV_SUCCESS)
+        return st;
+    if ((st = load_source(ctx, "prelude.cl", &prelude, &prelude_owned)) != CLCONV_SUCCESS) {
+        if (owned)
+            free((void *)source);
+        return st;
+    }
+    static const char line[] = "\n#line 1\n";
+    const size_t a = strlen(prelude), b = strlen(source);
+    *text = malloc(a + sizeof line + b);
+    if (*text) {
+        memcpy(*text, prelude, a);
+        memcpy(*text + a, line, sizeof line - 1);
+        memcpy(*text + a + sizeof line - 1, source, b + 1);
+    }
+    if (prelude_owned)
+        free((void *)prelude);
+    if (owned)
+        free((void *)source);
+    return *text ? CLCONV_SUCCESS
+                 : clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "kernel source of %s", file);
+}
+
 /* Builds (file, options) from the disk cache when it holds the binary, else from source; in
- * that case *unsaved_key is the key to save the binary under once a kernel exists. */
-static clconv_status build_program(clconv_context *ctx, const char *file, const char *options,
+ * that case *unsaved_key is the key to save the binary under once a kernel exists. Checked
+ * runs ($CLCONV_CHECK_ARGS) keep the argument names (-cl-kernel-arg-info). */
+static clconv_status build_program(clconv_context *ctx, const char *file, const char *given,
                                    cl_program *out, char **unsaved_key)
 {
-    const char *source;
-    bool owned;
-    clconv_status st = load_source(ctx, file, &source, &owned);
+    char options[1024];
+    if (snprintf(options, sizeof options, "%s%s", given,
+                 clconv_check_args_enabled() ? " -cl-kernel-arg-info" : "") >= (int)sizeof options)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_ARGUMENT,
+                           "internal: build options of %s longer than %zu bytes", file,
+                           sizeof options - 1);
+    char *source;
+    clconv_status st = program_text(ctx, file, &source);
     if (st != CLCONV_SUCCESS)
         return st;
     char *key = clconv_binary_cache_key(ctx, source, options);
     if (key && clconv_binary_cache_load(ctx, key, options, out)) {
-        if (owned)
-            free((void *)source);
+        free(source);
         free(key);
         *unsaved_key = NULL;
         return CLCONV_SUCCESS;
     }
     cl_int err;
-    cl_program program = clCreateProgramWithSource(ctx->cl_ctx, 1, &source, NULL, &err);
-    if (owned)
-        free((void *)source);
+    const char *text = source;
+    cl_program program = clCreateProgramWithSource(ctx->cl_ctx, 1, &text, NULL, &err);
+    free(source);
     if (!program) {
         free(key);
         return clconv_fail_cl(ctx, err, "clCreateProgramWithSource");

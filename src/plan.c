@@ -1,52 +1,9 @@
-/* Plans: validation against the device, algorithm choice, buffer checks and enqueue. */
+/* Plans: validation against the device, variant choice, buffer checks and enqueue. */
 #include <limits.h>
 #include <stdlib.h>
 
 #include "src/internal.h"
-
-void clconv_pick_local_size(const clconv_device_info *dev, const size_t global[3], size_t local[3])
-{
-    /* One fixed 16 x 4 x 1 shape (within the device's limits), shrunk only along a dimension
-     * whose whole extent is smaller. Few distinct shapes matter: drivers such as PoCL compile
-     * a kernel once per work-group size. Dimension 0 runs along output columns, so adjacent
-     * work-items share input rows. */
-    static const size_t target[3] = {16, 4, 1};
-    size_t budget = dev->max_work_group_size;
-    for (int i = 0; i < 3; i++) {
-        size_t l = 1;
-        while (l * 2 <= target[i] && l * 2 <= budget && l * 2 <= dev->max_work_item_sizes[i] &&
-               l < global[i])
-            l *= 2;
-        local[i] = l;
-        budget /= l;
-    }
-}
-
-clconv_status clconv_enqueue_kernel(clconv_context *ctx, cl_command_queue queue, cl_kernel kernel,
-                                    cl_uint dims, const size_t *global, const size_t *local,
-                                    cl_uint num_wait_events, const cl_event *wait_events,
-                                    cl_event *event)
-{
-    size_t rounded[3];
-    for (cl_uint i = 0; i < dims; i++)
-        rounded[i] = local ? clconv_round_up(global[i], local[i]) : global[i];
-    cl_int err = clEnqueueNDRangeKernel(queue, kernel, dims, NULL, rounded, local, num_wait_events,
-                                        num_wait_events ? wait_events : NULL, event);
-    if (err != CL_SUCCESS)
-        return clconv_fail_cl(ctx, err, "clEnqueueNDRangeKernel");
-    return CLCONV_SUCCESS;
-}
-
-clconv_status clconv_set_int_args(clconv_context *ctx, cl_kernel kernel, cl_uint first,
-                                  const int *values, size_t count)
-{
-    for (size_t i = 0; i < count; i++) {
-        cl_int err = clSetKernelArg(kernel, first + (cl_uint)i, sizeof(int), &values[i]);
-        if (err != CL_SUCCESS)
-            return clconv_fail_cl(ctx, err, "clSetKernelArg");
-    }
-    return CLCONV_SUCCESS;
-}
+#include "src/variant.h"
 
 /* Device limits the generic validation cannot know: allocation size, int indexing. */
 static clconv_status check_device_limits(clconv_context *ctx, const clconv_problem *p)
@@ -72,8 +29,9 @@ static clconv_status check_device_limits(clconv_context *ctx, const clconv_probl
     return CLCONV_SUCCESS;
 }
 
-clconv_status clconv_plan_create(clconv_context *ctx, const clconv_desc *desc,
-                                 const int input_nchw[4], clconv_algo algo, clconv_plan **out)
+static clconv_status create_plan(clconv_context *ctx, const clconv_desc *desc,
+                                 const int input_nchw[4], clconv_algo algo, const char *variant,
+                                 clconv_plan **out)
 {
     if (!ctx)
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT, "ctx is NULL");
@@ -87,22 +45,38 @@ clconv_status clconv_plan_create(clconv_context *ctx, const clconv_desc *desc,
     }
     if ((st = check_device_limits(ctx, &p)) != CLCONV_SUCCESS)
         return st;
-    const clconv_algo_impl *impl;
-    if ((st = clconv_select_algo(ctx, &p, algo, &impl)) != CLCONV_SUCCESS)
-        return st;
     clconv_plan *plan = calloc(1, sizeof *plan);
     if (!plan)
         return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "plan allocation failed");
+    const clconv_variant *chosen;
+    if ((st = clconv_select_variant(ctx, &p, algo, variant, &chosen, &plan->config)) !=
+        CLCONV_SUCCESS) {
+        free(plan);
+        return st;
+    }
     plan->ctx = ctx;
     plan->problem = p;
-    plan->impl = impl;
+    plan->variant = chosen;
     plan->workspace_limit = clconv_workspace_limit(ctx);
-    plan->workspace_size = impl->workspace_for_limit
-                               ? impl->workspace_for_limit(&p, &ctx->info, plan->workspace_limit)
-                               : impl->workspace(&p, &ctx->info);
+    plan->workspace_size = plan->config.workspace;
     /* Programs are built by clconv_plan_bake or the first enqueue: creation stays cheap. */
     *out = plan;
     return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_plan_create(clconv_context *ctx, const clconv_desc *desc,
+                                 const int input_nchw[4], clconv_algo algo, clconv_plan **out)
+{
+    return create_plan(ctx, desc, input_nchw, algo, NULL, out);
+}
+
+clconv_status clconv_plan_create_variant(clconv_context *ctx, const clconv_desc *desc,
+                                         const int input_nchw[4], const char *variant,
+                                         clconv_plan **out)
+{
+    if (!variant)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_ARGUMENT, "variant is NULL");
+    return create_plan(ctx, desc, input_nchw, CLCONV_ALGO_AUTO, variant, out);
 }
 
 /* Runs prepare once; a failure leaves the plan unprepared so a later call retries. */
@@ -111,7 +85,7 @@ static clconv_status ensure_prepared(clconv_plan *plan)
     if (plan->prepared)
         return CLCONV_SUCCESS;
     const size_t promised = plan->workspace_size;
-    clconv_status st = plan->impl->prepare(plan);
+    clconv_status st = plan->variant->ops->prepare(plan);
     if (st != CLCONV_SUCCESS)
         return st;
     plan->prepared = true;
@@ -121,7 +95,7 @@ static clconv_status ensure_prepared(clconv_plan *plan)
         plan->workspace_size = promised;
         return clconv_fail(plan->ctx, CLCONV_ERROR_OPENCL,
                            "internal: %s prepared %zu bytes of workspace, %zu were reported",
-                           plan->impl->name, got, promised);
+                           plan->variant->name, got, promised);
     }
     return CLCONV_SUCCESS;
 }
@@ -140,7 +114,12 @@ int clconv_plan_is_baked(const clconv_plan *plan)
 
 clconv_algo clconv_plan_get_algo(const clconv_plan *plan)
 {
-    return plan ? plan->impl->id : CLCONV_ALGO_AUTO;
+    return plan ? plan->variant->algo : CLCONV_ALGO_AUTO;
+}
+
+const char *clconv_plan_get_variant_name(const clconv_plan *plan)
+{
+    return plan ? plan->variant->name : NULL;
 }
 
 clconv_status clconv_plan_get_output_shape(const clconv_plan *plan, int output_nchw[4])
@@ -315,7 +294,7 @@ static clconv_status enqueue_checked(clconv_plan *plan, cl_command_queue queue, 
         return st;
     const clconv_enqueue_args args = {queue,     input,           weight,      bias, output,
                                       workspace, num_wait_events, wait_events, event};
-    return plan->impl->enqueue(plan, &args);
+    return plan->variant->ops->enqueue(plan, &args);
 }
 
 void clconv_plan_destroy(clconv_plan *plan)
@@ -323,6 +302,6 @@ void clconv_plan_destroy(clconv_plan *plan)
     if (!plan)
         return;
     if (plan->prepared)
-        plan->impl->release(plan);
+        plan->variant->ops->release(plan);
     free(plan);
 }

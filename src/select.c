@@ -1,4 +1,5 @@
-/* Algorithm registry and the choice between algorithms: forced, else cheapest estimate. */
+/* The choice of a variant: forced variant, forced algorithm, tuning database, else the lowest
+ * estimate of the cost model. Also the algorithm names and the workspace limit. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,17 +8,7 @@
 #include "src/cost-model.h"
 #include "src/internal.h"
 #include "src/tuning.h"
-
-static const clconv_algo_impl *const registry[] = {
-    &clconv_algo_direct,
-    &clconv_algo_tiled,
-    &clconv_algo_depthwise,
-/* more algorithms register here, one line each */
-#ifdef CLCONV_HAVE_CLBLAST
-    &clconv_algo_gemm,
-#endif
-};
-#define REGISTRY_SIZE (sizeof registry / sizeof registry[0])
+#include "src/variant.h"
 
 static const char *const algo_names[CLCONV_ALGO_COUNT_] = {"auto", "direct", "gemm", "tiled",
                                                            "depthwise"};
@@ -41,17 +32,14 @@ clconv_status clconv_algo_from_name(const char *name, clconv_algo *algo)
                        "algorithm \"%s\": unknown (auto, direct, gemm, tiled, depthwise)", name);
 }
 
-const clconv_algo_impl *clconv_algo_lookup(clconv_algo id)
-{
-    for (size_t i = 0; i < REGISTRY_SIZE; i++)
-        if (registry[i]->id == id)
-            return registry[i];
-    return NULL;
-}
-
 int clconv_algo_available(clconv_algo algo)
 {
-    return algo != CLCONV_ALGO_AUTO && clconv_algo_lookup(algo) != NULL;
+    if (algo == CLCONV_ALGO_AUTO)
+        return 0;
+    for (size_t i = 0; i < clconv_variant_registry_size(); i++)
+        if (clconv_variant_at(i)->algo == algo)
+            return 1;
+    return 0;
 }
 
 size_t clconv_workspace_limit(const clconv_context *ctx)
@@ -75,77 +63,7 @@ size_t clconv_context_get_workspace_limit(const clconv_context *ctx)
     return ctx ? clconv_workspace_limit(ctx) : 0;
 }
 
-/* ---- cost model (src/cost-model.h) ---- */
-
-/* CPU: one FMA of the preferred vector width per unit and cycle (PoCL on 2 EPYC cores, width
- * 16 at 2.6 GHz: 166 GFLOP/s; clconv-peak measured 137-194); memory 10 GB/s per unit up to
- * 100 GB/s (measured 19.9-29.8 GB/s on 2 units); 10 us per launch (a 1x8x8x8 depthwise
- * layer's event time). */
-#define CPU_BYTES_PER_UNIT 10e9
-#define CPU_BANDWIDTH_MAX 100e9
-#define CPU_LAUNCH_SECONDS 10e-6
-/* GPUs: FP32 lanes per compute unit from the vendors' documentation (NVIDIA SM 128, AMD CU
- * 64, Intel EU 16, others 32). Discrete cards (NVIDIA, AMD): bandwidth in proportion to the
- * peak, 0.043 bytes per FLOP (an H100 through NVIDIA's OpenCL: clconv-peak measured 2.8 TB/s
- * next to 65 TFLOP/s, model peak 66.9); integrated GPUs a round 40 GB/s. Launch: the marginal
- * cost of one more kernel in a plan, ~1 us on the H100 (the tiled algorithm's 32 launches of
- * FCN's k16 s8 layer took 41 us in all); the fixed cost of any enqueue (~19 us there, marker
- * to end) is the same for every algorithm and left out. */
-#define GPU_LAUNCH_SECONDS 1e-6
-#define GPU_DISCRETE_BYTES_PER_FLOP 0.043
-#define GPU_INTEGRATED_BANDWIDTH 40e9
-
-void clconv_device_model_get(const clconv_device_info *dev, clconv_device_model *m)
-{
-    const double units = dev->compute_units ? dev->compute_units : 1;
-    const double hz = (dev->max_clock_mhz ? dev->max_clock_mhz : 1000) * 1e6;
-    if (dev->type & CL_DEVICE_TYPE_CPU) {
-        const double lanes =
-            dev->preferred_vector_width_float >= 4 ? dev->preferred_vector_width_float : 4;
-        m->peak_flops = units * hz * lanes * 2;
-        const double bw = units * CPU_BYTES_PER_UNIT;
-        m->bandwidth = bw < CPU_BANDWIDTH_MAX ? bw : CPU_BANDWIDTH_MAX;
-        m->launch_seconds = CPU_LAUNCH_SECONDS;
-        m->lane_flops = hz * 2;
-        return;
-    }
-    const bool nvidia = dev->vendor_id == 0x10de, amd = dev->vendor_id == 0x1002;
-    const double lanes = nvidia ? 128 : amd ? 64 : dev->vendor_id == 0x8086 ? 16 : 32;
-    m->peak_flops = units * hz * lanes * 2;
-    m->bandwidth =
-        nvidia || amd ? m->peak_flops * GPU_DISCRETE_BYTES_PER_FLOP : GPU_INTEGRATED_BANDWIDTH;
-    m->launch_seconds = GPU_LAUNCH_SECONDS;
-    m->lane_flops = hz * 2;
-}
-
-bool clconv_model_is_gpu(const clconv_device_info *dev)
-{
-    return !(dev->type & CL_DEVICE_TYPE_CPU);
-}
-
-double clconv_model_gpu_seconds(const clconv_device_info *dev, double flops, double efficiency,
-                                double chain_flops, double chain_efficiency, double bytes,
-                                double launches)
-{
-    clconv_device_model m;
-    clconv_device_model_get(dev, &m);
-    const double chain =
-        chain_flops / (m.lane_flops * (chain_efficiency > 1e-6 ? chain_efficiency : 1e-6));
-    const double rest = clconv_model_seconds(dev, flops, efficiency, bytes, 0);
-    return (chain > rest ? chain : rest) + launches * m.launch_seconds;
-}
-
-double clconv_model_seconds(const clconv_device_info *dev, double flops, double efficiency,
-                            double bytes, double launches)
-{
-    clconv_device_model m;
-    clconv_device_model_get(dev, &m);
-    const double compute = flops / (m.peak_flops * (efficiency > 1e-6 ? efficiency : 1e-6));
-    const double memory = bytes / m.bandwidth;
-    return (compute > memory ? compute : memory) + launches * m.launch_seconds;
-}
-
-static bool verbose(void)
+bool clconv_verbose(void)
 {
     const char *v = getenv("CLCONV_VERBOSE");
     return v && *v && strcmp(v, "0") != 0;
@@ -167,31 +85,150 @@ static void describe(const clconv_problem *p, char *buf, size_t size)
              d->dtype == CLCONV_FLOAT16 ? "f16" : "f32");
 }
 
-/* supports() plus the context's workspace limit for algorithms that chunk their work. */
-static bool can_run(const clconv_context *ctx, const clconv_algo_impl *impl,
-                    const clconv_problem *p, char *reason, size_t reason_size)
+bool clconv_variant_can_run(const clconv_context *ctx, const clconv_variant *v,
+                            const clconv_problem *p, clconv_config *cfg, char *reason,
+                            size_t reason_size)
 {
     reason[0] = 0;
-    if (!impl->supports(p, &ctx->info, reason, reason_size))
+    memset(cfg, 0, sizeof *cfg);
+    const size_t limit = clconv_workspace_limit(ctx);
+    if (!v->ops->applies(v, p, &ctx->info, limit, cfg, reason, reason_size))
         return false;
-    if (impl->min_workspace) {
-        size_t least = impl->min_workspace(p, &ctx->info), limit = clconv_workspace_limit(ctx);
-        if (least > limit) {
-            snprintf(reason, reason_size,
-                     "workspace limit = %zu bytes: the smallest chunk needs %zu "
-                     "(clconv_context_set_workspace_limit)",
-                     limit, least);
-            return false;
-        }
+    if (cfg->workspace > limit) {
+        snprintf(reason, reason_size,
+                 "workspace limit = %zu bytes: the variant needs %zu "
+                 "(clconv_context_set_workspace_limit)",
+                 limit, cfg->workspace);
+        return false;
     }
     return true;
 }
 
-clconv_status clconv_select_algo(clconv_context *ctx, const clconv_problem *p,
-                                 clconv_algo requested, const clconv_algo_impl **chosen)
+/* Whether AUTO considers v, which can run p: its measured domain holds, and the device's
+ * class has a calibration row (or the variant an uncalibrated one). */
+static bool auto_candidate(const clconv_context *ctx, const clconv_variant *v,
+                           const clconv_problem *p, const clconv_config *cfg,
+                           const clconv_calibration **cal, char *reason, size_t reason_size)
 {
+    const clconv_device_class cls = clconv_device_class_of(&ctx->info);
+    *cal = clconv_calibration_lookup(v->name, cls);
+    if (!*cal) {
+        snprintf(reason, reason_size, "not calibrated for %s devices (forcing it still works)",
+                 clconv_device_class_name(cls));
+        return false;
+    }
+    if (v->ops->auto_domain && !v->ops->auto_domain(v, p, &ctx->info, cfg, reason, reason_size))
+        return false;
+    return true;
+}
+
+/* The calibration a forced variant's estimate uses. */
+static const clconv_calibration *forced_calibration(const clconv_context *ctx,
+                                                    const clconv_variant *v)
+{
+    const clconv_calibration *cal =
+        clconv_calibration_lookup(v->name, clconv_device_class_of(&ctx->info));
+    return cal ? cal : &clconv_calibration_default;
+}
+
+/* The requested variant, from the argument or $CLCONV_VARIANT. */
+static clconv_status forced_variant(clconv_context *ctx, const clconv_problem *p, const char *name,
+                                    const char *source, const char *shape, bool log,
+                                    const clconv_variant **chosen, clconv_config *cfg)
+{
+    const clconv_variant *v = clconv_variant_lookup(name);
+    clconv_algo algo;
+    if (!v && clconv_variant_known_elsewhere(name, &algo))
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "variant %s (from %s) is not available in this build%s", name, source,
+                           algo == CLCONV_ALGO_GEMM ? " (built without CLBlast)" : "");
+    if (!v)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_ARGUMENT,
+                           "variant \"%s\" (from %s): unknown (clconv-verify --list-variants "
+                           "lists them)",
+                           name, source);
+    char reason[512];
+    if (!clconv_variant_can_run(ctx, v, p, cfg, reason, sizeof reason))
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED, "variant %s (from %s) cannot run %s: %s",
+                           v->name, source, shape, reason);
+    if (log)
+        fprintf(stderr, "clconv: %s on %s: %s forced by %s (estimate %.3g s)\n", shape,
+                ctx->info.device_name, v->name, source,
+                v->ops->estimate(v, p, &ctx->info, cfg, forced_calibration(ctx, v)));
+    *chosen = v;
+    return CLCONV_SUCCESS;
+}
+
+/* The cheapest variant of algo (AUTO: of all) that AUTO considers; without such a candidate,
+ * the cheapest one that can run. why collects the refusals. */
+static const clconv_variant *cheapest(clconv_context *ctx, const clconv_problem *p,
+                                      clconv_algo algo, bool log, clconv_config *cfg, double *cost,
+                                      char *why, size_t why_size)
+{
+    const clconv_variant *best = NULL, *fallback = NULL;
+    double fallback_cost = 0;
+    clconv_config trial, fallback_cfg;
+    char reason[512];
+    size_t used = 0;
+    why[0] = 0;
+    for (size_t i = 0; i < clconv_variant_registry_size(); i++) {
+        const clconv_variant *v = clconv_variant_at(i);
+        if (algo != CLCONV_ALGO_AUTO && v->algo != algo)
+            continue;
+        const clconv_calibration *cal = NULL;
+        const bool runs = clconv_variant_can_run(ctx, v, p, &trial, reason, sizeof reason);
+        if (!runs && used < why_size) {
+            int n = snprintf(why + used, why_size - used, "%s%s: %s", used ? "; " : "", v->name,
+                             reason);
+            used = n > 0 && used + (size_t)n < why_size ? used + (size_t)n : why_size;
+        }
+        if (!runs || !auto_candidate(ctx, v, p, &trial, &cal, reason, sizeof reason)) {
+            if (log)
+                fprintf(stderr, "clconv:   candidate %-26s refused: %s\n", v->name, reason);
+            if (runs) {
+                const double e =
+                    v->ops->estimate(v, p, &ctx->info, &trial, forced_calibration(ctx, v));
+                if (!fallback || e < fallback_cost) {
+                    fallback = v;
+                    fallback_cost = e;
+                    fallback_cfg = trial;
+                }
+            }
+            continue;
+        }
+        /* registry order breaks ties: earlier entries are the simpler variants */
+        const double e = v->ops->estimate(v, p, &ctx->info, &trial, cal);
+        if (log)
+            fprintf(stderr, "clconv:   candidate %-26s estimate %.3g s, workspace %zu bytes\n",
+                    v->name, e, trial.workspace);
+        if (!best || e < *cost) {
+            best = v;
+            *cost = e;
+            *cfg = trial;
+        }
+    }
+    if (!best && fallback) {
+        *cfg = fallback_cfg;
+        *cost = fallback_cost;
+        return fallback;
+    }
+    return best;
+}
+
+clconv_status clconv_select_variant(clconv_context *ctx, const clconv_problem *p,
+                                    clconv_algo requested, const char *requested_variant,
+                                    const clconv_variant **chosen, clconv_config *cfg)
+{
+    const bool log = clconv_verbose();
+    char shape[512];
+    describe(p, shape, sizeof shape);
+    if (requested_variant)
+        return forced_variant(ctx, p, requested_variant, "argument", shape, log, chosen, cfg);
     const char *source = "argument";
     if (requested == CLCONV_ALGO_AUTO) {
+        const char *env_variant = getenv("CLCONV_VARIANT");
+        if (env_variant && *env_variant)
+            return forced_variant(ctx, p, env_variant, "CLCONV_VARIANT", shape, log, chosen, cfg);
         const char *env = getenv("CLCONV_ALGO");
         if (env && *env) {
             if (clconv_algo_from_name(env, &requested) != CLCONV_SUCCESS)
@@ -205,62 +242,41 @@ clconv_status clconv_select_algo(clconv_context *ctx, const clconv_problem *p,
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_ARGUMENT, "algo = %d: unknown algorithm",
                            (int)requested);
     }
-    const bool log = verbose();
-    char shape[512];
-    describe(p, shape, sizeof shape);
-    char reason[512];
-    if (requested != CLCONV_ALGO_AUTO) {
-        const clconv_algo_impl *impl = clconv_algo_lookup(requested);
-        if (!impl)
-            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                               "algorithm %s (from %s) is not available in this build%s",
-                               clconv_algo_name(requested), source,
-                               requested == CLCONV_ALGO_GEMM ? " (built without CLBlast)" : "");
-        if (!can_run(ctx, impl, p, reason, sizeof reason))
-            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                               "algorithm %s (from %s) cannot run %s: %s", impl->name, source,
-                               shape, reason);
-        if (log)
-            fprintf(stderr, "clconv: %s on %s: %s forced by %s\n", shape, ctx->info.device_name,
-                    impl->name, source);
-        *chosen = impl;
-        return CLCONV_SUCCESS;
-    }
-    /* a tuning database measured on this device decides first (tuning.c) */
-    const clconv_algo_impl *tuned = clconv_tuning_choose(ctx, p, can_run, log);
-    if (tuned) {
-        *chosen = tuned;
-        return CLCONV_SUCCESS;
+    if (requested != CLCONV_ALGO_AUTO && !clconv_algo_available(requested))
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "algorithm %s (from %s) is not available in this build%s",
+                           clconv_algo_name(requested), source,
+                           requested == CLCONV_ALGO_GEMM ? " (built without CLBlast)" : "");
+    if (requested == CLCONV_ALGO_AUTO) {
+        /* a tuning database measured on this device decides first (tuning.c) */
+        const clconv_variant *tuned = clconv_tuning_choose(ctx, p, cfg, log);
+        if (tuned) {
+            *chosen = tuned;
+            return CLCONV_SUCCESS;
+        }
     }
     if (log)
         fprintf(stderr,
-                "clconv: choosing for %s on %s (%u compute units, float vector width %u, "
-                "workspace limit %zu bytes)\n",
-                shape, ctx->info.device_name, ctx->info.compute_units,
-                ctx->info.preferred_vector_width_float, clconv_workspace_limit(ctx));
-    const clconv_algo_impl *best = NULL;
-    double best_cost = 0;
-    for (size_t i = 0; i < REGISTRY_SIZE; i++) {
-        const clconv_algo_impl *impl = registry[i];
-        if (!can_run(ctx, impl, p, reason, sizeof reason)) {
-            if (log)
-                fprintf(stderr, "clconv:   candidate %-9s unsupported: %s\n", impl->name, reason);
-            continue;
-        }
-        /* registry order breaks ties: earlier entries are the simpler algorithms */
-        double cost = impl->estimate(p, &ctx->info);
-        if (log)
-            fprintf(stderr, "clconv:   candidate %-9s estimate %.3g s, workspace %zu bytes\n",
-                    impl->name, cost, impl->workspace(p, &ctx->info));
-        if (!best || cost < best_cost) {
-            best = impl;
-            best_cost = cost;
-        }
+                "clconv: choosing %s for %s on %s (%s class, %u compute units, float vector "
+                "width %u, workspace limit %zu bytes)\n",
+                requested == CLCONV_ALGO_AUTO ? "among all variants" : clconv_algo_name(requested),
+                shape, ctx->info.device_name,
+                clconv_device_class_name(clconv_device_class_of(&ctx->info)),
+                ctx->info.compute_units, ctx->info.preferred_vector_width_float,
+                clconv_workspace_limit(ctx));
+    double cost = 0;
+    char why[2048];
+    const clconv_variant *best = cheapest(ctx, p, requested, log, cfg, &cost, why, sizeof why);
+    if (!best) {
+        if (requested != CLCONV_ALGO_AUTO)
+            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                               "algorithm %s (from %s) cannot run %s: %s",
+                               clconv_algo_name(requested), source, shape, why);
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED, "no variant supports %s: %s", shape, why);
     }
-    if (!best)
-        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED, "no algorithm supports %s", shape);
     if (log)
-        fprintf(stderr, "clconv: auto chose %s (lowest estimate, %.3g s)\n", best->name, best_cost);
+        fprintf(stderr, "clconv: %s chose %s (lowest estimate, %.3g s)\n",
+                requested == CLCONV_ALGO_AUTO ? "auto" : source, best->name, cost);
     *chosen = best;
     return CLCONV_SUCCESS;
 }

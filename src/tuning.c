@@ -4,10 +4,11 @@
  *   device <CL_DEVICE_NAME>
  *   driver <CL_DRIVER_VERSION>
  *   layer <kind> <n> <c> <h> <w> <oc> <kh> <kw> <sh> <sw> <pt> <pb> <pl> <pr> <dh> <dw> <g>
- *         <oph> <opw> <bias> <mode> <dtype> <algo>=<seconds> [<algo>=<seconds>...]
+ *         <oph> <opw> <bias> <mode> <dtype> <variant>=<seconds> [<variant>=<seconds>...]
  *
  * (one "layer" line each; kind conv|tconv, mode zeros|reflect|replicate|circular, dtype
- * f32|f16, seconds the median time of one enqueue). '#' lines are comments. The version on the
+ * f32|f16, variant a name clconv-verify --list-variants prints, seconds the median time of
+ * one enqueue). '#' lines are comments. The version on the
  * first line changes whenever the meaning of a line does; other versions are refused. */
 #include "src/tuning.h"
 
@@ -57,11 +58,12 @@ bool clconv_tuning_add(clconv_tuning *t, const clconv_tuning_entry *e)
     for (int i = 1; i < copy.count; i++)
         for (int j = i; j > 0 && copy.seconds[j] < copy.seconds[j - 1]; j--) {
             double s = copy.seconds[j];
-            clconv_algo a = copy.algos[j];
+            char name[CLCONV_TUNING_NAME_MAX];
+            memcpy(name, copy.variants[j], sizeof name);
             copy.seconds[j] = copy.seconds[j - 1];
-            copy.algos[j] = copy.algos[j - 1];
+            memcpy(copy.variants[j], copy.variants[j - 1], sizeof name);
             copy.seconds[j - 1] = s;
-            copy.algos[j - 1] = a;
+            memcpy(copy.variants[j - 1], name, sizeof name);
         }
     for (size_t i = 0; i < t->count; i++)
         if (same_shape(&t->entries[i], &copy)) {
@@ -169,11 +171,15 @@ static bool parse_layer(char *rest, clconv_tuning_entry *e, char *what, size_t w
             return false;
         }
         *eq = 0;
-        clconv_algo a;
         char *end;
         double s = strtod(eq + 1, &end);
-        if (clconv_algo_from_name(words[i], &a) != CLCONV_SUCCESS || a == CLCONV_ALGO_AUTO) {
-            snprintf(what, what_size, "algorithm \"%s\" unknown", words[i]);
+        clconv_algo elsewhere;
+        const size_t len = strlen(words[i]);
+        if (len == 0 || len >= CLCONV_TUNING_NAME_MAX ||
+            (!clconv_variant_lookup(words[i]) &&
+             !clconv_variant_known_elsewhere(words[i], &elsewhere))) {
+            snprintf(what, what_size, "variant \"%.60s\" unknown (clconv-verify --list-variants)",
+                     words[i]);
             return false;
         }
         if (*end || end == eq + 1 || !(s > 0) || !isfinite(s)) {
@@ -181,11 +187,16 @@ static bool parse_layer(char *rest, clconv_tuning_entry *e, char *what, size_t w
                      eq + 1);
             return false;
         }
-        if (e->count == CLCONV_ALGO_COUNT_) {
-            snprintf(what, what_size, "more times than algorithms");
+        for (int j = 0; j < e->count; j++)
+            if (!strcmp(e->variants[j], words[i])) {
+                snprintf(what, what_size, "variant %s timed twice", words[i]);
+                return false;
+            }
+        if (e->count == CLCONV_TUNING_MAX_TIMES) {
+            snprintf(what, what_size, "more than %d times", CLCONV_TUNING_MAX_TIMES);
             return false;
         }
-        e->algos[e->count] = a;
+        memcpy(e->variants[e->count], words[i], len + 1);
         e->seconds[e->count++] = s;
     }
     return true;
@@ -220,6 +231,13 @@ bool clconv_tuning_parse(const char *text, const clconv_device_info *dev, clconv
         if (lineno == 1) {
             if (sscanf(line, "clconv-tuning %d", &version) != 1) {
                 snprintf(err, err_size, "line 1: not a clconv tuning database");
+                goto fail;
+            }
+            if (version == 1) {
+                snprintf(err, err_size,
+                         "line 1: format version 1 records algorithm times; this clconv reads "
+                         "version %d, variant times: run clconv-tune again to remake it",
+                         CLCONV_TUNING_VERSION);
                 goto fail;
             }
             if (version != CLCONV_TUNING_VERSION) {
@@ -285,7 +303,7 @@ bool clconv_tuning_save(const clconv_tuning *t, const char *path, char *err, siz
     fprintf(f, "clconv-tuning %d\ndevice %s\ndriver %s\n", CLCONV_TUNING_VERSION, t->device,
             t->driver);
     fprintf(f, "# layer kind n c h w oc kh kw sh sw pt pb pl pr dh dw g oph opw bias mode dtype "
-               "algo=seconds... (fastest first)\n");
+               "variant=seconds... (fastest first)\n");
     for (size_t i = 0; i < t->count; i++) {
         const clconv_tuning_entry *e = &t->entries[i];
         const clconv_desc *d = &e->desc;
@@ -296,7 +314,7 @@ bool clconv_tuning_save(const clconv_tuning *t, const char *path, char *err, siz
                 d->output_padding_h, d->output_padding_w, d->bias ? 1 : 0, MODES[d->padding_mode],
                 d->dtype == CLCONV_FLOAT16 ? "f16" : "f32");
         for (int j = 0; j < e->count; j++)
-            fprintf(f, " %s=%.6g", clconv_algo_name(e->algos[j]), e->seconds[j]);
+            fprintf(f, " %s=%.6g", e->variants[j], e->seconds[j]);
         fputc('\n', f);
     }
     bool ok = fflush(f) == 0 && !ferror(f);
@@ -383,12 +401,6 @@ static char *read_text(const char *path)
     return buf;
 }
 
-static bool verbose(void)
-{
-    const char *v = getenv("CLCONV_VERBOSE");
-    return v && *v && strcmp(v, "0") != 0;
-}
-
 /* Loads path into ctx (replacing its database on success). */
 static clconv_status load_file(clconv_context *ctx, const char *path)
 {
@@ -435,10 +447,10 @@ void clconv_tuning_autoload(clconv_context *ctx)
     if (load_file(ctx, path) != CLCONV_SUCCESS) {
         /* context creation goes on: the heuristic decides; the thread's error is not left
          * set by a call that succeeds */
-        if (verbose())
+        if (clconv_verbose())
             fprintf(stderr, "clconv: %s; AUTO uses the heuristic\n", ctx->tuning_info);
         ctx->last_error[0] = 0;
-    } else if (verbose()) {
+    } else if (clconv_verbose()) {
         fprintf(stderr, "clconv: loaded %s\n", ctx->tuning_info);
     }
 }
@@ -469,35 +481,36 @@ clconv_status clconv_context_default_tuning_path(const clconv_context *ctx, char
     return CLCONV_SUCCESS;
 }
 
-/* The entry's fastest algorithm that can run p, or NULL. */
-static const clconv_algo_impl *first_runnable(const clconv_context *ctx,
-                                              const clconv_tuning_entry *e, const clconv_problem *p,
-                                              clconv_can_run_fn can_run, double *seconds)
+/* The entry's fastest variant that can run p, or NULL. */
+static const clconv_variant *first_runnable(const clconv_context *ctx, const clconv_tuning_entry *e,
+                                            const clconv_problem *p, clconv_config *cfg,
+                                            double *seconds)
 {
     char reason[512];
     for (int i = 0; i < e->count; i++) {
-        const clconv_algo_impl *impl = clconv_algo_lookup(e->algos[i]);
-        if (impl && can_run(ctx, impl, p, reason, sizeof reason)) {
+        const clconv_variant *v = clconv_variant_lookup(e->variants[i]);
+        if (v && clconv_variant_can_run(ctx, v, p, cfg, reason, sizeof reason)) {
             *seconds = e->seconds[i];
-            return impl;
+            return v;
         }
     }
     return NULL;
 }
 
-const clconv_algo_impl *clconv_tuning_choose(const clconv_context *ctx, const clconv_problem *p,
-                                             clconv_can_run_fn can_run, bool log)
+const clconv_variant *clconv_tuning_choose(const clconv_context *ctx, const clconv_problem *p,
+                                           clconv_config *cfg, bool log)
 {
     const clconv_tuning *t = ctx->tuning;
     if (!t || !t->count) {
         if (log)
-            fprintf(stderr, "clconv: no tuning database (%s): heuristic\n", ctx->tuning_info);
+            fprintf(stderr, "clconv: no tuning database (%s): cost model\n", ctx->tuning_info);
         return NULL;
     }
     const clconv_tuning_entry *best = NULL;
     double best_d = 0, closest = -1;
-    const clconv_algo_impl *impl = NULL;
+    const clconv_variant *chosen = NULL;
     double seconds = 0;
+    clconv_config trial;
     for (size_t i = 0; i < t->count; i++) {
         const clconv_tuning_entry *e = &t->entries[i];
         double d = clconv_tuning_distance(&p->desc, p->in, &e->desc, e->in);
@@ -508,31 +521,32 @@ const clconv_algo_impl *clconv_tuning_choose(const clconv_context *ctx, const cl
         if (d > CLCONV_TUNING_MAX_DISTANCE || (best && d >= best_d))
             continue;
         double s;
-        const clconv_algo_impl *runnable = first_runnable(ctx, e, p, can_run, &s);
+        const clconv_variant *runnable = first_runnable(ctx, e, p, &trial, &s);
         if (runnable) {
             best = e;
             best_d = d;
-            impl = runnable;
+            chosen = runnable;
             seconds = s;
+            *cfg = trial;
         }
     }
     if (log) {
         if (!best && closest < 0)
-            fprintf(stderr, "clconv: tuning database has no comparable shape: heuristic\n");
+            fprintf(stderr, "clconv: tuning database has no comparable shape: cost model\n");
         else if (!best)
             fprintf(stderr,
                     "clconv: tuning database: closest comparable shape at distance %.2f (limit "
-                    "%.1f) or none runnable: heuristic\n",
+                    "%.1f) or none runnable: cost model\n",
                     closest, CLCONV_TUNING_MAX_DISTANCE);
         else if (best_d == 0)
             fprintf(stderr, "clconv: tuning database exact match: %s (measured %.4g ms)\n",
-                    impl->name, seconds * 1e3);
+                    chosen->name, seconds * 1e3);
         else
             fprintf(stderr,
                     "clconv: tuning database nearest shape (distance %.2f, in %dx%dx%dx%d out "
                     "channels %d): %s (measured %.4g ms there)\n",
                     best_d, best->in[0], best->in[1], best->in[2], best->in[3],
-                    best->desc.out_channels, impl->name, seconds * 1e3);
+                    best->desc.out_channels, chosen->name, seconds * 1e3);
     }
-    return impl;
+    return chosen;
 }

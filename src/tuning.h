@@ -1,4 +1,4 @@
-/* Tuning database: measured algorithm times per layer shape for one device, written by
+/* Tuning database: measured variant times per layer shape for one device, written by
  * clconv-tune, read by contexts, consulted by AUTO (format: tuning.c, README "Tuning"). */
 #ifndef CLCONV_TUNING_H
 #define CLCONV_TUNING_H
@@ -7,18 +7,23 @@
 #include <stddef.h>
 
 #include "src/internal.h"
+#include "src/variant.h"
 
-#define CLCONV_TUNING_VERSION 1
+#define CLCONV_TUNING_VERSION 2
+/* Most variants one layer line records, and the longest variant name. */
+#define CLCONV_TUNING_MAX_TIMES 48
+#define CLCONV_TUNING_NAME_MAX 48
 /* Largest distance (see clconv_tuning_distance) at which a tuned shape still decides. */
 #define CLCONV_TUNING_MAX_DISTANCE 3.0
 
-/* One tuned layer: its shape and the algorithms measured, fastest first. */
+/* One tuned layer: its shape and the variants measured, fastest first. Names are kept as
+ * written: a variant this build lacks (GEMM without CLBlast) is skipped when choosing. */
 typedef struct clconv_tuning_entry {
     clconv_desc desc;
     int in[4];
     int count;
-    clconv_algo algos[CLCONV_ALGO_COUNT_];
-    double seconds[CLCONV_ALGO_COUNT_];
+    char variants[CLCONV_TUNING_MAX_TIMES][CLCONV_TUNING_NAME_MAX];
+    double seconds[CLCONV_TUNING_MAX_TIMES];
 } clconv_tuning_entry;
 
 struct clconv_tuning {
@@ -32,7 +37,7 @@ struct clconv_tuning {
 bool clconv_tuning_parse(const char *text, const clconv_device_info *dev, clconv_tuning *out,
                          char *err, size_t err_size);
 
-/* Adds (or replaces, same shape) an entry; sorts its algorithms fastest first. */
+/* Adds (or replaces, same shape) an entry; sorts its variants fastest first. */
 bool clconv_tuning_add(clconv_tuning *t, const clconv_tuning_entry *e);
 
 /* Writes t to path atomically (temporary file + rename). false with a message in err. */
@@ -55,14 +60,10 @@ bool clconv_tuning_default_path(const clconv_device_info *dev, char *path, size_
  * missing, corrupt or foreign file is ignored and ctx->tuning_info says why. */
 void clconv_tuning_autoload(clconv_context *ctx);
 
-/* supports() plus the context's limits (select.c's check). */
-typedef bool (*clconv_can_run_fn)(const clconv_context *ctx, const clconv_algo_impl *impl,
-                                  const clconv_problem *p, char *reason, size_t reason_size);
-
-/* AUTO's first step: the fastest runnable algorithm of the exact tuned shape, else of the
- * nearest comparable one within CLCONV_TUNING_MAX_DISTANCE; NULL leaves the choice to the
- * heuristic. log: say which on stderr. */
-const clconv_algo_impl *clconv_tuning_choose(const clconv_context *ctx, const clconv_problem *p,
-                                             clconv_can_run_fn can_run, bool log);
+/* AUTO's first step: the fastest variant that can run p of the exact tuned shape, else of the
+ * nearest comparable one within CLCONV_TUNING_MAX_DISTANCE (filling *cfg); NULL leaves the
+ * choice to the cost model. log: say which on stderr. */
+const clconv_variant *clconv_tuning_choose(const clconv_context *ctx, const clconv_problem *p,
+                                           clconv_config *cfg, bool log);
 
 #endif

@@ -348,7 +348,7 @@ START_TEST(declines_what_it_cannot_index)
     int in[4] = {1, 1, 46000, 46000};
     clconv_problem p;
     ck_assert_int_eq(clconv_problem_init(&d, in, &p), CLCONV_SUCCESS);
-    const clconv_algo_impl *impl = clconv_algo_lookup(CLCONV_ALGO_TILED);
+    const clconv_algo_impl *impl = &clconv_algo_tiled;
     ck_assert_ptr_nonnull(impl);
     char reason[512] = "";
     ck_assert(!impl->supports(&p, &ctx->info, reason, sizeof reason));

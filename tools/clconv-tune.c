@@ -1,13 +1,13 @@
-/* clconv-tune: times every algorithm on the layers of suites or specs and writes the device's
+/* clconv-tune: times every kernel variant on the layers of suites or specs and writes the device's
  * tuning database (format: src/tuning.c, README "Tuning"), which contexts load for AUTO.
  *
  *   clconv-tune [--device SPEC] [--repeats N] [--output FILE] [--fresh]
  *               SUITE_FILE_OR_LAYER_SPEC...
  *
  * Each argument is a suite file (tools/suites/README.md) or one layer in clconv-count's option
- * syntax, quoted as one argument. Every algorithm of this build that accepts a layer is baked,
+ * syntax, quoted as one argument. Every variant of this build that accepts a layer is baked,
  * warmed up, then run N times (default 5); one run is an enqueue plus clFinish, timed on the
- * host clock so multi-kernel algorithms count whole; the median is stored. The output defaults
+ * host clock so multi-kernel variants count whole; the median is stored. The output defaults
  * to the device's file in the cache folder; entries already there for this device are kept
  * (layers tuned again are replaced) unless --fresh.
  */
@@ -32,12 +32,12 @@ static cl_mem filled(cl_context cl, cl_command_queue q, size_t bytes)
     return b;
 }
 
-/* Median seconds of one run of algo on L; <0 when the algorithm does not take the layer. */
-static double time_algo(clconv_context *ctx, const layer_spec *L, clconv_algo algo, int repeats,
-                        char *why, size_t why_size)
+/* Median seconds of one run of variant on L; <0 when the variant does not take the layer. */
+static double time_variant(clconv_context *ctx, const layer_spec *L, const char *variant,
+                           int repeats, char *why, size_t why_size)
 {
     clconv_plan *plan = NULL;
-    clconv_status st = clconv_plan_create(ctx, &L->desc, L->input, algo, &plan);
+    clconv_status st = clconv_plan_create_variant(ctx, &L->desc, L->input, variant, &plan);
     if (st == CLCONV_SUCCESS)
         st = clconv_plan_bake(plan);
     if (st != CLCONV_SUCCESS) {
@@ -208,22 +208,19 @@ int main(int argc, char **argv)
         e.desc = L->desc;
         memcpy(e.in, L->input, sizeof e.in);
         printf("%-28s", L->name[0] ? L->name : "layer");
-        for (int a = 1; a < CLCONV_ALGO_COUNT_; a++) {
-            if (!clconv_algo_available((clconv_algo)a))
-                continue;
+        for (int v = 0; v < clconv_variant_count() && e.count < CLCONV_TUNING_MAX_TIMES; v++) {
+            const char *name = clconv_variant_name(v);
             char why[512];
-            double s = time_algo(ctx, L, (clconv_algo)a, repeats, why, sizeof why);
-            if (s < 0) {
-                printf(" %s=-", clconv_algo_name((clconv_algo)a));
-                continue;
-            }
-            printf(" %s=%.3fms", clconv_algo_name((clconv_algo)a), s * 1e3);
-            e.algos[e.count] = (clconv_algo)a;
+            double s = time_variant(ctx, L, name, repeats, why, sizeof why);
+            if (s < 0)
+                continue; /* the variant declines the layer */
+            printf(" %s=%.3fms", name, s * 1e3);
+            snprintf(e.variants[e.count], sizeof e.variants[e.count], "%s", name);
             e.seconds[e.count++] = s;
         }
         fflush(stdout);
         if (!e.count) {
-            printf("  no algorithm ran\n");
+            printf("  no variant ran\n");
             status = 1;
             continue;
         }
@@ -232,7 +229,7 @@ int main(int argc, char **argv)
         for (size_t j = 0; j < db.count; j++)
             if (!memcmp(&db.entries[j].desc, &e.desc, sizeof e.desc) &&
                 !memcmp(db.entries[j].in, e.in, sizeof e.in))
-                printf("  -> %s\n", clconv_algo_name(db.entries[j].algos[0]));
+                printf("  -> %s\n", db.entries[j].variants[0]);
     }
     char err[512];
     make_parent(path);

@@ -1,0 +1,118 @@
+/* Kernel variants: the unit clconv chooses, forces, tunes and calibrates.
+ *
+ * A variant is one kernel family at one tile configuration ("tiled.chanvec_c16p8"), run by one
+ * algorithm. Every variant is a row of the table in src/variants.c: its stable name, its
+ * algorithm, its family's operations (clconv_variant_ops) and the family's tile parameters.
+ *
+ * The plan/variant contract:
+ * - applies() decides at plan creation, once, whether the variant can run the problem on the
+ *   device under the workspace limit, and fills the plan's config (tiles, launch shape,
+ *   workspace bytes). It is pure: no OpenCL calls, no allocation. estimate, prepare and
+ *   enqueue read that config and never recompute it.
+ * - auto_domain() (optional) narrows where AUTO considers the variant to where it was
+ *   measured to pay; forcing the variant ignores it. A variant without a calibration row for
+ *   the device's class (nor an "uncalibrated" row) is never an AUTO candidate either.
+ * - prepare() runs once per plan (bake or first enqueue): programs, kernels, every scalar
+ *   argument, buffers the plan owns; it sets plan->state. When it fails it releases what it
+ *   made and leaves plan->state NULL, so a later call can retry.
+ * - enqueue() sets only the buffer arguments of the caller's cl_mem objects, then enqueues.
+ *   Every argument of the command that writes the output is set before anything is enqueued,
+ *   and that command is the last one: a failure anywhere leaves the output untouched.
+ *   enqueue does not change plan state other than kernel arguments (a plan is not enqueued
+ *   from two threads at once, clconv.h).
+ * - release() frees plan->state; it is called only after a successful prepare.
+ */
+#ifndef CLCONV_VARIANT_H
+#define CLCONV_VARIANT_H
+
+#include <stdalign.h>
+#include <stddef.h>
+
+#include "src/calibration.h"
+#include "src/internal.h"
+
+/* What applies() computed for a plan: the workspace, and the family's own configuration
+ * (tile sizes, launch shape) in data, read through CLCONV_CONFIG(type, cfg). */
+#define CLCONV_CONFIG_BYTES 768
+typedef struct clconv_config {
+    size_t workspace; /* bytes the enqueue needs; 0: none */
+    alignas(max_align_t) unsigned char data[CLCONV_CONFIG_BYTES];
+} clconv_config;
+
+/* The family's configuration type inside a clconv_config. */
+#define CLCONV_CONFIG(type, cfg) ((type *)(void *)(cfg)->data)
+#define CLCONV_CONFIG_CONST(type, cfg) ((const type *)(const void *)(cfg)->data)
+#define CLCONV_CONFIG_FITS(type)                                                                   \
+    _Static_assert(sizeof(type) <= CLCONV_CONFIG_BYTES, #type " does not fit a clconv_config")
+
+typedef struct clconv_variant clconv_variant;
+
+/* The operations of one kernel family; its variants differ by name and params. */
+typedef struct clconv_variant_ops {
+    /* false with a reason when the variant cannot run p on dev within workspace_limit bytes;
+     * else fills cfg (the workspace included) */
+    bool (*applies)(const clconv_variant *v, const clconv_problem *p, const clconv_device_info *dev,
+                    size_t workspace_limit, clconv_config *cfg, char *reason, size_t reason_size);
+    /* optional: false with a reason where AUTO should not consider the variant */
+    bool (*auto_domain)(const clconv_variant *v, const clconv_problem *p,
+                        const clconv_device_info *dev, const clconv_config *cfg, char *reason,
+                        size_t reason_size);
+    /* estimated seconds on the cost model (src/cost-model.h) with the variant's calibration */
+    double (*estimate)(const clconv_variant *v, const clconv_problem *p,
+                       const clconv_device_info *dev, const clconv_config *cfg,
+                       const clconv_calibration *cal);
+    clconv_status (*prepare)(clconv_plan *plan);
+    clconv_status (*enqueue)(clconv_plan *plan, const clconv_enqueue_args *args);
+    void (*release)(clconv_plan *plan);
+} clconv_variant_ops;
+
+struct clconv_variant {
+    const char *name; /* "family.kernel_tile": stable, used by CLCONV_VARIANT and tuning files */
+    clconv_algo algo;
+    const clconv_variant_ops *ops;
+    int param[4]; /* the family's tile parameters (see its file) */
+};
+
+/* A plan: one problem, one variant, its configuration; state is the variant's, made by
+ * prepare. */
+struct clconv_plan {
+    clconv_context *ctx;
+    clconv_problem problem;
+    const clconv_variant *variant;
+    clconv_config config;   /* from applies() at creation; read-only afterwards */
+    size_t workspace_size;  /* config.workspace, as reported to the caller */
+    size_t workspace_limit; /* the context's cap when the plan was created */
+    bool prepared;          /* prepare ran successfully (bake or first enqueue) */
+    void *state;            /* owned by the variant; set by prepare */
+};
+
+/* ---- the registry (variants.c) ---------------------------------------------------------- */
+
+/* Number of variants in this build, and the i-th (registry order: simpler ones first, which
+ * breaks ties between equal estimates). */
+size_t clconv_variant_registry_size(void);
+const clconv_variant *clconv_variant_at(size_t i);
+
+/* The variant named name (case-sensitive), or NULL. */
+const clconv_variant *clconv_variant_lookup(const char *name);
+
+/* True when name is a variant of the full registry that this build leaves out (GEMM without
+ * CLBlast); *algo is then its algorithm. */
+bool clconv_variant_known_elsewhere(const char *name, clconv_algo *algo);
+
+/* ---- selection (select.c) --------------------------------------------------------------- */
+
+/* Whether v can run p on ctx's device under its workspace limit; fills cfg. */
+bool clconv_variant_can_run(const clconv_context *ctx, const clconv_variant *v,
+                            const clconv_problem *p, clconv_config *cfg, char *reason,
+                            size_t reason_size);
+
+/* Chooses the variant for p: the forced variant (argument, else $CLCONV_VARIANT when the algo
+ * is AUTO), else among the forced algorithm's variants (argument, else $CLCONV_ALGO), else
+ * among all: the tuning database's measured choice, else the lowest estimate. Fills *cfg with
+ * the chosen variant's configuration. Logs the candidates when $CLCONV_VERBOSE is set. */
+clconv_status clconv_select_variant(clconv_context *ctx, const clconv_problem *p,
+                                    clconv_algo requested, const char *requested_variant,
+                                    const clconv_variant **chosen, clconv_config *cfg);
+
+#endif
