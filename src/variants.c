@@ -3,7 +3,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "src/algo-depthwise.h"
+#include "src/algo-direct.h"
+#include "src/algo-tiled.h"
 #include "src/variant.h"
+#ifdef CLCONV_HAVE_CLBLAST
+#include "src/algo-gemm.h"
+#endif
 
 /* TRANSITIONAL: algorithms not yet split into variants run as one variant each. */
 #define LEGACY_OPS(impl)                                                                           \
