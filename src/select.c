@@ -274,9 +274,11 @@ clconv_status clconv_select_variant(clconv_context *ctx, const clconv_problem *p
                                clconv_algo_name(requested), source, shape, why);
         return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED, "no variant supports %s: %s", shape, why);
     }
-    if (log)
-        fprintf(stderr, "clconv: %s chose %s (lowest estimate, %.3g s)\n",
-                requested == CLCONV_ALGO_AUTO ? "auto" : source, best->name, cost);
+    if (log && requested == CLCONV_ALGO_AUTO)
+        fprintf(stderr, "clconv: auto chose %s (lowest estimate, %.3g s)\n", best->name, cost);
+    else if (log)
+        fprintf(stderr, "clconv: %s forced by %s: chose %s (lowest estimate, %.3g s)\n",
+                clconv_algo_name(requested), source, best->name, cost);
     *chosen = best;
     return CLCONV_SUCCESS;
 }
