@@ -1,8 +1,14 @@
 /* On-disk cache of program binaries. Each entry is one file named by a hash of its key:
- *   "CLCVBIN1" | u32 key length | u64 binary length | u64 checksum | key | binary
+ *   "CLCVBIN2" | u32 key length | u64 binary length | u64 checksum | key | binary
  * The full key is stored and compared, so a hash collision or an entry of another device,
- * driver or clconv version reads as a miss; the checksum catches corrupt entries. Writers use
- * a temporary file and rename(), so readers never see half an entry. */
+ * driver or clconv version reads as a miss; the checksum covers the key and the binary, so a
+ * corrupt entry or a binary moved under another key is refused. Writers use a temporary file
+ * and rename(), so readers never see half an entry.
+ *
+ * The entries are native code the driver loads, so the folder must be the user's own and not
+ * writable by group or others (as ssh treats its keys), or the cache is not used. Entries are
+ * opened without following links or blocking, and only regular files are read. Eviction
+ * removes only files whose name and magic are clconv's. */
 #include "src/binary-cache.h"
 
 #include <dirent.h>
@@ -17,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char MAGIC[8] = {'C', 'L', 'C', 'V', 'B', 'I', 'N', '1'};
+static const char MAGIC[8] = {'C', 'L', 'C', 'V', 'B', 'I', 'N', '2'};
 #define HEADER_SIZE (8 + 4 + 8 + 8)
 #define ENTRY_SUFFIX ".clbin"
 
@@ -33,6 +39,34 @@ static uint64_t fnv1a(const void *data, size_t size, uint64_t h)
 #define FNV_BASIS 0xcbf29ce484222325ull
 
 static pthread_mutex_t binaries_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool cache_log(void)
+{
+    const char *v = getenv("CLCONV_VERBOSE");
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+/* The folder is safe to load native code from: a directory of this user, not writable by
+ * group or others. A missing folder is safe (it is created 0700). */
+static bool dir_is_private(const char *dir)
+{
+    struct stat st;
+    if (lstat(dir, &st) != 0)
+        return errno == ENOENT;
+    const char *why = NULL;
+    if (!S_ISDIR(st.st_mode))
+        why = "not a directory";
+    else if (st.st_uid != geteuid())
+        why = "owned by another user";
+    else if (st.st_mode & (S_IWGRP | S_IWOTH))
+        why = "writable by group or others";
+    if (why && cache_log())
+        fprintf(stderr,
+                "clconv: program cache %s not used: %s (chmod go-w, or set "
+                "CLCONV_CACHE_DIR)\n",
+                dir, why);
+    return !why;
+}
 
 bool clconv_binary_cache_dir(char *dir, size_t size)
 {
@@ -53,7 +87,13 @@ bool clconv_binary_cache_dir(char *dir, size_t size)
     return n > 0 && (size_t)n < size;
 }
 
-/* mkdir -p */
+/* The folder for binaries: clconv_binary_cache_dir, when it is private. */
+static bool binaries_dir(char *dir, size_t size)
+{
+    return clconv_binary_cache_dir(dir, size) && dir_is_private(dir);
+}
+
+/* mkdir -p; the last level private */
 static bool make_dirs(const char *dir)
 {
     char path[4096];
@@ -67,7 +107,7 @@ static bool make_dirs(const char *dir)
             return false;
         *p = '/';
     }
-    return mkdir(path, 0755) == 0 || errno == EEXIST;
+    return mkdir(path, 0700) == 0 || errno == EEXIST;
 }
 
 char *clconv_binary_cache_key(const clconv_context *ctx, const char *source, const char *options)
@@ -87,10 +127,10 @@ char *clconv_binary_cache_key(const clconv_context *ctx, const char *source, con
     return key;
 }
 
-static bool entry_path(const char *key, char *path, size_t size)
+bool clconv_binary_cache_entry_path(const char *key, char *path, size_t size)
 {
     char dir[4096];
-    if (!clconv_binary_cache_dir(dir, sizeof dir))
+    if (!binaries_dir(dir, sizeof dir))
         return false;
     unsigned long long h = (unsigned long long)fnv1a(key, strlen(key), FNV_BASIS);
     int n = snprintf(path, size, "%s/%016llx" ENTRY_SUFFIX, dir, h);
@@ -115,25 +155,67 @@ static uint64_t get_u(const unsigned char *p, int bytes)
     return v;
 }
 
-/* Reads the whole entry file; NULL if missing or unreadable. */
+/* Opens path for reading if it is a regular file (no link followed, never blocking on a FIFO
+ * or device); -1 otherwise. */
+static int open_regular(const char *path, struct stat *st)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Reads the whole entry file; NULL if missing, not a regular file or unreadable. */
 static unsigned char *read_file(const char *path, size_t *size)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    struct stat st;
+    int fd = open_regular(path, &st);
+    if (fd < 0)
         return NULL;
     unsigned char *buf = NULL;
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && st.st_size >= HEADER_SIZE &&
-        (uint64_t)st.st_size < ((uint64_t)1 << 31) && (buf = malloc((size_t)st.st_size))) {
-        if (fread(buf, 1, (size_t)st.st_size, f) == (size_t)st.st_size) {
-            *size = (size_t)st.st_size;
+    if (st.st_size >= HEADER_SIZE && (uint64_t)st.st_size < ((uint64_t)1 << 31) &&
+        (buf = malloc((size_t)st.st_size))) {
+        size_t got = 0;
+        while (got < (size_t)st.st_size) {
+            ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+        if (got == (size_t)st.st_size) {
+            *size = got;
         } else {
             free(buf);
             buf = NULL;
         }
     }
-    fclose(f);
+    close(fd);
     return buf;
+}
+
+/* The checksum of an entry: its key and its binary. */
+static uint64_t entry_checksum(const char *key, size_t key_len, const unsigned char *bin,
+                               size_t bin_len)
+{
+    return fnv1a(bin, bin_len, fnv1a(key, key_len, FNV_BASIS));
+}
+
+/* True when path is a regular file that starts with clconv's magic. */
+static bool is_clconv_entry(const char *path)
+{
+    struct stat st;
+    int fd = open_regular(path, &st);
+    if (fd < 0)
+        return false;
+    char magic[8];
+    bool ours = read(fd, magic, sizeof magic) == (ssize_t)sizeof magic &&
+                (!memcmp(magic, MAGIC, 7)); /* any version of the format */
+    close(fd);
+    return ours;
 }
 
 bool clconv_binary_cache_parse(const unsigned char *buf, size_t size, const char *key,
@@ -149,7 +231,7 @@ bool clconv_binary_cache_parse(const unsigned char *buf, size_t size, const char
         bin_len != size - HEADER_SIZE - key_len || memcmp(buf + HEADER_SIZE, key, key_len))
         return false;
     const unsigned char *bin = buf + HEADER_SIZE + key_len;
-    if (get_u(buf + 20, 8) != fnv1a(bin, (size_t)bin_len, FNV_BASIS))
+    if (get_u(buf + 20, 8) != entry_checksum(key, key_len, bin, (size_t)bin_len))
         return false;
     *binary = bin;
     *len = (size_t)bin_len;
@@ -160,7 +242,7 @@ bool clconv_binary_cache_load(clconv_context *ctx, const char *key, const char *
                               cl_program *program)
 {
     char path[4200];
-    if (!key || !entry_path(key, path, sizeof path))
+    if (!key || !clconv_binary_cache_entry_path(key, path, sizeof path))
         return false;
     size_t size = 0;
     unsigned char *buf = read_file(path, &size);
@@ -185,9 +267,39 @@ bool clconv_binary_cache_load(clconv_context *ctx, const char *key, const char *
     free(buf);
     if (ok)
         utimensat(AT_FDCWD, path, NULL, 0); /* recently used: evicted last */
-    else if (!valid)
-        unlink(path); /* corrupt, truncated or foreign: rebuilt and stored again */
+    else if (!valid && is_clconv_entry(path))
+        unlink(path); /* corrupt, truncated or of another key: rebuilt and stored again */
     return ok;
+}
+
+void clconv_binary_cache_discard(const char *key)
+{
+    char path[4200];
+    if (key && clconv_binary_cache_entry_path(key, path, sizeof path) && is_clconv_entry(path))
+        unlink(path);
+}
+
+/* The size cap in bytes from $CLCONV_CACHE_MAX_MB (see binary-cache.h). */
+bool clconv_binary_cache_cap(const char *text, uint64_t *cap)
+{
+    const uint64_t fallback = (uint64_t)256 << 20;
+    *cap = fallback;
+    if (!text || !*text)
+        return true;
+    if (!strcmp(text, "unlimited")) {
+        *cap = UINT64_MAX;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    double mb = strtod(text, &end);
+    if (end == text || *end || mb != mb || mb <= 0)
+        return false;           /* malformed, zero, negative or NaN: the default */
+    if (mb >= 17592186044416.0) /* 2^44 MiB: more than any disk; inf too */
+        *cap = UINT64_MAX;
+    else
+        *cap = (uint64_t)(mb * 1048576.0);
+    return true;
 }
 
 typedef struct cache_file {
@@ -206,12 +318,29 @@ static int older_first(const void *a, const void *b)
     return 0;
 }
 
+/* True for clconv's entry names: 16 hex digits and the suffix. */
+static bool entry_name(const char *name)
+{
+    if (strlen(name) != 16 + sizeof ENTRY_SUFFIX - 1 || strcmp(name + 16, ENTRY_SUFFIX))
+        return false;
+    for (int i = 0; i < 16; i++)
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+            return false;
+    return true;
+}
+
 /* Removes least-recently-used entries until the folder is within the cap. */
 static void evict(const char *dir)
 {
     const char *cap_env = getenv("CLCONV_CACHE_MAX_MB");
-    double cap_mb = cap_env && *cap_env ? atof(cap_env) : 256.0;
-    uint64_t cap = cap_mb > 0 ? (uint64_t)(cap_mb * 1024 * 1024) : 0;
+    uint64_t cap;
+    if (!clconv_binary_cache_cap(cap_env, &cap) && cache_log())
+        fprintf(stderr,
+                "clconv: CLCONV_CACHE_MAX_MB = \"%s\": not a size in MiB (a number > 0, or "
+                "unlimited); the default 256 applies\n",
+                cap_env);
+    if (cap == UINT64_MAX)
+        return;
     DIR *d = opendir(dir);
     if (!d)
         return;
@@ -220,14 +349,12 @@ static void evict(const char *dir)
     uint64_t total = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len < sizeof ENTRY_SUFFIX || len >= sizeof files->name ||
-            strcmp(e->d_name + len - (sizeof ENTRY_SUFFIX - 1), ENTRY_SUFFIX))
+        if (!entry_name(e->d_name))
             continue;
         char path[4200];
         struct stat st;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (stat(path, &st) != 0)
+        if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || !is_clconv_entry(path))
             continue;
         if (count == capacity) {
             size_t grown = capacity ? capacity * 2 : 64;
@@ -260,7 +387,7 @@ void clconv_binary_cache_store(const clconv_context *ctx, const char *key, cl_pr
 {
     char dir[4096], path[4200], tmp[4300];
     if (!key || !clconv_binary_cache_dir(dir, sizeof dir) || !make_dirs(dir) ||
-        !entry_path(key, path, sizeof path))
+        !clconv_binary_cache_entry_path(key, path, sizeof path))
         return;
     size_t bin_len = 0;
     cl_uint ndev = 0;
@@ -289,13 +416,16 @@ void clconv_binary_cache_store(const clconv_context *ctx, const char *key, cl_pr
     memcpy(buf, MAGIC, 8);
     put_u32(buf + 8, (uint32_t)key_len);
     put_u64(buf + 12, (uint64_t)bin_len);
-    put_u64(buf + 20, fnv1a(binary, bin_len, FNV_BASIS));
+    put_u64(buf + 20, entry_checksum(key, key_len, binary, bin_len));
     memcpy(buf + HEADER_SIZE, key, key_len);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%lx.%ld", path, (long)getpid(),
              (unsigned long)(uintptr_t)&now, (long)now.tv_nsec);
-    FILE *f = fopen(tmp, "wb");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (fd >= 0 && !f)
+        close(fd);
     bool written =
         f && fwrite(buf, 1, HEADER_SIZE + key_len + bin_len, f) == HEADER_SIZE + key_len + bin_len;
     if (f)

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "src/internal.h"
 
@@ -32,5 +33,19 @@ bool clconv_binary_cache_load(clconv_context *ctx, const char *key, const char *
  * evicts least-recently-used entries above the size cap ($CLCONV_CACHE_MAX_MB, default 256).
  * Failures are silent: the cache is an optimisation. */
 void clconv_binary_cache_store(const clconv_context *ctx, const char *key, cl_program program);
+
+/* The file of key's entry; false when the cache is off, its folder not private, or the path
+ * too long. */
+bool clconv_binary_cache_entry_path(const char *key, char *path, size_t size);
+
+/* Removes the entry of key (a program loaded from it proved unusable: no kernel could be made
+ * from it); only a clconv entry is removed. */
+void clconv_binary_cache_discard(const char *key);
+
+/* Parses a $CLCONV_CACHE_MAX_MB value into *cap bytes: a number of MiB > 0 (fractions and
+ * exponents allowed), or "unlimited"; 2^44 MiB or more (inf included) means no eviction
+ * (UINT64_MAX). NULL or "" gives the default, 256 MiB. Returns false for anything else (zero,
+ * negative, NaN, suffixes such as "1GB"), with *cap the default. */
+bool clconv_binary_cache_cap(const char *text, uint64_t *cap);
 
 #endif

@@ -169,6 +169,38 @@ static int64_t output_extent(const clconv_desc *d, int64_t in, int k, int s, int
     return (in - 1) * s - pad_lo - pad_hi + span + out_pad + 1;
 }
 
+/* Every coordinate a kernel forms must fit int: the padded input's (Conv2d: -pad_lo up to
+ * extent - 1 + pad_hi) or the scattered output's (ConvTranspose2d: up to (extent - 1) * stride
+ * + dilation * (kernel - 1) + output padding). Layers beyond that are refused, not wrapped. */
+static clconv_status check_coordinate_range(const clconv_desc *d, const int in[4])
+{
+    const struct {
+        const char *axis, *lo_name, *hi_name;
+        int extent, lo, hi, k, s, dil, out_pad;
+    } axes[2] = {{"H", "pad_top", "pad_bottom", in[2], d->pad_top, d->pad_bottom, d->kernel_h,
+                  d->stride_h, d->dilation_h, d->output_padding_h},
+                 {"W", "pad_left", "pad_right", in[3], d->pad_left, d->pad_right, d->kernel_w,
+                  d->stride_w, d->dilation_w, d->output_padding_w}};
+    for (int i = 0; i < 2; i++) {
+        const int64_t padded = (int64_t)axes[i].extent + axes[i].lo + axes[i].hi;
+        if (d->kind == CLCONV_CONV2D && padded > INT_MAX)
+            return clconv_fail(NULL, CLCONV_ERROR_TOO_LARGE,
+                               "%s = %d, %s = %d with input %s = %d: the padded input (%lld) "
+                               "overflows int",
+                               axes[i].lo_name, axes[i].lo, axes[i].hi_name, axes[i].hi,
+                               axes[i].axis, axes[i].extent, (long long)padded);
+        const int64_t reach = (int64_t)(axes[i].extent - 1) * axes[i].s +
+                              (int64_t)axes[i].dil * (axes[i].k - 1) + axes[i].out_pad + 1;
+        if (d->kind == CLCONV_CONV_TRANSPOSE2D && reach > INT_MAX)
+            return clconv_fail(NULL, CLCONV_ERROR_TOO_LARGE,
+                               "stride_%c = %d with input %s = %d: the transposed output's "
+                               "extent (%lld) overflows int",
+                               i ? 'w' : 'h', axes[i].s, axes[i].axis, axes[i].extent,
+                               (long long)reach);
+    }
+    return CLCONV_SUCCESS;
+}
+
 clconv_status clconv_problem_init(const clconv_desc *desc, const int input_nchw[4],
                                   clconv_problem *p)
 {
@@ -195,6 +227,8 @@ clconv_status clconv_problem_init(const clconv_desc *desc, const int input_nchw[
         if (st != CLCONV_SUCCESS)
             return st;
     }
+    if ((st = check_coordinate_range(d, input_nchw)) != CLCONV_SUCCESS)
+        return st;
     int64_t oh = output_extent(d, input_nchw[2], d->kernel_h, d->stride_h, d->pad_top,
                                d->pad_bottom, d->dilation_h, d->output_padding_h);
     int64_t ow = output_extent(d, input_nchw[3], d->kernel_w, d->stride_w, d->pad_left,

@@ -112,6 +112,52 @@ static clconv_status program_text(clconv_context *ctx, const char *file, char **
                  : clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "kernel source of %s", file);
 }
 
+/* True when every kernel the source defines ("__kernel void name(") is in the program: a
+ * cached binary that lacks one (another program's, or a damaged one) is not used. */
+static bool has_source_kernels(cl_program program, const char *source)
+{
+    size_t size = 0;
+    if (clGetProgramInfo(program, CL_PROGRAM_KERNEL_NAMES, 0, NULL, &size) != CL_SUCCESS || !size)
+        return false;
+    char *names = malloc(size + 2);
+    if (!names)
+        return false;
+    names[0] = ';';
+    bool ok =
+        clGetProgramInfo(program, CL_PROGRAM_KERNEL_NAMES, size, names + 1, NULL) == CL_SUCCESS;
+    names[size] = ';'; /* replaces the NUL: ";a;b;" */
+    names[size + 1] = 0;
+    for (const char *p = source; ok && (p = strstr(p, "__kernel void ")); p++) {
+        const char *name = p + strlen("__kernel void ");
+        size_t len = strcspn(name, " (\n");
+        char want[140];
+        if (len == 0 || len + 3 > sizeof want)
+            continue;
+        snprintf(want, sizeof want, ";%.*s;", (int)len, name);
+        ok = strstr(names, want) != NULL;
+    }
+    free(names);
+    return ok;
+}
+
+/* The options a build of (file, given) uses: checked runs keep the argument names. */
+static bool build_options(const char *given, char *options, size_t size)
+{
+    return snprintf(options, size, "%s%s", given,
+                    clconv_check_args_enabled() ? " -cl-kernel-arg-info" : "") < (int)size;
+}
+
+char *clconv_program_cache_key(clconv_context *ctx, const char *file, const char *given)
+{
+    char options[1024], *source;
+    if (!build_options(given, options, sizeof options) ||
+        program_text(ctx, file, &source) != CLCONV_SUCCESS)
+        return NULL;
+    char *key = clconv_binary_cache_key(ctx, source, options);
+    free(source);
+    return key;
+}
+
 /* Builds (file, options) from the disk cache when it holds the binary, else from source; in
  * that case *unsaved_key is the key to save the binary under once a kernel exists. Checked
  * runs ($CLCONV_CHECK_ARGS) keep the argument names (-cl-kernel-arg-info). */
@@ -130,10 +176,14 @@ static clconv_status build_program(clconv_context *ctx, const char *file, const 
         return st;
     char *key = clconv_binary_cache_key(ctx, source, options);
     if (key && clconv_binary_cache_load(ctx, key, options, out)) {
-        free(source);
-        free(key);
-        *unsaved_key = NULL;
-        return CLCONV_SUCCESS;
+        if (has_source_kernels(*out, source)) {
+            free(source);
+            free(key);
+            *unsaved_key = NULL;
+            return CLCONV_SUCCESS;
+        }
+        clReleaseProgram(*out); /* unusable: replaced by a build from source */
+        clconv_binary_cache_discard(key);
     }
     cl_int err;
     const char *text = source;

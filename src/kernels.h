@@ -23,6 +23,10 @@ clconv_status clconv_get_program(clconv_context *ctx, const char *file, const ch
 clconv_status clconv_create_kernel(clconv_context *ctx, const char *file, const char *options,
                                    const char *kernel_name, cl_kernel *kernel);
 
+/* The disk-cache key a build of (file, options) uses (malloc'd), or NULL when the cache is
+ * off or the source is missing. */
+char *clconv_program_cache_key(clconv_context *ctx, const char *file, const char *options);
+
 /* Number of programs in ctx's cache (tests observe reuse with it). Thread-safe. */
 size_t clconv_program_cache_size(clconv_context *ctx);
 

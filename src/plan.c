@@ -1,5 +1,6 @@
 /* Plans: validation against the device, variant choice, buffer checks and enqueue. */
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "src/internal.h"
@@ -137,23 +138,45 @@ size_t clconv_plan_get_workspace_size(const clconv_plan *plan)
     return plan ? plan->workspace_size : 0;
 }
 
-/* One buffer argument: present, of this context, and large enough. */
-static clconv_status check_buffer(clconv_context *ctx, const char *name, cl_mem buf, size_t needed)
+/* How the plan uses a buffer: the kernels read it, write it, or both. */
+enum { USE_READ = 1, USE_WRITE = 2 };
+
+/* One buffer argument: a buffer object (not an image), of this context, large enough, and
+ * created with flags that let the kernels access it as the plan does. */
+static clconv_status check_buffer(clconv_context *ctx, const char *name, cl_mem buf, size_t needed,
+                                  int use)
 {
     if (!buf)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER, "%s buffer is NULL", name);
     size_t size = 0;
     cl_context owner = NULL;
+    cl_mem_object_type type = 0;
+    cl_mem_flags flags = 0;
     cl_int err = clGetMemObjectInfo(buf, CL_MEM_SIZE, sizeof size, &size, NULL);
     if (err == CL_SUCCESS)
         err = clGetMemObjectInfo(buf, CL_MEM_CONTEXT, sizeof owner, &owner, NULL);
+    if (err == CL_SUCCESS)
+        err = clGetMemObjectInfo(buf, CL_MEM_TYPE, sizeof type, &type, NULL);
+    if (err == CL_SUCCESS)
+        err = clGetMemObjectInfo(buf, CL_MEM_FLAGS, sizeof flags, &flags, NULL);
     if (err != CL_SUCCESS)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
                            "%s buffer is not a valid memory object (%s)", name,
                            clconv_cl_error_name(err));
+    if (type != CL_MEM_OBJECT_BUFFER)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
+                           "%s buffer is an image or pipe object (type 0x%x): clconv takes "
+                           "buffers",
+                           name, (unsigned)type);
     if (owner != ctx->cl_ctx)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
                            "%s buffer belongs to another OpenCL context", name);
+    if ((use & USE_WRITE) && (flags & CL_MEM_READ_ONLY))
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
+                           "%s buffer was created CL_MEM_READ_ONLY: the plan writes it", name);
+    if ((use & USE_READ) && (flags & CL_MEM_WRITE_ONLY))
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
+                           "%s buffer was created CL_MEM_WRITE_ONLY: the plan reads it", name);
     if (size < needed)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
                            "%s buffer holds %zu bytes: the plan needs %zu", name, size, needed);
@@ -186,15 +209,23 @@ static clconv_status check_queue(clconv_context *ctx, cl_command_queue queue)
 }
 
 /* The bytes a buffer argument covers, as (root buffer, offset, size): sub-buffers resolve to
- * their parent, so overlapping views of one allocation are caught, not only equal handles. */
+ * their parent, so overlapping views of one allocation are caught, not only equal handles;
+ * buffers made with CL_MEM_USE_HOST_PTR also record the host memory they alias. */
 typedef struct buffer_range {
     cl_mem root;
     size_t offset, size;
+    uintptr_t host; /* 0 unless CL_MEM_USE_HOST_PTR */
 } buffer_range;
 
 static buffer_range range_of(cl_mem buf, size_t used)
 {
-    buffer_range r = {buf, 0, used};
+    buffer_range r = {buf, 0, used, 0};
+    cl_mem_flags flags = 0;
+    void *host = NULL;
+    if (buf && clGetMemObjectInfo(buf, CL_MEM_FLAGS, sizeof flags, &flags, NULL) == CL_SUCCESS &&
+        (flags & CL_MEM_USE_HOST_PTR) &&
+        clGetMemObjectInfo(buf, CL_MEM_HOST_PTR, sizeof host, &host, NULL) == CL_SUCCESS)
+        r.host = (uintptr_t)host;
     cl_mem parent = NULL;
     if (buf &&
         clGetMemObjectInfo(buf, CL_MEM_ASSOCIATED_MEMOBJECT, sizeof parent, &parent, NULL) ==
@@ -211,8 +242,10 @@ static buffer_range range_of(cl_mem buf, size_t used)
 
 static bool ranges_overlap(const buffer_range *a, const buffer_range *b)
 {
-    if (!a->root || !b->root || a->root != b->root)
+    if (!a->root || !b->root)
         return false;
+    if (a->root != b->root) /* distinct objects alias only through the host memory they use */
+        return a->host && b->host && a->host < b->host + b->size && b->host < a->host + a->size;
     if (a->offset == b->offset) /* the same view, even when a size is 0 */
         return true;
     return a->offset < b->offset + b->size && b->offset < a->offset + a->size;
@@ -260,16 +293,17 @@ static clconv_status enqueue_checked(clconv_plan *plan, cl_command_queue queue, 
                            wait_events ? "non-NULL" : "NULL");
     const size_t elem = clconv_dtype_size(p->desc.dtype);
     clconv_status st;
-    if ((st = check_buffer(ctx, "input", input, p->input_count * elem)) ||
-        (st = check_buffer(ctx, "weight", weight, p->weight_count * elem)) ||
-        (st = check_buffer(ctx, "output", output, p->output_count * elem)))
+    if ((st = check_buffer(ctx, "input", input, p->input_count * elem, USE_READ)) ||
+        (st = check_buffer(ctx, "weight", weight, p->weight_count * elem, USE_READ)) ||
+        (st = check_buffer(ctx, "output", output, p->output_count * elem, USE_WRITE)))
         return st;
     if (!p->desc.bias)
         bias = NULL;
-    else if ((st = check_buffer(ctx, "bias", bias, p->bias_count * elem)))
+    else if ((st = check_buffer(ctx, "bias", bias, p->bias_count * elem, USE_READ)))
         return st;
     if (plan->workspace_size) {
-        if ((st = check_buffer(ctx, "workspace", workspace, plan->workspace_size)))
+        if ((st = check_buffer(ctx, "workspace", workspace, plan->workspace_size,
+                               USE_READ | USE_WRITE)))
             return st;
     } else {
         workspace = NULL;
@@ -281,10 +315,10 @@ static clconv_status enqueue_checked(clconv_plan *plan, cl_command_queue queue, 
     static const char *const read_names[] = {"input", "weight", "bias", "workspace"};
     for (size_t i = 0; i < 4; i++)
         if (ranges_overlap(&out_range, &reads[i]))
-            return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
-                               "output buffer overlaps the %s buffer: in-place convolution is "
-                               "not supported",
-                               read_names[i]);
+            return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER, "output buffer overlaps the %s %s",
+                               read_names[i],
+                               i == 3 ? "buffer: the workspace is scratch memory of its own"
+                                      : "buffer: in-place convolution is not supported");
     for (size_t i = 0; i < 3; i++)
         if (ranges_overlap(&reads[3], &reads[i]))
             return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
