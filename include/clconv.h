@@ -136,7 +136,8 @@ CLCONV_API void clconv_desc_init(clconv_desc *desc, clconv_kind kind, int in_cha
 /* torch's padding='same' for Conv2d: total padding dilation*(kernel-1) per axis, the odd
  * remainder going to the bottom/right as torch does for even kernels.
  * Errors: CLCONV_ERROR_INVALID_ARGUMENT for a NULL desc, a transposed desc, a stride other
- * than 1, or kernel/dilation < 1 (desc is left unchanged). */
+ * than 1, or kernel/dilation < 1; CLCONV_ERROR_TOO_LARGE when dilation*(kernel-1) overflows
+ * int. desc is left unchanged on any error. */
 CLCONV_API clconv_status clconv_desc_set_padding_same(clconv_desc *desc);
 
 /* Validates desc for an input of shape input_nchw and writes the output shape.
@@ -168,7 +169,8 @@ typedef struct clconv_context clconv_context;
  *                  (case-insensitive); "gpu", "cpu" and "accelerator" match device types.
  * The queue is created with profiling enabled. The caller owns *ctx and releases it with
  * clconv_context_destroy.
- * Errors: CLCONV_ERROR_INVALID_ARGUMENT (NULL ctx or malformed spec),
+ * Errors: CLCONV_ERROR_INVALID_ARGUMENT (NULL ctx or malformed spec: one that starts with a
+ * digit, '-', '+' or ':' and has a ':' but is not two indices, e.g. "0:", ":0", "-1:0"),
  * CLCONV_ERROR_DEVICE_NOT_FOUND, CLCONV_ERROR_OPENCL, CLCONV_ERROR_OUT_OF_HOST_MEMORY. */
 CLCONV_API clconv_status clconv_context_create(const char *device_spec, clconv_context **ctx);
 

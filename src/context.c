@@ -133,6 +133,13 @@ static clconv_status choose_device(const char *spec, device_choice *out)
 
     int want_p = -1, want_d = -1;
     bool by_index = spec && parse_indices(spec, &want_p, &want_d);
+    /* "0:", ":0", "-1:0", "1:x": meant as indices, but not two of them */
+    if (spec && !by_index && strchr(spec, ':') &&
+        (isdigit((unsigned char)spec[0]) || spec[0] == '-' || spec[0] == ':' || spec[0] == '+'))
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT,
+                           "device spec \"%s\": malformed; \"P:D\" takes two indices from 0 "
+                           "to 1000 (platform, device) as clinfo -l lists them",
+                           spec);
     cl_device_type want_type = 0;
     if (spec && !by_index) {
         if (!strcasecmp(spec, "gpu"))
@@ -201,6 +208,16 @@ static clconv_status context_alloc(clconv_context **out)
     return CLCONV_SUCCESS;
 }
 
+/* Loads the tuning database; a file that is ignored leaves no error behind on the thread,
+ * since context creation succeeds (clconv_context_tuning_info says why it was ignored). */
+static void autoload_tuning(clconv_context *ctx)
+{
+    char saved[CLCONV_ERROR_TEXT_MAX];
+    snprintf(saved, sizeof saved, "%s", clconv_last_error());
+    clconv_tuning_autoload(ctx);
+    clconv_error_restore(saved);
+}
+
 clconv_status clconv_context_create(const char *device_spec, clconv_context **out)
 {
     if (!out)
@@ -234,7 +251,7 @@ clconv_status clconv_context_create(const char *device_spec, clconv_context **ou
         return st;
     }
     record_device_info(choice.platform, choice.device, CL_QUEUE_PROFILING_ENABLE, &ctx->info);
-    clconv_tuning_autoload(ctx);
+    autoload_tuning(ctx);
     *out = ctx;
     return CLCONV_SUCCESS;
 }
@@ -276,7 +293,7 @@ clconv_status clconv_context_create_from_queue(cl_command_queue queue, clconv_co
     ctx->platform = platform;
     ctx->device = device;
     record_device_info(platform, device, props, &ctx->info);
-    clconv_tuning_autoload(ctx);
+    autoload_tuning(ctx);
     *out = ctx;
     return CLCONV_SUCCESS;
 }

@@ -7,6 +7,11 @@
 
 static _Thread_local char thread_error[CLCONV_ERROR_TEXT_MAX];
 
+void clconv_error_restore(const char *text)
+{
+    snprintf(thread_error, sizeof thread_error, "%s", text);
+}
+
 const char *clconv_last_error(void)
 {
     return thread_error;

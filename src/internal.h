@@ -44,6 +44,10 @@ clconv_status clconv_fail_cl(clconv_context *ctx, cl_int err, const char *what);
 /* Name of an OpenCL error code ("CL_OUT_OF_RESOURCES"). */
 const char *clconv_cl_error_name(cl_int err);
 
+/* Sets the calling thread's last error text back to text (a call that succeeds after an
+ * internal failure it recovered from restores what the caller saw before). */
+void clconv_error_restore(const char *text);
+
 /* Copies the thread's last error into ctx's (used when a context-less helper failed). */
 void clconv_error_to_context(clconv_context *ctx);
 

@@ -431,6 +431,48 @@ START_TEST(cache_folder_must_be_private)
 }
 END_TEST
 
+/* ---- errors ---- */
+
+START_TEST(malformed_device_specs)
+{
+    static const char *const specs[] = {"0:", ":0", "-1:0", "1:x", "0:-1", "+:1", "7:1001"};
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+        clconv_context *ctx = NULL;
+        ck_assert_msg(clconv_context_create(specs[i], &ctx) == CLCONV_ERROR_INVALID_ARGUMENT,
+                      "\"%s\": %s", specs[i], clconv_last_error());
+        ck_assert_ptr_null(ctx);
+        ck_assert_msg(strstr(clconv_last_error(), specs[i]) && strstr(clconv_last_error(), "P:D"),
+                      "%s", clconv_last_error());
+    }
+    /* a well-formed index with no such device is still DEVICE_NOT_FOUND */
+    clconv_context *ctx = NULL;
+    ck_assert_int_eq(clconv_context_create("999:0", &ctx), CLCONV_ERROR_DEVICE_NOT_FOUND);
+}
+END_TEST
+
+START_TEST(ignored_tuning_file_leaves_no_error)
+{
+    char path[] = "/tmp/clconv-hardening-tuning-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "not a database\n", 15), 15);
+    close(fd);
+    setenv("CLCONV_TUNING_FILE", path, 1);
+    int out[4];
+    ck_assert_int_eq(clconv_output_shape(NULL, out, out), CLCONV_ERROR_INVALID_ARGUMENT);
+    char before[256];
+    snprintf(before, sizeof before, "%s", clconv_last_error());
+    clconv_context *ctx = NULL;
+    ck_assert_int_eq(clconv_context_create(getenv("CLCONV_DEVICE"), &ctx), CLCONV_SUCCESS);
+    ck_assert_str_eq(clconv_last_error(), before);
+    ck_assert_str_eq(clconv_context_last_error(ctx), "");
+    ck_assert_ptr_nonnull(strstr(clconv_context_tuning_info(ctx), "ignored"));
+    clconv_context_destroy(ctx);
+    unsetenv("CLCONV_TUNING_FILE");
+    unlink(path);
+}
+END_TEST
+
 static Suite *hardening_suite(void)
 {
     Suite *s = suite_create("hardening");
@@ -449,6 +491,8 @@ static Suite *hardening_suite(void)
     tcase_add_test(tc, cache_fifo_and_links_are_not_opened);
     tcase_add_test(tc, cache_entries_are_tied_to_their_key);
     tcase_add_test(tc, cache_folder_must_be_private);
+    tcase_add_test(tc, malformed_device_specs);
+    tcase_add_test(tc, ignored_tuning_file_leaves_no_error);
     suite_add_tcase(s, tc);
     return s;
 }
