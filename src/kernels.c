@@ -75,9 +75,9 @@ static clconv_status build_log_failure(clconv_context *ctx, cl_program program, 
             log[0] = 0;
         log[log_size] = 0;
     }
-    clconv_status st =
-        clconv_fail(ctx, CLCONV_ERROR_BUILD, "building %s with options \"%s\" failed (%s):\n%s",
-                    file, options, clconv_cl_error_name(err), log ? log : "(no build log)");
+    clconv_status st = clconv_fail(
+        ctx, CLCONV_ERROR_BUILD, "building %s with options \"%s\" failed (clBuildProgram: %s):\n%s",
+        file, options, clconv_cl_error_name(err), log ? log : "(no build log)");
     free(log);
     return st;
 }
