@@ -1,9 +1,14 @@
 /* Context: device choice, OpenCL objects, recorded device capabilities. */
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#ifdef CLCONV_HAVE_CLBLAST
+#include <clblast_c.h>
+#endif
 
 #include "src/internal.h"
 #include "src/kernels.h"
@@ -195,6 +200,11 @@ static clconv_status choose_device(const char *spec, device_choice *out)
     return CLCONV_SUCCESS;
 }
 
+/* Contexts alive in the process: the last one to go empties CLBlast's program cache, which
+ * would otherwise release its programs from a static destructor after the OpenCL runtime
+ * itself may be gone (Oclgrind aborts at exit then). */
+static atomic_int live_contexts;
+
 static clconv_status context_alloc(clconv_context **out)
 {
     clconv_context *ctx = calloc(1, sizeof *ctx);
@@ -204,6 +214,7 @@ static clconv_status context_alloc(clconv_context **out)
         free(ctx);
         return clconv_fail(NULL, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "mutex creation failed");
     }
+    atomic_fetch_add(&live_contexts, 1);
     *out = ctx;
     return CLCONV_SUCCESS;
 }
@@ -306,6 +317,11 @@ void clconv_context_destroy(clconv_context *ctx)
     if (ctx->tuning) {
         clconv_tuning_clear(ctx->tuning);
         free(ctx->tuning);
+    }
+    if (atomic_fetch_sub(&live_contexts, 1) == 1) {
+#ifdef CLCONV_HAVE_CLBLAST
+        CLBlastClearCache();
+#endif
     }
     if (ctx->queue)
         clReleaseCommandQueue(ctx->queue);
