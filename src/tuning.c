@@ -1,6 +1,6 @@
 /* Tuning database. A text file, one device per file:
  *
- *   clconv-tuning 1
+ *   clconv-tuning 2
  *   device <CL_DEVICE_NAME>
  *   driver <CL_DRIVER_VERSION>
  *   layer <kind> <n> <c> <h> <w> <oc> <kh> <kw> <sh> <sw> <pt> <pb> <pl> <pr> <dh> <dw> <g>
@@ -8,8 +8,9 @@
  *
  * (one "layer" line each; kind conv|tconv, mode zeros|reflect|replicate|circular, dtype
  * f32|f16, variant a name clconv-verify --list-variants prints, seconds the median time of
- * one enqueue). '#' lines are comments. The version on the
- * first line changes whenever the meaning of a line does; other versions are refused. */
+ * one enqueue). '#' lines are comments. The version on the first line changes whenever the
+ * meaning of a line does; other versions are refused (version 1 recorded algorithm times:
+ * the message says to run clconv-tune again). */
 #include "src/tuning.h"
 
 #include <ctype.h>
@@ -99,12 +100,18 @@ static bool header_value(const char *line, const char *key, char *out, size_t si
 static bool parse_layer(char *rest, clconv_tuning_entry *e, char *what, size_t what_size)
 {
     memset(e, 0, sizeof *e);
+    enum { SHAPE_FIELDS = 22, MAX_WORDS = SHAPE_FIELDS + CLCONV_TUNING_MAX_TIMES };
     char *save = NULL, *tok;
-    char *words[64];
+    char *words[MAX_WORDS];
     int n = 0;
-    for (tok = strtok_r(rest, " \t", &save); tok && n < 64; tok = strtok_r(NULL, " \t", &save))
+    for (tok = strtok_r(rest, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+        if (n == MAX_WORDS) {
+            snprintf(what, what_size, "more than %d times", CLCONV_TUNING_MAX_TIMES);
+            return false;
+        }
         words[n++] = tok;
-    if (n < 23) {
+    }
+    if (n < SHAPE_FIELDS + 1) {
         snprintf(what, what_size, "%d fields: a layer needs 22 shape fields and a time", n);
         return false;
     }
@@ -167,7 +174,7 @@ static bool parse_layer(char *rest, clconv_tuning_entry *e, char *what, size_t w
     for (int i = 22; i < n; i++) {
         char *eq = strchr(words[i], '=');
         if (!eq) {
-            snprintf(what, what_size, "\"%s\": expected algo=seconds", words[i]);
+            snprintf(what, what_size, "\"%s\": expected variant=seconds", words[i]);
             return false;
         }
         *eq = 0;
@@ -218,7 +225,7 @@ bool clconv_tuning_parse(const char *text, const clconv_device_info *dev, clconv
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
         lineno++;
-        char line[1024];
+        char line[4096];
         if (len >= sizeof line) {
             snprintf(err, err_size, "line %d: longer than %zu bytes", lineno, sizeof line - 1);
             goto fail;
@@ -381,21 +388,29 @@ bool clconv_tuning_default_path(const clconv_device_info *dev, char *path, size_
     return n > 0 && (size_t)n < size;
 }
 
-static char *read_text(const char *path)
+char *clconv_tuning_read_text(const char *path, char *err, size_t err_size)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
+    if (!f) {
+        snprintf(err, err_size, "cannot open %s: %s", path, strerror(errno));
         return NULL;
+    }
     char *buf = NULL;
-    long size;
-    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && size < (64L << 20) &&
-        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)size + 1)) != NULL) {
-        if (fread(buf, 1, (size_t)size, f) == (size_t)size) {
-            buf[size] = 0;
-        } else {
-            free(buf);
-            buf = NULL;
-        }
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        snprintf(err, err_size, "cannot read %s: %s", path, strerror(errno));
+    } else if (size > CLCONV_TUNING_MAX_FILE_BYTES) {
+        snprintf(err, err_size, "%s: %ld bytes, more than the %ld a tuning database may have", path,
+                 size, (long)CLCONV_TUNING_MAX_FILE_BYTES);
+    } else if (!(buf = malloc((size_t)size + 1))) {
+        snprintf(err, err_size, "%s: out of memory for %ld bytes", path, size);
+    } else if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
+        snprintf(err, err_size, "cannot read %s: %s", path,
+                 ferror(f) ? strerror(errno) : "shorter than its size");
+        free(buf);
+        buf = NULL;
+    } else {
+        buf[size] = 0;
     }
     fclose(f);
     return buf;
@@ -404,14 +419,13 @@ static char *read_text(const char *path)
 /* Loads path into ctx (replacing its database on success). */
 static clconv_status load_file(clconv_context *ctx, const char *path)
 {
-    char *text = read_text(path);
+    char err[512] = "out of memory";
+    char *text = clconv_tuning_read_text(path, err, sizeof err);
     if (!text) {
-        set_info(ctx, "tuning database %s ignored: %s", path,
-                 errno ? strerror(errno) : "unreadable");
+        set_info(ctx, "tuning database %s ignored: %s", path, err);
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_ARGUMENT, "%s", ctx->tuning_info);
     }
     clconv_tuning *t = calloc(1, sizeof *t);
-    char err[512] = "out of memory";
     bool ok = t && clconv_tuning_parse(text, &ctx->info, t, err, sizeof err);
     free(text);
     if (!ok) {
@@ -443,7 +457,6 @@ void clconv_tuning_autoload(clconv_context *ctx)
         set_info(ctx, "no tuning database (%s absent)", path);
         return;
     }
-    errno = 0;
     if (load_file(ctx, path) != CLCONV_SUCCESS) {
         /* context creation goes on: the heuristic decides; the thread's error is not left
          * set by a call that succeeds */
@@ -459,7 +472,6 @@ clconv_status clconv_context_load_tuning(clconv_context *ctx, const char *path)
 {
     if (!ctx || !path)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_ARGUMENT, "%s is NULL", !ctx ? "ctx" : "path");
-    errno = 0;
     return load_file(ctx, path);
 }
 

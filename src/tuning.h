@@ -46,6 +46,14 @@ bool clconv_tuning_save(const clconv_tuning *t, const char *path, char *err, siz
 /* Frees the entries of t (not t itself). */
 void clconv_tuning_clear(clconv_tuning *t);
 
+/* Largest database file read, in bytes. */
+#define CLCONV_TUNING_MAX_FILE_BYTES (64L << 20)
+
+/* The whole text of the file at path, NUL-terminated, to free; NULL with a message naming the
+ * file in err when it cannot be opened (missing included) or read, or is larger than
+ * CLCONV_TUNING_MAX_FILE_BYTES. */
+char *clconv_tuning_read_text(const char *path, char *err, size_t err_size);
+
 /* Distance between two layers: a negative value when they are not comparable (kind, kernel,
  * stride, dilation, padding mode, output padding, dtype or group structure differ), else
  * sum of |log2| ratios of N, Cin, Cout, H, W, plus 0.5 when the padding differs. 0: same. */

@@ -5,7 +5,8 @@
 
 Runs clconv-report twice into a temporary folder: once with measured (quick) ceilings, once
 with a fake ceiling file far below anything measured. Checks the JSON and CSV schemas, that
-every layer has its AUTO row and every algorithm a row or a skip with a reason, that the
+every layer has its AUTO row and every algorithm a row or a skip with a reason, that every
+clconv row names the kernel variant its plan ran ("variant"; null for the baseline), that the
 chart files are written, that the ceilings are positive, and that every run above a ceiling
 is flagged (all of them with the fake file). Also checks that the tools reject bad arguments
 with a message naming the option.
@@ -23,7 +24,7 @@ ROW_KEYS = {"name": str, "suite": str, "kind": str, "params": str, "mode": str, 
             "roof_pct": float, "bound": str, "exceeds_roof": bool}
 CSV_COLUMNS = ["name", "suite", "kind", "params", "mode", "algo", "median_s", "min_s", "macs",
                "flops", "bytes", "intensity", "gflops", "gbps", "roof_gflops", "roof_pct",
-               "bound"]
+               "bound", "variant"]
 
 failures = []
 
@@ -96,6 +97,14 @@ def check_bench(bench, layers, out, fake):
             v = r.get(k)
             ok = isinstance(v, t) or (t is float and isinstance(v, int) and not isinstance(v, bool))
             check(ok, f"row {r.get('name')}/{r.get('algo')}: {k} is {t.__name__} ({v!r})")
+        check("variant" in r, f"row {r.get('name')}/{r.get('algo')}: has a variant field")
+        if r.get("mode") == "baseline":
+            check(r.get("variant") is None, f"row {r.get('name')}: baseline variant is null")
+        else:
+            v = r.get("variant")
+            check(isinstance(v, str) and v and " " not in v,
+                  f"row {r.get('name')}/{r.get('mode')}/{r.get('algo')}: variant names the "
+                  f"kernel variant ({v!r})")
         if not all(isinstance(r.get(k), (int, float)) for k in ("median_s", "min_s", "flops")):
             continue
         tag = f"row {r['name']}/{r['mode']}/{r['algo']}"
@@ -154,6 +163,8 @@ def check_bench(bench, layers, out, fake):
     for c, r in zip(csv_rows, rows):
         check(c["name"] == r["name"] and c["algo"] == r["algo"] and c["mode"] == r["mode"],
               f"bench.csv row {c.get('name')}/{c.get('algo')} matches the JSON")
+        check(c.get("variant") == (r.get("variant") or ""),
+              f"bench.csv row {c.get('name')}/{c.get('algo')}: variant matches the JSON")
         check(close(float(c["gflops"]), r["gflops"], 1e-4), f"bench.csv {c['name']}: gflops")
 
 

@@ -1,6 +1,10 @@
-/* Tuning database: format round trip, corrupt/foreign/other-version files ignored with a
- * message, and AUTO's use of it: exact match, nearest shape, fallback to the heuristic, and
- * CLCONV_VERBOSE's account of which. Plans are only created (creation compiles nothing). */
+/* Tuning database (format version 2, variant times): round trip, corrupt, foreign and
+ * version-1 files refused with a message, variants of other builds kept but skipped, and AUTO's
+ * use of it: exact match, nearest shape, a tuned variant that cannot run the layer skipped,
+ * fallback to the cost model, and CLCONV_VERBOSE's account of which. Variant names come from
+ * the registry (clconv_variant_name), never written out, so the suite holds however the
+ * algorithms are split. Plans are only created (creation compiles nothing). Passes with and
+ * without CLCONV_CACHE=0 (the default-file case sets both itself). */
 #include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,6 +25,7 @@ static void setup(void)
     setenv("CLCONV_CACHE_DIR", dir, 1);
     unsetenv("CLCONV_TUNING_FILE");
     unsetenv("CLCONV_ALGO");
+    unsetenv("CLCONV_VARIANT");
     unsetenv("CLCONV_VERBOSE");
 }
 
@@ -39,6 +44,15 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
+static void read_file(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(buf, 1, size - 1, f);
+    buf[n] = 0;
+    fclose(f);
+}
+
 static clconv_context *new_context(void)
 {
     clconv_context *ctx = NULL;
@@ -46,35 +60,71 @@ static clconv_context *new_context(void)
     return ctx;
 }
 
-static clconv_algo auto_choice(clconv_context *ctx, const clconv_desc *d, const int in[4])
+/* The variant AUTO (or the forced algorithm) picks for the layer (registry storage). */
+static const char *chosen_variant(clconv_context *ctx, const clconv_desc *d, const int in[4],
+                                  clconv_algo algo)
 {
     clconv_plan *plan = NULL;
-    ck_assert_msg(clconv_plan_create(ctx, d, in, CLCONV_ALGO_AUTO, &plan) == CLCONV_SUCCESS, "%s",
+    ck_assert_msg(clconv_plan_create(ctx, d, in, algo, &plan) == CLCONV_SUCCESS, "%s",
                   clconv_last_error());
     ck_assert(!clconv_plan_is_baked(plan)); /* selection compiled nothing */
-    clconv_algo a = clconv_plan_get_algo(plan);
+    const char *name = clconv_plan_get_variant_name(plan);
+    ck_assert_ptr_nonnull(name);
     clconv_plan_destroy(plan);
-    return a;
+    return name;
 }
 
-/* An algorithm other than avoid that takes the layer (forced creation succeeds). */
-static clconv_algo other_algo(clconv_context *ctx, const clconv_desc *d, const int in[4],
-                              clconv_algo avoid)
+static const char *auto_variant(clconv_context *ctx, const clconv_desc *d, const int in[4])
 {
-    for (int a = 1; a < CLCONV_ALGO_COUNT_; a++) {
-        if (a == (int)avoid || !clconv_algo_available((clconv_algo)a))
-            continue;
-        clconv_plan *plan = NULL;
-        if (clconv_plan_create(ctx, d, in, (clconv_algo)a, &plan) == CLCONV_SUCCESS) {
-            clconv_plan_destroy(plan);
-            return (clconv_algo)a;
-        }
-    }
-    ck_abort_msg("no second algorithm takes the layer");
-    return CLCONV_ALGO_AUTO;
+    return chosen_variant(ctx, d, in, CLCONV_ALGO_AUTO);
 }
 
-/* "layer ..." line of the database for d/in with the given algorithms and times. */
+static bool variant_runs(clconv_context *ctx, const clconv_desc *d, const int in[4],
+                         const char *name)
+{
+    clconv_plan *plan = NULL;
+    const clconv_status st = clconv_plan_create_variant(ctx, d, in, name, &plan);
+    clconv_plan_destroy(plan);
+    return st == CLCONV_SUCCESS;
+}
+
+/* A variant other than avoid that runs both layers (forced creation succeeds). */
+static const char *other_variant(clconv_context *ctx, const clconv_desc *d, const int in[4],
+                                 const clconv_desc *d2, const int in2[4], const char *avoid)
+{
+    for (int i = 0; i < clconv_variant_count(); i++) {
+        const char *name = clconv_variant_name(i);
+        if (strcmp(name, avoid) && variant_runs(ctx, d, in, name) &&
+            variant_runs(ctx, d2, in2, name))
+            return name;
+    }
+    ck_abort_msg("no second variant takes the layer");
+    return NULL;
+}
+
+/* A variant of this build that cannot run the layer. */
+static const char *refusing_variant(clconv_context *ctx, const clconv_desc *d, const int in[4])
+{
+    for (int i = 0; i < clconv_variant_count(); i++)
+        if (!variant_runs(ctx, d, in, clconv_variant_name(i)))
+            return clconv_variant_name(i);
+    ck_abort_msg("every variant runs a dense layer");
+    return NULL;
+}
+
+/* A variant name of builds with other options that this build lacks (GEMM's without
+ * CLBlast), or NULL when this build has them all. */
+static const char *elsewhere_variant(void)
+{
+    static const char *const candidates[] = {"gemm.im2col", "gemm.1x1", "gemm.col2im", "gemm"};
+    clconv_algo algo;
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++)
+        if (clconv_variant_known_elsewhere(candidates[i], &algo))
+            return candidates[i];
+    return NULL;
+}
+
+/* "layer ..." line of the database for d/in with the given variant times. */
 static void layer_line(char *buf, size_t size, const clconv_desc *d, const int in[4],
                        const char *times)
 {
@@ -86,26 +136,34 @@ static void layer_line(char *buf, size_t size, const clconv_desc *d, const int i
              d->output_padding_h, d->output_padding_w, d->bias ? 1 : 0, times);
 }
 
-static void header(char *buf, size_t size, clconv_context *ctx)
+static void header_version(char *buf, size_t size, clconv_context *ctx, int version)
 {
     clconv_device_info info;
     clconv_context_get_device_info(ctx, &info);
-    snprintf(buf, size, "clconv-tuning 1\ndevice %s\ndriver %s\n", info.device_name,
+    snprintf(buf, size, "clconv-tuning %d\ndevice %s\ndriver %s\n", version, info.device_name,
              info.driver_version);
+}
+
+static void header(char *buf, size_t size, clconv_context *ctx)
+{
+    header_version(buf, size, ctx, CLCONV_TUNING_VERSION);
 }
 
 START_TEST(test_round_trip)
 {
     clconv_context *ctx = new_context();
+    ck_assert_int_ge(clconv_variant_count(), 2);
+    const char *v0 = clconv_variant_name(0), *v1 = clconv_variant_name(1);
     clconv_desc d;
     clconv_desc_init(&d, CLCONV_CONV2D, 8, 16, 3, 3);
     d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 1;
     const int in[4] = {1, 8, 20, 20};
-    char text[4096], line[512];
+    char text[4096], line[512], times[256];
     header(text, sizeof text, ctx);
     strcat(text, "# a comment\n");
     /* listed slowest first: the reader sorts */
-    layer_line(line, sizeof line, &d, in, "direct=0.002 tiled=0.001");
+    snprintf(times, sizeof times, "%s=0.002 %s=0.001", v0, v1);
+    layer_line(line, sizeof line, &d, in, times);
     strcat(text, line);
     clconv_desc t;
     clconv_desc_init(&t, CLCONV_CONV_TRANSPOSE2D, 4, 6, 4, 4);
@@ -113,7 +171,8 @@ START_TEST(test_round_trip)
     t.output_padding_h = 1;
     t.bias = 0;
     const int tin[4] = {2, 4, 7, 5};
-    layer_line(line, sizeof line, &t, tin, "direct=3.5e-05");
+    snprintf(times, sizeof times, "%s=3.5e-05", v0);
+    layer_line(line, sizeof line, &t, tin, times);
     strcat(text, line);
 
     clconv_device_info info;
@@ -122,17 +181,18 @@ START_TEST(test_round_trip)
     char err[512];
     ck_assert_msg(clconv_tuning_parse(text, &info, &a, err, sizeof err), "%s", err);
     ck_assert_uint_eq(a.count, 2);
-    ck_assert_int_eq(a.entries[0].algos[0], CLCONV_ALGO_TILED);
-    ck_assert_int_eq(a.entries[0].algos[1], CLCONV_ALGO_DIRECT);
+    ck_assert_int_eq(a.entries[0].count, 2);
+    ck_assert_str_eq(a.entries[0].variants[0], v1);
+    ck_assert_str_eq(a.entries[0].variants[1], v0);
+    ck_assert_str_eq(a.entries[1].variants[0], v0);
     char path[128];
     snprintf(path, sizeof path, "%s/db.txt", dir);
     ck_assert_msg(clconv_tuning_save(&a, path, err, sizeof err), "%s", err);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
     char saved[8192];
-    size_t n = fread(saved, 1, sizeof saved - 1, f);
-    saved[n] = 0;
-    fclose(f);
+    read_file(path, saved, sizeof saved);
+    ck_assert_msg(!strncmp(saved, "clconv-tuning 2\n", 16), "%s", saved);
+    snprintf(times, sizeof times, " %s=0.001 %s=0.002\n", v1, v0);
+    ck_assert_msg(strstr(saved, times), "fastest first: %s", saved);
     ck_assert_msg(clconv_tuning_parse(saved, &info, &b, err, sizeof err), "%s", err);
     ck_assert_uint_eq(b.count, a.count);
     for (size_t i = 0; i < a.count; i++) {
@@ -140,11 +200,17 @@ START_TEST(test_round_trip)
         ck_assert(!memcmp(a.entries[i].in, b.entries[i].in, sizeof a.entries[i].in));
         ck_assert_int_eq(a.entries[i].count, b.entries[i].count);
         for (int j = 0; j < a.entries[i].count; j++) {
-            ck_assert_int_eq(a.entries[i].algos[j], b.entries[i].algos[j]);
+            ck_assert_str_eq(a.entries[i].variants[j], b.entries[i].variants[j]);
             ck_assert_double_eq_tol(a.entries[i].seconds[j], b.entries[i].seconds[j],
                                     1e-6 * a.entries[i].seconds[j]);
         }
     }
+    /* adding the same shape again replaces its entry */
+    clconv_tuning_entry e = b.entries[1];
+    e.seconds[0] = 7e-05;
+    ck_assert(clconv_tuning_add(&b, &e));
+    ck_assert_uint_eq(b.count, 2);
+    ck_assert_double_eq(b.entries[1].seconds[0], 7e-05);
     /* the context loads it and says so */
     ck_assert_int_eq(clconv_context_load_tuning(ctx, path), CLCONV_SUCCESS);
     ck_assert_ptr_nonnull(strstr(clconv_context_tuning_info(ctx), "2 layers"));
@@ -158,12 +224,14 @@ START_TEST(test_bad_files_ignored)
 {
     clconv_context *ctx = new_context();
     ck_assert_ptr_nonnull(strstr(clconv_context_tuning_info(ctx), "no tuning database"));
-    char good[4096], line[512], path[128];
+    const char *v0 = clconv_variant_name(0);
+    char good[4096], line[512], path[128], times[256];
     header(good, sizeof good, ctx);
     clconv_desc d;
     clconv_desc_init(&d, CLCONV_CONV2D, 4, 4, 3, 3);
     const int in[4] = {1, 4, 9, 9};
-    layer_line(line, sizeof line, &d, in, "direct=0.001");
+    snprintf(times, sizeof times, "%s=0.001", v0);
+    layer_line(line, sizeof line, &d, in, times);
     strcat(good, line);
     snprintf(path, sizeof path, "%s/good.txt", dir);
     write_file(path, good);
@@ -171,35 +239,49 @@ START_TEST(test_bad_files_ignored)
     const char *loaded = "1 layers";
     ck_assert_ptr_nonnull(strstr(clconv_context_tuning_info(ctx), loaded));
 
+    /* a version-1 file (algorithm times) of this very device */
+    char v1[4096];
+    header_version(v1, sizeof v1, ctx, 1);
+    strcat(v1, "layer conv 1 4 9 9 4 3 3 1 1 0 0 0 0 1 1 1 0 0 1 zeros f32 direct=0.001\n");
+
+    /* good text plus one bad layer (line 5), its times, and what the message must say */
+    char unknown_expect[128], twice[256], twice_expect[128], neg_expect[128];
+    snprintf(unknown_expect, sizeof unknown_expect, "line 5: variant \"no.such_variant\" unknown");
+    snprintf(twice, sizeof twice, "%s=0.001 %s=0.002", v0, v0);
+    snprintf(twice_expect, sizeof twice_expect, "line 5: variant %s timed twice", v0);
+    snprintf(neg_expect, sizeof neg_expect, "line 5: time of %s = \"-1\"", v0);
+    char bare_expect[128];
+    snprintf(bare_expect, sizeof bare_expect, "line 5: \"%s\": expected variant=seconds", v0);
+    char neg[128];
+    snprintf(neg, sizeof neg, "%s=-1", v0);
     const struct {
-        const char *text, *expect;
+        const char *text;             /* the whole file, or NULL: good plus a layer line */
+        const char *kind, *pad, *tms; /* that layer's kind, padding, times */
+        const char *expect;
     } bad[] = {
-        {"", "empty file"},
+        {"", NULL, NULL, NULL, "empty file"},
         {"\x7f"
          "ELF binary junk\n",
-         "not a clconv tuning database"},
-        {"clconv-tuning 99\ndevice x\ndriver y\n", "format version 99"},
-        {"clconv-tuning 1\ndevice Some Other GPU\ndriver 1.0\n", "tuned for device \"Some Other"},
-        {NULL, "line 5: kind \"conv2d\""},         /* good text plus a bad layer, below */
-        {NULL, "line 5: time of direct = \"-1\""}, /* a negative time */
-        {NULL, "line 5: invalid layer"},           /* padding larger than allowed */
+         NULL, NULL, NULL, "not a clconv tuning database"},
+        {"clconv-tuning 99\ndevice x\ndriver y\n", NULL, NULL, NULL, "format version 99"},
+        {v1, NULL, NULL, NULL, "run clconv-tune again"},
+        {"clconv-tuning 2\ndevice Some Other GPU\ndriver 1.0\n", NULL, NULL, NULL,
+         "tuned for device \"Some Other"},
+        {NULL, "conv2d", "0 0", times, "line 5: kind \"conv2d\""},
+        {NULL, "conv", "0 0", neg, neg_expect},
+        {NULL, "conv", "9 9", times, "line 5: invalid layer"}, /* padding larger than allowed */
+        {NULL, "conv", "0 0", "no.such_variant=0.001", unknown_expect},
+        {NULL, "conv", "0 0", v0, bare_expect},
+        {NULL, "conv", "0 0", twice, twice_expect},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        char text[4096];
-        if (bad[i].text) {
+        char text[8192];
+        if (bad[i].text)
             snprintf(text, sizeof text, "%s", bad[i].text);
-        } else {
-            snprintf(text, sizeof text, "%s", good);
-            if (i == 4)
-                strcat(text, "layer conv2d 1 4 9 9 4 3 3 1 1 0 0 0 0 1 1 1 0 0 1 zeros f32 "
-                             "direct=1\n");
-            else if (i == 5)
-                strcat(text, "layer conv 1 4 9 9 4 3 3 1 1 0 0 0 0 1 1 1 0 0 1 zeros f32 "
-                             "direct=-1\n");
-            else
-                strcat(text, "layer conv 1 4 9 9 4 3 3 1 1 9 9 0 0 1 1 1 0 0 1 reflect f32 "
-                             "direct=1\n");
-        }
+        else
+            snprintf(text, sizeof text,
+                     "%slayer %s 1 4 9 9 4 3 3 1 1 %s 0 0 1 1 1 0 0 1 reflect f32 %s\n", good,
+                     bad[i].kind, bad[i].pad, bad[i].tms);
         snprintf(path, sizeof path, "%s/bad%zu.txt", dir, i);
         write_file(path, text);
         ck_assert_int_eq(clconv_context_load_tuning(ctx, path), CLCONV_ERROR_INVALID_ARGUMENT);
@@ -207,21 +289,44 @@ START_TEST(test_bad_files_ignored)
         ck_assert_msg(strstr(msg, bad[i].expect) && strstr(msg, path), "case %zu: %s", i, msg);
         ck_assert_msg(strstr(clconv_context_tuning_info(ctx), "ignored"), "case %zu", i);
     }
+    /* the line number counts comments and blank lines */
+    char text[8192];
+    snprintf(text, sizeof text,
+             "%s# comment\n\nlayer conv 1 4 9 9 4 3 3 1 1 0 0 0 0 1 1 1 0 0 1 "
+             "zeros f32 no.such_variant=1\n",
+             good);
+    clconv_tuning t;
+    char err[512];
+    ck_assert(!clconv_tuning_parse(text, NULL, &t, err, sizeof err));
+    ck_assert_msg(strstr(err, "line 7: variant \"no.such_variant\" unknown"), "%s", err);
+    ck_assert_uint_eq(t.count, 0);
     /* a missing file */
     ck_assert_int_eq(clconv_context_load_tuning(ctx, "/nonexistent/db.txt"),
                      CLCONV_ERROR_INVALID_ARGUMENT);
     clconv_context_destroy(ctx);
 
     /* at context creation: a corrupt $CLCONV_TUNING_FILE is ignored, creation succeeds */
-    snprintf(path, sizeof path, "%s/bad3.txt", dir);
+    snprintf(path, sizeof path, "%s/bad4.txt", dir);
     setenv("CLCONV_TUNING_FILE", path, 1);
     ctx = new_context();
     ck_assert_msg(strstr(clconv_context_tuning_info(ctx), "ignored") &&
                       strstr(clconv_context_tuning_info(ctx), "Some Other GPU"),
                   "%s", clconv_context_tuning_info(ctx));
     clconv_context_destroy(ctx);
-    /* and the default file in the cache folder is found without the variable */
+    snprintf(path, sizeof path, "%s/bad3.txt", dir);
+    setenv("CLCONV_TUNING_FILE", path, 1);
+    ctx = new_context();
+    ck_assert_msg(strstr(clconv_context_tuning_info(ctx), "run clconv-tune again"), "%s",
+                  clconv_context_tuning_info(ctx));
+    clconv_context_destroy(ctx);
     unsetenv("CLCONV_TUNING_FILE");
+
+    /* the default file in the cache folder: found without the variable, unless the cache is
+     * off (CLCONV_CACHE=0), when there is no default path at all; both, whatever the caller's
+     * environment */
+    const char *cache_env = getenv("CLCONV_CACHE");
+    char *saved_cache = cache_env ? strdup(cache_env) : NULL;
+    unsetenv("CLCONV_CACHE");
     ctx = new_context();
     char def[4096];
     ck_assert_int_eq(clconv_context_default_tuning_path(ctx, def, sizeof def), CLCONV_SUCCESS);
@@ -232,6 +337,19 @@ START_TEST(test_bad_files_ignored)
     ck_assert_msg(strstr(clconv_context_tuning_info(ctx), loaded), "%s",
                   clconv_context_tuning_info(ctx));
     clconv_context_destroy(ctx);
+    setenv("CLCONV_CACHE", "0", 1);
+    ctx = new_context();
+    ck_assert_int_eq(clconv_context_default_tuning_path(ctx, def, sizeof def),
+                     CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_msg(strstr(clconv_last_error(), "CLCONV_CACHE=0"), "%s", clconv_last_error());
+    ck_assert_msg(strstr(clconv_context_tuning_info(ctx), "no tuning database (no cache folder)"),
+                  "%s", clconv_context_tuning_info(ctx));
+    clconv_context_destroy(ctx);
+    if (saved_cache)
+        setenv("CLCONV_CACHE", saved_cache, 1);
+    else
+        unsetenv("CLCONV_CACHE");
+    free(saved_cache);
 }
 END_TEST
 
@@ -282,28 +400,36 @@ static void capture_stderr_end(int saved, const char *path, char *buf, size_t si
     fflush(stderr);
     dup2(saved, 2);
     close(saved);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    size_t n = fread(buf, 1, size - 1, f);
-    buf[n] = 0;
-    fclose(f);
+    read_file(path, buf, size);
+}
+
+/* A dense 3x3 layer and one near it: other channel counts and size, same structure (distance
+ * 1 + 2 * log2(24/18) = 1.83). */
+static void dense_layers(clconv_desc *d, int in[4], clconv_desc *near, int near_in[4])
+{
+    clconv_desc_init(d, CLCONV_CONV2D, 16, 16, 3, 3);
+    d->pad_top = d->pad_bottom = d->pad_left = d->pad_right = 1;
+    const int shape[4] = {1, 16, 24, 24}, near_shape[4] = {1, 8, 18, 18};
+    memcpy(in, shape, sizeof shape);
+    *near = *d;
+    near->in_channels = 8;
+    memcpy(near_in, near_shape, sizeof near_shape);
 }
 
 START_TEST(test_auto_uses_database)
 {
     clconv_context *plain = new_context(), *ctx = new_context();
-    /* a dense 3x3 layer, the database naming an algorithm the heuristic does not pick */
-    clconv_desc d;
-    clconv_desc_init(&d, CLCONV_CONV2D, 16, 16, 3, 3);
-    d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 1;
-    const int in[4] = {1, 16, 24, 24};
-    const clconv_algo heuristic = auto_choice(plain, &d, in);
-    const clconv_algo tuned = other_algo(plain, &d, in, heuristic);
-    char text[4096], line[512], times[128], path[128];
+    clconv_desc d, near;
+    int in[4], near_in[4];
+    dense_layers(&d, in, &near, near_in);
+    /* the database names a variant the cost model does not pick */
+    const char *heuristic = auto_variant(plain, &d, in);
+    const char *tuned = other_variant(plain, &d, in, &near, near_in, heuristic);
+    /* listed fastest but unable to run a dense layer (a depthwise variant): skipped */
+    const char *refused = refusing_variant(plain, &d, in);
+    char text[4096], line[512], times[256], path[128];
     header(text, sizeof text, ctx);
-    /* the depthwise algorithm is listed fastest but cannot run a dense layer: skipped */
-    snprintf(times, sizeof times, "depthwise=1e-06 %s=0.001 %s=0.002", clconv_algo_name(tuned),
-             clconv_algo_name(heuristic));
+    snprintf(times, sizeof times, "%s=1e-06 %s=0.001 %s=0.002", refused, tuned, heuristic);
     layer_line(line, sizeof line, &d, in, times);
     strcat(text, line);
     snprintf(path, sizeof path, "%s/db.txt", dir);
@@ -312,47 +438,111 @@ START_TEST(test_auto_uses_database)
 
     setenv("CLCONV_VERBOSE", "1", 1);
     int saved;
-    char errpath[128], log[8192];
+    char errpath[128], log[65536];
     capture_stderr_begin(&saved, errpath, sizeof errpath);
-    /* exact match */
-    const clconv_algo exact = auto_choice(ctx, &d, in);
-    /* nearest: other channel counts and size, same structure (distance 1 + 2 * log2(24/18) = 1.83)
-     */
-    clconv_desc near = d;
-    near.in_channels = 8;
-    near.out_channels = 16;
-    const int near_in[4] = {1, 8, 18, 18};
-    const clconv_algo nearest = auto_choice(ctx, &near, near_in);
-    /* too far (distance > 3): the heuristic */
+    const char *exact = auto_variant(ctx, &d, in);
+    const char *nearest = auto_variant(ctx, &near, near_in);
+    /* too far (distance > 3): the cost model */
     clconv_desc far = d;
     far.in_channels = 128;
     far.out_channels = 128;
     const int far_in[4] = {1, 128, 24, 24};
-    const clconv_algo far_choice = auto_choice(ctx, &far, far_in);
-    /* not comparable (5x5 kernel): the heuristic */
+    const char *far_choice = auto_variant(ctx, &far, far_in);
+    /* not comparable (5x5 kernel): the cost model */
     clconv_desc other = d;
     other.kernel_h = other.kernel_w = 5;
     other.pad_top = other.pad_bottom = other.pad_left = other.pad_right = 2;
-    const clconv_algo other_choice = auto_choice(ctx, &other, in);
-    /* forced wins over the database */
+    const char *other_choice = auto_variant(ctx, &other, in);
+    /* forcing wins over the database: an algorithm, a variant */
+    const clconv_algo heuristic_algo = clconv_variant_get_algo(heuristic);
+    const char *forced_algo = chosen_variant(ctx, &d, in, heuristic_algo);
     clconv_plan *plan = NULL;
-    ck_assert_int_eq(clconv_plan_create(ctx, &d, in, heuristic, &plan), CLCONV_SUCCESS);
-    const clconv_algo forced = clconv_plan_get_algo(plan);
+    ck_assert_int_eq(clconv_plan_create_variant(ctx, &d, in, heuristic, &plan), CLCONV_SUCCESS);
+    const char *forced = clconv_plan_get_variant_name(plan);
     clconv_plan_destroy(plan);
     capture_stderr_end(saved, errpath, log, sizeof log);
     unsetenv("CLCONV_VERBOSE");
 
-    ck_assert_str_eq(clconv_algo_name(exact), clconv_algo_name(tuned));
-    ck_assert_str_eq(clconv_algo_name(nearest), clconv_algo_name(tuned));
-    ck_assert_str_eq(clconv_algo_name(far_choice),
-                     clconv_algo_name(auto_choice(plain, &far, far_in)));
-    ck_assert_str_eq(clconv_algo_name(other_choice),
-                     clconv_algo_name(auto_choice(plain, &other, in)));
-    ck_assert_int_eq(forced, heuristic);
-    ck_assert_msg(strstr(log, "tuning database exact match"), "%s", log);
-    ck_assert_msg(strstr(log, "tuning database nearest shape (distance 1.83"), "%s", log);
+    ck_assert_str_eq(exact, tuned);
+    ck_assert_str_eq(nearest, tuned);
+    ck_assert_str_eq(far_choice, auto_variant(plain, &far, far_in));
+    ck_assert_str_eq(other_choice, auto_variant(plain, &other, in));
+    ck_assert_str_eq(forced_algo, chosen_variant(plain, &d, in, heuristic_algo));
+    ck_assert_str_eq(forced, heuristic);
+    char expect[256];
+    snprintf(expect, sizeof expect, "tuning database exact match: %s (measured 1 ms)", tuned);
+    ck_assert_msg(strstr(log, expect), "%s", log);
+    snprintf(expect, sizeof expect, "tuning database nearest shape (distance 1.83");
+    ck_assert_msg(strstr(log, expect), "%s", log);
     ck_assert_msg(strstr(log, "closest comparable shape at distance 6.00"), "%s", log);
-    ck_assert_msg(strstr(log, "no comparable shape: heuristic"), "%s", log);
+    ck_assert_msg(strstr(log, "no comparable shape: cost model"), "%s", log);
+    clconv_context_destroy(ctx);
+
+    /* an entry whose only variant cannot run the layer leaves the choice to the cost model */
+    ctx = new_context();
+    header(text, sizeof text, ctx);
+    snprintf(times, sizeof times, "%s=1e-06", refused);
+    layer_line(line, sizeof line, &d, in, times);
+    strcat(text, line);
+    write_file(path, text);
+    ck_assert_int_eq(clconv_context_load_tuning(ctx, path), CLCONV_SUCCESS);
+    ck_assert_str_eq(auto_variant(ctx, &d, in), heuristic);
+    clconv_context_destroy(ctx);
+    clconv_context_destroy(plain);
+}
+END_TEST
+
+START_TEST(test_variant_of_other_builds)
+{
+    const char *elsewhere = elsewhere_variant();
+    if (!clconv_algo_available(CLCONV_ALGO_GEMM)) {
+        /* without CLBlast, the GEMM variants are known but absent */
+        clconv_algo algo;
+        ck_assert(clconv_variant_known_elsewhere("gemm.im2col", &algo));
+        ck_assert_int_eq(algo, CLCONV_ALGO_GEMM);
+        ck_assert_ptr_nonnull(elsewhere);
+    }
+    if (!elsewhere)
+        return; /* this build has every variant */
+    clconv_context *plain = new_context(), *ctx = new_context();
+    clconv_desc d, near;
+    int in[4], near_in[4];
+    dense_layers(&d, in, &near, near_in);
+    const char *heuristic = auto_variant(plain, &d, in);
+    const char *tuned = other_variant(plain, &d, in, &near, near_in, heuristic);
+    char text[4096], line[512], times[256], path[128];
+    header(text, sizeof text, ctx);
+    /* a database made by a build with CLBlast: its GEMM time is the fastest */
+    snprintf(times, sizeof times, "%s=0.002 %s=1e-06 %s=0.001", heuristic, elsewhere, tuned);
+    layer_line(line, sizeof line, &d, in, times);
+    strcat(text, line);
+    clconv_device_info info;
+    clconv_context_get_device_info(ctx, &info);
+    clconv_tuning t;
+    char err[512];
+    ck_assert_msg(clconv_tuning_parse(text, &info, &t, err, sizeof err), "%s", err);
+    ck_assert_uint_eq(t.count, 1);
+    ck_assert_int_eq(t.entries[0].count, 3);
+    ck_assert_str_eq(t.entries[0].variants[0], elsewhere); /* kept, as written */
+    /* and saved again (clconv-tune keeps the entries it does not retune) */
+    snprintf(path, sizeof path, "%s/db.txt", dir);
+    ck_assert_msg(clconv_tuning_save(&t, path, err, sizeof err), "%s", err);
+    clconv_tuning_clear(&t);
+    char saved[8192];
+    read_file(path, saved, sizeof saved);
+    snprintf(times, sizeof times, " %s=1e-06 %s=0.001 %s=0.002\n", elsewhere, tuned, heuristic);
+    ck_assert_msg(strstr(saved, times), "%s", saved);
+    /* AUTO skips it for the fastest variant this build has */
+    ck_assert_int_eq(clconv_context_load_tuning(ctx, path), CLCONV_SUCCESS);
+    ck_assert_str_eq(auto_variant(ctx, &d, in), tuned);
+    ck_assert_str_eq(auto_variant(ctx, &near, near_in), tuned);
+    /* forcing it names the build */
+    clconv_plan *plan = NULL;
+    ck_assert_int_eq(clconv_plan_create_variant(ctx, &d, in, elsewhere, &plan),
+                     CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_ptr_null(plan);
+    ck_assert_msg(strstr(clconv_last_error(), "not available in this build"), "%s",
+                  clconv_last_error());
     clconv_context_destroy(ctx);
     clconv_context_destroy(plain);
 }
@@ -368,6 +558,7 @@ int main(void)
     tcase_add_test(tc, test_bad_files_ignored);
     tcase_add_test(tc, test_distance);
     tcase_add_test(tc, test_auto_uses_database);
+    tcase_add_test(tc, test_variant_of_other_builds);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -10,7 +10,9 @@
  * listed as skipped, with the reason), then with CLBlast's convgemm where CLBlast was found
  * and supports the case (Conv2d, groups 1, symmetric zeros padding, float32). Every run is
  * warmed up, then timed N times (default 5, at least 5) by OpenCL profiling events; median
- * and minimum are kept. Roofline columns use the ceilings given, else a quick measurement
+ * and minimum are kept. Each row names the algorithm and the kernel variant its plan ran
+ * (clconv_plan_get_variant_name: for the AUTO row, the variant AUTO chose; none for the
+ * baseline). Roofline columns use the ceilings given, else a quick measurement
  * (tools/peak.h). --verify compares every run's output with clconv_reference.
  */
 #include <math.h>
@@ -49,6 +51,7 @@ typedef struct row {
     const layer_spec *layer;
     const char *mode; /* auto, forced, baseline */
     char algo[32];
+    char variant[64]; /* the plan's kernel variant; "" for the baseline */
     char note[160];
     double median_s, min_s;
     int repeats;
@@ -473,6 +476,7 @@ static void run_algo(bench_state *st, const layer_spec *L, layer_data *d, clconv
             r->layer = L;
             r->mode = algo == CLCONV_ALGO_AUTO ? "auto" : "forced";
             snprintf(r->algo, sizeof r->algo, "%s", clconv_algo_name(clconv_plan_get_algo(plan)));
+            snprintf(r->variant, sizeof r->variant, "%s", clconv_plan_get_variant_name(plan));
             r->median_s = med;
             r->min_s = mn;
             r->repeats = reps;
@@ -620,7 +624,12 @@ static void write_json_row(FILE *f, const row *r)
             d->pad_right, d->dilation_h, d->dilation_w, d->groups, d->output_padding_h,
             d->output_padding_w, d->bias ? 1 : 0, layer_mode_name(d->padding_mode),
             layer_dtype_name(d->dtype));
-    fprintf(f, "     \"mode\": \"%s\", \"algo\": \"%s\", \"median_s\": ", r->mode, r->algo);
+    fprintf(f, "     \"mode\": \"%s\", \"algo\": \"%s\", \"variant\": ", r->mode, r->algo);
+    if (r->variant[0])
+        peak_json_string(f, r->variant);
+    else
+        fputs("null", f);
+    fprintf(f, ", \"median_s\": ");
     json_num(f, r->median_s);
     fprintf(f, ", \"min_s\": ");
     json_num(f, r->min_s);
@@ -722,7 +731,7 @@ static int write_csv(const bench_state *st, const char *path)
     if (!f)
         return -1;
     fprintf(f, "name,suite,kind,params,mode,algo,median_s,min_s,repeats,macs,flops,bytes,"
-               "intensity,gflops,gbps,roof_gflops,roof_pct,bound,exceeds_roof,verified\n");
+               "intensity,gflops,gbps,roof_gflops,roof_pct,bound,exceeds_roof,verified,variant\n");
     for (size_t i = 0; i < st->nrows; i++) {
         const row *r = &st->rows[i];
         char params[512];
@@ -732,14 +741,16 @@ static int write_csv(const bench_state *st, const char *path)
         csv_field(f, r->layer->suite);
         fprintf(f, ",%s,", layer_kind_name(r->layer->desc.kind));
         csv_field(f, params);
-        fprintf(f, ",%s,%s,%.9g,%.9g,%d,%llu,%llu,%llu,%.6g,%.6g,%.6g,%.6g,%.4g,%s,%d,%s\n",
-                r->mode, r->algo, r->median_s, r->min_s, r->repeats,
-                (unsigned long long)r->ops.macs, (unsigned long long)r->ops.flops,
-                (unsigned long long)r->ops.bytes, r->ops.intensity, r->gflops, r->gbps,
-                r->roof_gflops, r->roof_pct, r->bound, r->exceeds_roof ? 1 : 0,
+        fprintf(f, ",%s,%s,%.9g,%.9g,%d,%llu,%llu,%llu,%.6g,%.6g,%.6g,%.6g,%.4g,%s,%d,%s,", r->mode,
+                r->algo, r->median_s, r->min_s, r->repeats, (unsigned long long)r->ops.macs,
+                (unsigned long long)r->ops.flops, (unsigned long long)r->ops.bytes,
+                r->ops.intensity, r->gflops, r->gbps, r->roof_gflops, r->roof_pct, r->bound,
+                r->exceeds_roof ? 1 : 0,
                 r->verified < 0 ? ""
                 : r->verified   ? "1"
                                 : "0");
+        csv_field(f, r->variant);
+        fputc('\n', f);
     }
     return fclose(f) == 0 ? 0 : -1;
 }
@@ -812,8 +823,9 @@ static void progress(size_t i, size_t n, const layer_spec *L, const bench_state 
     fprintf(stderr, "clconv-bench: [%zu/%zu] %-30s", i + 1, n, L->name);
     for (size_t k = first; k < st->nrows; k++) {
         const row *r = &st->rows[k];
-        fprintf(stderr, " %s%s %.3f ms", r->mode[0] == 'a' ? "auto:" : "", r->algo,
-                r->median_s * 1e3);
+        /* AUTO's row names its variant: the choice is the point of that row */
+        fprintf(stderr, " %s%s %.3f ms", r->mode[0] == 'a' ? "auto:" : "",
+                r->mode[0] == 'a' && r->variant[0] ? r->variant : r->algo, r->median_s * 1e3);
     }
     double elapsed = tool_now_s() - t_start, spent = tool_now_s() - t_layers;
     double left = flops_done > 0 ? spent / flops_done * (flops_total - flops_done) : 0;
@@ -993,9 +1005,9 @@ int main(int argc, char **argv)
     if (!st.opt.json_path && !st.opt.csv_path) /* nothing asked for: a table on stdout */
         for (size_t k = 0; k < st.nrows; k++) {
             const row *r = &st.rows[k];
-            printf("%-30s %-8s %-16s %10.4f ms %9.2f GFLOP/s %6.1f%% of roof (%s)%s\n",
-                   r->layer->name, r->mode, r->algo, r->median_s * 1e3, r->gflops, r->roof_pct,
-                   r->bound,
+            printf("%-30s %-8s %-16s %-26s %10.4f ms %9.2f GFLOP/s %6.1f%% of roof (%s)%s\n",
+                   r->layer->name, r->mode, r->algo, r->variant[0] ? r->variant : "-",
+                   r->median_s * 1e3, r->gflops, r->roof_pct, r->bound,
                    r->verified < 0 ? ""
                    : r->verified   ? " verified"
                                    : " VERIFY FAILED");

@@ -1,15 +1,22 @@
-/* clconv-tune: times every kernel variant on the layers of suites or specs and writes the device's
- * tuning database (format: src/tuning.c, README "Tuning"), which contexts load for AUTO.
+/* clconv-tune: times every kernel variant on the layers of suites or specs and writes the
+ * device's tuning database (format version 2: src/tuning.c, README "Tuning"), which contexts
+ * load for AUTO.
  *
  *   clconv-tune [--device SPEC] [--repeats N] [--output FILE] [--fresh]
  *               SUITE_FILE_OR_LAYER_SPEC...
  *
  * Each argument is a suite file (tools/suites/README.md) or one layer in clconv-count's option
- * syntax, quoted as one argument. Every variant of this build that accepts a layer is baked,
- * warmed up, then run N times (default 5); one run is an enqueue plus clFinish, timed on the
- * host clock so multi-kernel variants count whole; the median is stored. The output defaults
- * to the device's file in the cache folder; entries already there for this device are kept
- * (layers tuned again are replaced) unless --fresh.
+ * syntax, quoted as one argument. Every variant of this build (clconv_variant_name) that
+ * accepts a layer is forced on it (clconv_plan_create_variant), baked, warmed up, then run N
+ * times (default 5); one run is an enqueue plus clFinish, timed on the host clock so
+ * multi-kernel variants count whole; the median is stored, one "variant=seconds" per variant.
+ * The output defaults to the device's file in the cache folder. Entries already there are
+ * kept (layers tuned again are replaced), times of variants this build lacks included; an
+ * existing file that cannot be read or parsed (corrupt, of another device or driver, of format
+ * version 1) is never overwritten: the tool stops with a message before timing anything,
+ * unless --fresh, which starts an empty database. The file is replaced atomically (temporary
+ * file + rename). Exit status: 0; 1 when the existing file is refused (nothing written), a
+ * layer had no variant that ran, or the file could not be written; 2 for bad arguments.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,18 +39,21 @@ static cl_mem filled(cl_context cl, cl_command_queue q, size_t bytes)
     return b;
 }
 
-/* Median seconds of one run of variant on L; <0 when the variant does not take the layer. */
+#define DECLINED (-1.0) /* the variant does not take the layer (plan creation refused) */
+#define FAILED (-2.0)   /* it took the layer but did not build or run: why says why */
+
+/* Median seconds of one run of variant on L, or DECLINED or FAILED. */
 static double time_variant(clconv_context *ctx, const layer_spec *L, const char *variant,
                            int repeats, char *why, size_t why_size)
 {
     clconv_plan *plan = NULL;
     clconv_status st = clconv_plan_create_variant(ctx, &L->desc, L->input, variant, &plan);
-    if (st == CLCONV_SUCCESS)
-        st = clconv_plan_bake(plan);
-    if (st != CLCONV_SUCCESS) {
-        snprintf(why, why_size, "%s", clconv_last_error());
+    if (st != CLCONV_SUCCESS)
+        return DECLINED;
+    if ((st = clconv_plan_bake(plan)) != CLCONV_SUCCESS) {
+        snprintf(why, why_size, "bake failed: %s", clconv_last_error());
         clconv_plan_destroy(plan);
-        return -1;
+        return FAILED;
     }
     size_t in_n, w_n, b_n, out_n;
     clconv_tensor_sizes(&L->desc, L->input, &in_n, &w_n, &b_n, &out_n);
@@ -55,7 +65,7 @@ static double time_variant(clconv_context *ctx, const layer_spec *L, const char 
            b = filled(cl, q, b_n * elem), out = filled(cl, q, out_n * elem),
            work = ws ? filled(cl, q, ws) : NULL;
     double *t = calloc((size_t)repeats, sizeof *t);
-    double result = -1;
+    double result = FAILED;
     if (!in || !w || !b || !out || (ws && !work) || !t) {
         snprintf(why, why_size, "buffer allocation failed");
         goto done;
@@ -128,8 +138,44 @@ static void make_parent(const char *path)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: clconv-tune [--device SPEC] [--repeats N] [--output FILE] [--fresh] "
-               "SUITE_FILE_OR_LAYER_SPEC...\n");
+    fprintf(f,
+            "usage: clconv-tune [--device SPEC] [--repeats N] [--output FILE] [--fresh] "
+            "SUITE_FILE_OR_LAYER_SPEC...\n"
+            "Times every kernel variant that accepts each layer and writes the device's tuning\n"
+            "database (format version %d: variant=seconds per layer), which AUTO consults.\n"
+            "  --device SPEC   the device (as CLCONV_DEVICE)\n"
+            "  --repeats N     timed runs per variant after a warm-up, the median kept "
+            "(default 5)\n"
+            "  --output FILE   the database (default: the device's file in the cache folder)\n"
+            "  --fresh         start an empty database; without it the file's entries are\n"
+            "                  kept, and a file that cannot be read or parsed is left alone\n"
+            "                  (exit 1)\n"
+            "A layer spec is one quoted argument in clconv-count's syntax, e.g.\n"
+            "  \"--input 1x64x56x56 --out-channels 64 --kernel 3 --padding 1\"\n",
+            CLCONV_TUNING_VERSION);
+}
+
+/* The entries of the database already at path, into db (empty when there is no file).
+ * false, with a message, when the file exists but cannot be read or parsed: it must then not
+ * be overwritten. */
+static bool load_existing(const char *path, const clconv_device_info *info, clconv_tuning *db)
+{
+    memset(db, 0, sizeof *db);
+    struct stat sb;
+    if (stat(path, &sb) != 0 && errno == ENOENT)
+        return true;
+    char err[512];
+    char *text = clconv_tuning_read_text(path, err, sizeof err);
+    const bool read = text != NULL;
+    const bool ok = read && clconv_tuning_parse(text, info, db, err, sizeof err);
+    free(text);
+    if (!ok)
+        fprintf(stderr,
+                "clconv-tune: the existing database cannot be used: %s%s%s\n"
+                "clconv-tune: %s left unchanged; give --fresh to replace it, or --output "
+                "another file\n",
+                read ? path : "", read ? ": " : "", err, path);
+    return ok;
 }
 
 int main(int argc, char **argv)
@@ -146,8 +192,10 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--output") && i + 1 < argc) {
             output = argv[++i];
         } else if (!strcmp(a, "--repeats") && i + 1 < argc) {
-            repeats = atoi(argv[++i]);
-            if (repeats < 1 || repeats > 1000) {
+            char *end;
+            long r = strtol(argv[++i], &end, 10);
+            repeats = *end || end == argv[i] || r < 1 || r > 1000 ? 0 : (int)r;
+            if (!repeats) {
                 fprintf(stderr, "clconv-tune: --repeats %s: 1 to 1000\n", argv[i]);
                 return 2;
             }
@@ -171,6 +219,7 @@ int main(int argc, char **argv)
     clconv_context *ctx = NULL;
     if (clconv_context_create(device, &ctx) != CLCONV_SUCCESS) {
         fprintf(stderr, "clconv-tune: %s\n", clconv_last_error());
+        free(layers);
         return 1;
     }
     clconv_device_info info;
@@ -180,21 +229,16 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "%s", output);
     else if (clconv_context_default_tuning_path(ctx, path, sizeof path) != CLCONV_SUCCESS) {
         fprintf(stderr, "clconv-tune: %s; give --output\n", clconv_last_error());
+        free(layers);
+        clconv_context_destroy(ctx);
         return 1;
     }
     clconv_tuning db;
     memset(&db, 0, sizeof db);
-    if (!fresh) {
-        FILE *f = fopen(path, "rb");
-        if (f) {
-            static char text[1 << 22];
-            size_t n = fread(text, 1, sizeof text - 1, f);
-            text[n] = 0;
-            fclose(f);
-            char err[512];
-            if (!clconv_tuning_parse(text, &info, &db, err, sizeof err))
-                fprintf(stderr, "clconv-tune: starting afresh: %s: %s\n", path, err);
-        }
+    if (!fresh && !load_existing(path, &info, &db)) {
+        free(layers);
+        clconv_context_destroy(ctx);
+        return 1;
     }
     snprintf(db.device, sizeof db.device, "%s", info.device_name);
     snprintf(db.driver, sizeof db.driver, "%s", info.driver_version);
@@ -212,8 +256,11 @@ int main(int argc, char **argv)
             const char *name = clconv_variant_name(v);
             char why[512];
             double s = time_variant(ctx, L, name, repeats, why, sizeof why);
+            if (s == FAILED)
+                fprintf(stderr, "clconv-tune: %s, %s: %s\n", L->name[0] ? L->name : "layer", name,
+                        why);
             if (s < 0)
-                continue; /* the variant declines the layer */
+                continue;
             printf(" %s=%.3fms", name, s * 1e3);
             snprintf(e.variants[e.count], sizeof e.variants[e.count], "%s", name);
             e.seconds[e.count++] = s;
@@ -224,7 +271,11 @@ int main(int argc, char **argv)
             status = 1;
             continue;
         }
-        clconv_tuning_add(&db, &e);
+        if (!clconv_tuning_add(&db, &e)) {
+            fprintf(stderr, "clconv-tune: out of memory\n");
+            status = 1;
+            break;
+        }
         /* report the fastest: the entry just added or replaced */
         for (size_t j = 0; j < db.count; j++)
             if (!memcmp(&db.entries[j].desc, &e.desc, sizeof e.desc) &&

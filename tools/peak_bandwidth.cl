@@ -1,11 +1,16 @@
 /*
- * Memory bandwidth (clconv-peak). The buffer is split into equal parts, one per work-item
- * (per_item vectors each), in one of two layouts:
- *   default          interleaved: work-item l of group g touches block g at l, l + local, ...
- *                    so neighbouring work-items touch neighbouring addresses at every step
- *                    (coalesced on GPUs);
+ * Memory bandwidth (clconv-peak, tools/peak.c; built by the tool itself, not by libclconv).
+ *
+ * Build options:
  *   -D CONTIGUOUS    each work-item streams its own contiguous part (CPUs, where one
- *                    work-group runs on one core and interleaving defeats the prefetchers).
+ *                    work-group runs on one core and interleaving defeats the prefetchers);
+ *                    default interleaved: work-item l of group g touches block g at l,
+ *                    l + local, ... so neighbouring work-items touch neighbouring addresses at
+ *                    every step (coalesced on GPUs).
+ *
+ * NDRange: 1-D, global = compute units x local x 16, local as peak_flops.cl's; global is a
+ * multiple of local, so every work-item is in range. The buffer is split into equal parts,
+ * one per work-item (per_item float4 vectors each).
  *
  *   peak_read: reads every vector once, stores one float per work-item (the sum) so the
  *              loads cannot be dropped. Bytes: the buffer size.

@@ -1,14 +1,19 @@
 /*
- * Arithmetic peak (clconv-peak): every work-item runs CHAINS (16) independent multiply-add chains
- * of VW-wide vectors for `iters` iterations. Independent chains hide the FMA latency; the
- * chains' values feed one store so nothing is optimised away. x <- x * a + b with a < 1 and
- * b = 1 - a converges to 1: no overflow, no denormals.
+ * Arithmetic peak (clconv-peak, tools/peak.c; built by the tool itself, not by libclconv, so
+ * without clconv's cl/prelude.cl).
  *
  * Build options:
  *   -D VW=n         vector width: 1, 2, 4, 8 or 16
  *   -D PEAK_HALF    half arithmetic (needs cl_khr_fp16; only built when the device has it)
  *
- * FLOPs per work-item: iters * CHAINS * VW * 2.
+ * NDRange: 1-D, global = compute units x local x 8, local = min(256, the kernel's work-group
+ * size); global is a multiple of local, so every work-item is in range. out has one float per
+ * work-item.
+ *
+ * Every work-item runs CHAINS (16) independent multiply-add chains of VW-wide vectors for
+ * `iters` iterations. Independent chains hide the FMA latency; the chains' values feed one
+ * store so nothing is optimised away. x <- x * a + b with a < 1 and b = 1 - a converges to 1:
+ * no overflow, no denormals. FLOPs per work-item: iters * CHAINS * VW * 2.
  */
 #ifndef VW
 #define VW 1
@@ -21,13 +26,19 @@
 #define SCALAR float
 #endif
 
+#define PEAK_CAT_(a, b) a##b
+#define PEAK_CAT(a, b) PEAK_CAT_(a, b)
 #if VW == 1
 #define VTYPE SCALAR
 #else
-#define VTYPE CAT(SCALAR, VW)
+#define VTYPE PEAK_CAT(SCALAR, VW)
 #endif
 
 #define CHAINS 16
+
+/* x * a + b, contracted into one multiply-add (mad() is a builtin call that PoCL warns about
+ * for 16-wide vectors: "changes the ABI") */
+#pragma OPENCL FP_CONTRACT ON
 
 /* eight chains named p0..p7 */
 #define DECLARE8(p, base)                                                                          \
@@ -36,14 +47,14 @@
           p##5 = (base) + (SCALAR)0.625f, p##6 = (base) + (SCALAR)0.75f,                           \
           p##7 = (base) + (SCALAR)0.875f
 #define STEP8(p)                                                                                   \
-    p##0 = mad(p##0, a, b);                                                                        \
-    p##1 = mad(p##1, a, b);                                                                        \
-    p##2 = mad(p##2, a, b);                                                                        \
-    p##3 = mad(p##3, a, b);                                                                        \
-    p##4 = mad(p##4, a, b);                                                                        \
-    p##5 = mad(p##5, a, b);                                                                        \
-    p##6 = mad(p##6, a, b);                                                                        \
-    p##7 = mad(p##7, a, b)
+    p##0 = p##0 * a + b;                                                                           \
+    p##1 = p##1 * a + b;                                                                           \
+    p##2 = p##2 * a + b;                                                                           \
+    p##3 = p##3 * a + b;                                                                           \
+    p##4 = p##4 * a + b;                                                                           \
+    p##5 = p##5 * a + b;                                                                           \
+    p##6 = p##6 * a + b;                                                                           \
+    p##7 = p##7 * a + b
 #define SUM8(p) (((p##0 + p##1) + (p##2 + p##3)) + ((p##4 + p##5) + (p##6 + p##7)))
 
 __kernel void peak_flops(__global float *restrict out, float a_in, int iters)
