@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "src/tuning.h"
+#include "src/variant.h"
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
@@ -66,9 +67,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const clconv_tuning_entry *e = &t.entries[i];
         int out[4];
         CHECK(clconv_output_shape(&e->desc, e->in, out) == CLCONV_SUCCESS);
-        CHECK(e->count >= 1 && e->count <= CLCONV_ALGO_COUNT_);
+        CHECK(e->count >= 1 && e->count <= CLCONV_TUNING_MAX_TIMES);
         for (int j = 0; j < e->count; j++) {
-            CHECK(e->algos[j] > CLCONV_ALGO_AUTO && e->algos[j] < CLCONV_ALGO_COUNT_);
+            clconv_algo elsewhere;
+            CHECK(e->variants[j][0] && (clconv_variant_lookup(e->variants[j]) ||
+                                        clconv_variant_known_elsewhere(e->variants[j], &elsewhere)));
             CHECK(e->seconds[j] > 0 && (j == 0 || e->seconds[j] >= e->seconds[j - 1]));
         }
         CHECK(clconv_tuning_distance(&e->desc, e->in, &e->desc, e->in) == 0);

@@ -72,14 +72,17 @@ def main():
           'a conv 1 3 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 zeros f16\n'
           'b tconv 1 4 5 5 2 3 3 2 2 1 1 1 1 2 1 1 0 zeros  # comment\n\n')
     write('tuning', 'pocl',
-          'clconv-tuning 1\ndevice fuzz device\ndriver 1.0\n# comment\n'
-          'layer conv 1 64 56 56 64 3 3 1 1 1 1 1 1 1 1 1 0 0 1 zeros f32 tiled=0.0021 '
-          'direct=0.0048 gemm=0.0030\n'
-          'layer tconv 1 8 7 5 4 4 4 2 2 1 1 1 1 1 1 1 1 0 0 zeros f16 direct=1e-05\n'
-          'layer conv 2 16 9 9 32 3 3 2 2 1 1 1 1 1 1 16 0 0 1 reflect f32 depthwise=3.5e-4\n')
-    write('tuning', 'header_only', 'clconv-tuning 1\ndevice x\ndriver y\n')
+          'clconv-tuning 2\ndevice fuzz device\ndriver 1.0\n# comment\n'
+          'layer conv 1 64 56 56 64 3 3 1 1 1 1 1 1 1 1 1 0 0 1 zeros f32 '
+          'tiled.chanvec_c16p8=0.0021 direct.conv2d=0.0048 gemm.im2col=0.0030\n'
+          'layer tconv 1 8 7 5 4 4 4 2 2 1 1 1 1 1 1 1 1 0 0 zeros f16 direct.tconv2d=1e-05\n'
+          'layer conv 2 16 9 9 32 3 3 2 2 1 1 1 1 1 1 16 0 0 1 reflect f32 '
+          'depthwise.rows_x8=3.5e-4\n')
+    write('tuning', 'version1', 'clconv-tuning 1\ndevice x\ndriver y\n'
+          'layer conv 1 8 8 8 8 3 3 1 1 1 1 1 1 1 1 1 0 0 1 zeros f32 tiled=1e-4\n')
+    write('tuning', 'header_only', 'clconv-tuning 2\ndevice x\ndriver y\n')
     # found by fuzz-tuning: header values ending in CRs (a round trip drops one per save)
-    write('tuning', 'crlf_header', 'clconv-tuning 1\r\ndevice fuzz device\r\r\r\n'
+    write('tuning', 'crlf_header', 'clconv-tuning 2\r\ndevice fuzz device\r\r\r\n'
           'driver 1.0\r\n')
     key = b'source=0123456789abcdef;options=-DK=3;device=fuzz;driver=1;platform=1'
 
