@@ -52,25 +52,24 @@ static bool same_shape(const clconv_tuning_entry *a, const clconv_tuning_entry *
     return !memcmp(&a->desc, &b->desc, sizeof a->desc) && !memcmp(a->in, b->in, sizeof a->in);
 }
 
-bool clconv_tuning_add(clconv_tuning *t, const clconv_tuning_entry *e)
+/* Its times fastest first (insertion sort: a few entries): the first runnable one is the
+ * choice. */
+static void sort_times(clconv_tuning_entry *e)
 {
-    clconv_tuning_entry copy = *e;
-    /* insertion sort, fastest first: the first runnable one is the choice */
-    for (int i = 1; i < copy.count; i++)
-        for (int j = i; j > 0 && copy.seconds[j] < copy.seconds[j - 1]; j--) {
-            double s = copy.seconds[j];
+    for (int i = 1; i < e->count; i++)
+        for (int j = i; j > 0 && e->seconds[j] < e->seconds[j - 1]; j--) {
+            double s = e->seconds[j];
             char name[CLCONV_TUNING_NAME_MAX];
-            memcpy(name, copy.variants[j], sizeof name);
-            copy.seconds[j] = copy.seconds[j - 1];
-            memcpy(copy.variants[j], copy.variants[j - 1], sizeof name);
-            copy.seconds[j - 1] = s;
-            memcpy(copy.variants[j - 1], name, sizeof name);
+            memcpy(name, e->variants[j], sizeof name);
+            e->seconds[j] = e->seconds[j - 1];
+            memcpy(e->variants[j], e->variants[j - 1], sizeof name);
+            e->seconds[j - 1] = s;
+            memcpy(e->variants[j - 1], name, sizeof name);
         }
-    for (size_t i = 0; i < t->count; i++)
-        if (same_shape(&t->entries[i], &copy)) {
-            t->entries[i] = copy;
-            return true;
-        }
+}
+
+static bool append(clconv_tuning *t, const clconv_tuning_entry *e)
+{
     if (t->count == t->capacity) {
         size_t cap = t->capacity ? 2 * t->capacity : 16;
         clconv_tuning_entry *grown = realloc(t->entries, cap * sizeof *grown);
@@ -79,7 +78,74 @@ bool clconv_tuning_add(clconv_tuning *t, const clconv_tuning_entry *e)
         t->entries = grown;
         t->capacity = cap;
     }
-    t->entries[t->count++] = copy;
+    t->entries[t->count] = *e;
+    sort_times(&t->entries[t->count++]);
+    return true;
+}
+
+bool clconv_tuning_add(clconv_tuning *t, const clconv_tuning_entry *e)
+{
+    for (size_t i = 0; i < t->count; i++)
+        if (same_shape(&t->entries[i], e)) {
+            t->entries[i] = *e;
+            sort_times(&t->entries[i]);
+            return true;
+        }
+    return append(t, e);
+}
+
+/* Shape order of entries a and b of t, then file order. */
+static int shape_order(const clconv_tuning *t, size_t a, size_t b)
+{
+    const clconv_tuning_entry *x = &t->entries[a], *y = &t->entries[b];
+    int c = memcmp(&x->desc, &y->desc, sizeof x->desc);
+    if (!c)
+        c = memcmp(x->in, y->in, sizeof x->in);
+    return c ? c : a < b ? -1 : a > b;
+}
+
+/* Keeps the last entry of every shape, in file order (a later line replaces an earlier one,
+ * as clconv_tuning_add does): a merge sort of the indices, O(n log n) for large files. */
+static bool drop_repeated_shapes(clconv_tuning *t)
+{
+    const size_t n = t->count;
+    if (n < 2)
+        return true;
+    size_t *order = malloc(2 * n * sizeof *order);
+    unsigned char *keep = malloc(n);
+    if (!order || !keep) {
+        free(order);
+        free(keep);
+        return false;
+    }
+    size_t *from = order, *to = order + n;
+    for (size_t i = 0; i < n; i++)
+        from[i] = i;
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n,
+                   hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                to[k++] = shape_order(t, from[i], from[j]) <= 0 ? from[i++] : from[j++];
+            while (i < mid)
+                to[k++] = from[i++];
+            while (j < hi)
+                to[k++] = from[j++];
+        }
+        size_t *swap = from;
+        from = to;
+        to = swap;
+    }
+    for (size_t i = 0; i < n; i++)
+        keep[from[i]] = i + 1 == n || !same_shape(&t->entries[from[i]], &t->entries[from[i + 1]]);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (keep[i])
+            t->entries[kept++] = t->entries[i];
+    t->count = kept;
+    free(order);
+    free(keep);
     return true;
 }
 
@@ -266,7 +332,7 @@ bool clconv_tuning_parse(const char *text, const clconv_device_info *dev, clconv
                 snprintf(err, err_size, "line %d: %s", lineno, what);
                 goto fail;
             }
-            if (!clconv_tuning_add(out, &e)) {
+            if (!append(out, &e)) {
                 snprintf(err, err_size, "out of memory");
                 goto fail;
             }
@@ -274,6 +340,10 @@ bool clconv_tuning_parse(const char *text, const clconv_device_info *dev, clconv
             snprintf(err, err_size, "line %d: unknown record \"%.40s\"", lineno, line);
             goto fail;
         }
+    }
+    if (!drop_repeated_shapes(out)) {
+        snprintf(err, err_size, "out of memory");
+        goto fail;
     }
     if (version < 0 || !have_device || !have_driver) {
         snprintf(err, err_size, "%s line missing",
@@ -293,45 +363,6 @@ bool clconv_tuning_parse(const char *text, const clconv_device_info *dev, clconv
 fail:
     clconv_tuning_clear(out);
     return false;
-}
-
-bool clconv_tuning_save(const clconv_tuning *t, const char *path, char *err, size_t err_size)
-{
-    char tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        snprintf(err, err_size, "%s: path too long", path);
-        return false;
-    }
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        snprintf(err, err_size, "cannot write %s: %s", tmp, strerror(errno));
-        return false;
-    }
-    fprintf(f, "clconv-tuning %d\ndevice %s\ndriver %s\n", CLCONV_TUNING_VERSION, t->device,
-            t->driver);
-    fprintf(f, "# layer kind n c h w oc kh kw sh sw pt pb pl pr dh dw g oph opw bias mode dtype "
-               "variant=seconds... (fastest first)\n");
-    for (size_t i = 0; i < t->count; i++) {
-        const clconv_tuning_entry *e = &t->entries[i];
-        const clconv_desc *d = &e->desc;
-        fprintf(f, "layer %s %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %s %s",
-                d->kind == CLCONV_CONV2D ? "conv" : "tconv", e->in[0], e->in[1], e->in[2], e->in[3],
-                d->out_channels, d->kernel_h, d->kernel_w, d->stride_h, d->stride_w, d->pad_top,
-                d->pad_bottom, d->pad_left, d->pad_right, d->dilation_h, d->dilation_w, d->groups,
-                d->output_padding_h, d->output_padding_w, d->bias ? 1 : 0, MODES[d->padding_mode],
-                d->dtype == CLCONV_FLOAT16 ? "f16" : "f32");
-        for (int j = 0; j < e->count; j++)
-            fprintf(f, " %s=%.6g", e->variants[j], e->seconds[j]);
-        fputc('\n', f);
-    }
-    bool ok = fflush(f) == 0 && !ferror(f);
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, err_size, "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
-        return false;
-    }
-    return true;
 }
 
 static int group_class(const clconv_desc *d)
@@ -365,55 +396,6 @@ double clconv_tuning_distance(const clconv_desc *a, const int ain[4], const clco
     if (a->bias != b->bias || (group_class(a) == 2 && a->groups != b->groups))
         d += 0.5;
     return d;
-}
-
-static uint64_t fnv1a(const char *s, uint64_t h)
-{
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
-bool clconv_tuning_default_path(const clconv_device_info *dev, char *path, size_t size)
-{
-    char dir[4096];
-    if (!clconv_binary_cache_dir(dir, sizeof dir))
-        return false;
-    uint64_t h = fnv1a(dev->device_name, 0xcbf29ce484222325ull);
-    h = fnv1a("\n", h);
-    h = fnv1a(dev->driver_version, h);
-    int n = snprintf(path, size, "%s/tuning-%016llx.txt", dir, (unsigned long long)h);
-    return n > 0 && (size_t)n < size;
-}
-
-char *clconv_tuning_read_text(const char *path, char *err, size_t err_size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, err_size, "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = NULL;
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        snprintf(err, err_size, "cannot read %s: %s", path, strerror(errno));
-    } else if (size > CLCONV_TUNING_MAX_FILE_BYTES) {
-        snprintf(err, err_size, "%s: %ld bytes, more than the %ld a tuning database may have", path,
-                 size, (long)CLCONV_TUNING_MAX_FILE_BYTES);
-    } else if (!(buf = malloc((size_t)size + 1))) {
-        snprintf(err, err_size, "%s: out of memory for %ld bytes", path, size);
-    } else if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
-        snprintf(err, err_size, "cannot read %s: %s", path,
-                 ferror(f) ? strerror(errno) : "shorter than its size");
-        free(buf);
-        buf = NULL;
-    } else {
-        buf[size] = 0;
-    }
-    fclose(f);
-    return buf;
 }
 
 /* Loads path into ctx (replacing its database on success). */

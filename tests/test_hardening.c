@@ -15,6 +15,7 @@
 
 #include "src/binary-cache.h"
 #include "src/kernels.h"
+#include "src/tuning.h"
 #include "tests/common.h"
 
 /* ---- coordinates that leave int ---- */
@@ -473,11 +474,96 @@ START_TEST(ignored_tuning_file_leaves_no_error)
 }
 END_TEST
 
+/* ---- the tuning database file ---- */
+
+START_TEST(tuning_file_must_be_regular_text)
+{
+    char fifo[256], nul[256];
+    snprintf(fifo, sizeof fifo, "/tmp/clconv-hardening-fifo-%ld", (long)getpid());
+    snprintf(nul, sizeof nul, "/tmp/clconv-hardening-nul-%ld", (long)getpid());
+    unlink(fifo);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    setenv("CLCONV_TUNING_FILE", fifo, 1);
+    signal(SIGALRM, on_alarm);
+    alarm(60); /* a FIFO blocked context creation forever */
+    clconv_context *ctx = NULL;
+    ck_assert_int_eq(clconv_context_create(getenv("CLCONV_DEVICE"), &ctx), CLCONV_SUCCESS);
+    alarm(0);
+    ck_assert_msg(strstr(clconv_context_tuning_info(ctx), "not a regular file"), "%s",
+                  clconv_context_tuning_info(ctx));
+    unsetenv("CLCONV_TUNING_FILE");
+    /* bytes after a NUL were silently ignored */
+    FILE *f = fopen(nul, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs("clconv-tuning 2\ndevice x\ndriver y\n", f);
+    fputc(0, f);
+    fputs("layer conv 1 8 8 8 8 3 3 1 1 1 1 1 1 1 1 1 0 0 1 zeros f32 direct.conv2d=1\n", f);
+    fclose(f);
+    ck_assert_int_eq(clconv_context_load_tuning(ctx, nul), CLCONV_ERROR_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(clconv_last_error(), "NUL byte at offset 34"), "%s", clconv_last_error());
+    /* the default path is never written truncated */
+    char tiny[8] = "unset";
+    ck_assert_int_ne(clconv_context_default_tuning_path(ctx, tiny, sizeof tiny), CLCONV_SUCCESS);
+    ck_assert_str_eq(tiny, "");
+    clconv_context_destroy(ctx);
+    unlink(fifo);
+    unlink(nul);
+}
+END_TEST
+
+START_TEST(tuning_save_writes_regular_files_only)
+{
+    clconv_tuning t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.device, sizeof t.device, "d");
+    snprintf(t.driver, sizeof t.driver, "v");
+    char err[512];
+    /* a device node or FIFO was replaced by a regular file (as root: /dev/full) */
+    char fifo[256];
+    snprintf(fifo, sizeof fifo, "/tmp/clconv-hardening-save-%ld", (long)getpid());
+    unlink(fifo);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    ck_assert(!clconv_tuning_save(&t, fifo, err, sizeof err));
+    ck_assert_msg(strstr(err, "not a regular file"), "%s", err);
+    struct stat st;
+    ck_assert_int_eq(lstat(fifo, &st), 0);
+    ck_assert(S_ISFIFO(st.st_mode));
+    unlink(fifo);
+    ck_assert(!clconv_tuning_save(&t, "/dev/null", err, sizeof err));
+    ck_assert_int_eq(lstat("/dev/null", &st), 0);
+    ck_assert(S_ISCHR(st.st_mode));
+    /* a missing folder is not made */
+    ck_assert(!clconv_tuning_save(&t, "/tmp/clconv-hardening-no-such-dir/db.txt", err, sizeof err));
+    ck_assert_int_ne(access("/tmp/clconv-hardening-no-such-dir", F_OK), 0);
+}
+END_TEST
+
+START_TEST(tuning_repeated_shapes_keep_the_last)
+{
+    /* one shape repeated, others between: the last line of a shape wins, order kept */
+    const char *text =
+        "clconv-tuning 2\ndevice d\ndriver v\n"
+        "layer conv 1 8 8 8 8 3 3 1 1 1 1 1 1 1 1 1 0 0 1 zeros f32 direct.conv2d=3\n"
+        "layer conv 1 8 9 9 8 3 3 1 1 1 1 1 1 1 1 1 0 0 1 zeros f32 direct.conv2d=2\n"
+        "layer conv 1 8 8 8 8 3 3 1 1 1 1 1 1 1 1 1 0 0 1 zeros f32 direct.conv2d=1\n";
+    clconv_tuning t;
+    char err[256];
+    ck_assert_msg(clconv_tuning_parse(text, NULL, &t, err, sizeof err), "%s", err);
+    ck_assert_uint_eq(t.count, 2);
+    ck_assert_int_eq(t.entries[0].in[2], 9);
+    ck_assert_int_eq(t.entries[1].in[2], 8);
+    ck_assert(t.entries[1].seconds[0] == 1);
+    clconv_tuning_clear(&t);
+}
+END_TEST
+
 static Suite *hardening_suite(void)
 {
     Suite *s = suite_create("hardening");
     TCase *host = tcase_create("host");
     tcase_add_test(host, cache_cap_parsing);
+    tcase_add_test(host, tuning_save_writes_regular_files_only);
+    tcase_add_test(host, tuning_repeated_shapes_keep_the_last);
     suite_add_tcase(s, host);
     TCase *tc = tcase_create("device");
     tcase_set_timeout(tc, 0);
@@ -493,6 +579,7 @@ static Suite *hardening_suite(void)
     tcase_add_test(tc, cache_folder_must_be_private);
     tcase_add_test(tc, malformed_device_specs);
     tcase_add_test(tc, ignored_tuning_file_leaves_no_error);
+    tcase_add_test(tc, tuning_file_must_be_regular_text);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -15,6 +15,7 @@
 """
 import json
 import os
+import stat
 import subprocess
 import sys
 import tempfile
@@ -131,8 +132,12 @@ def main():
     small_key = ("conv", "1", "4", "6", "6", "4", "1", "1", "1", "1", "0", "0", "0", "0", "1",
                  "1", "1", "0", "0", "1", "zeros", "f32")
     with tempfile.TemporaryDirectory(prefix="clconv-tune-test-") as tmp:
-        # 1. a fresh database, then AUTO on it
-        db = os.path.join(tmp, "sub", "db.txt")  # the folder is made
+        # 1. a fresh database, then AUTO on it; --output never makes folders
+        db = os.path.join(tmp, "sub", "db.txt")
+        p = run([tune, "--repeats", "1", "--output", db, spec], env=env)
+        check(p.returncode == 1 and not os.path.exists(os.path.dirname(db)),
+              f"--output into a missing folder: exit 1, no folder made ({p.returncode})")
+        os.mkdir(os.path.dirname(db))
         p = run([tune, "--repeats", "1", "--output", db, suite], env=env)
         print(p.stdout + p.stderr, file=sys.stderr)
         if not check(p.returncode == 0, f"clconv-tune: exit {p.returncode}"):
@@ -155,6 +160,22 @@ def main():
         check(read(fresh).startswith(b"clconv-tuning 2\n")
               and len(layer_lines(read(fresh).decode())) == 1,
               "--fresh: a new database with the one layer")
+
+        # only regular files are written: a FIFO stays a FIFO, a link is written through
+        fifo = os.path.join(tmp, "fifo")
+        os.mkfifo(fifo)
+        p = run([tune, "--repeats", "1", "--fresh", "--output", fifo, spec], env=env)
+        check(p.returncode == 1 and stat.S_ISFIFO(os.stat(fifo).st_mode)
+              and "not a regular file" in p.stderr,
+              f"--output FIFO: refused, left a FIFO ({p.returncode}, {p.stderr.strip()[:200]})")
+        target, link = os.path.join(tmp, "target.txt"), os.path.join(tmp, "link.txt")
+        with open(target, "w", encoding="utf-8") as f:
+            f.write("old\n")
+        os.symlink(target, link)
+        p = run([tune, "--repeats", "1", "--fresh", "--output", link, spec], env=env)
+        check(p.returncode == 0 and os.path.islink(link)
+              and read(target).startswith(b"clconv-tuning 2\n"),
+              f"--output link: written through to its target ({p.returncode})")
 
         # 3. a valid database over 4 MiB keeps its entries
         big = os.path.join(tmp, "big.txt")

@@ -283,7 +283,8 @@ int main(int argc, char **argv)
                 printf("  -> %s\n", db.entries[j].variants[0]);
     }
     char err[512];
-    make_parent(path);
+    if (!output) /* the default file: its cache folder may not exist yet */
+        make_parent(path);
     if (!clconv_tuning_save(&db, path, err, sizeof err)) {
         fprintf(stderr, "clconv-tune: %s\n", err);
         status = 1;
