@@ -66,7 +66,6 @@
 
 LEGACY_OPS(direct)
 LEGACY_OPS(tiled)
-LEGACY_OPS(depthwise)
 #ifdef CLCONV_HAVE_CLBLAST
 LEGACY_OPS(gemm)
 #endif
@@ -79,7 +78,10 @@ static const clconv_variant registry[] = {
     {"tiled", CLCONV_ALGO_TILED, &tiled_legacy_ops, {0}},
 
     /* ---- depthwise (src/algo-depthwise*.c) ---- */
-    {"depthwise", CLCONV_ALGO_DEPTHWISE, &depthwise_legacy_ops, {0}},
+    /* flat and s2 first: equal estimates keep their place before the general row kernel */
+    {"depthwise.flat_v16", CLCONV_ALGO_DEPTHWISE, &clconv_depthwise_flat_ops, {0}},
+    {"depthwise.s2_phases", CLCONV_ALGO_DEPTHWISE, &clconv_depthwise_s2_ops, {0}},
+    {"depthwise.rows_x8", CLCONV_ALGO_DEPTHWISE, &clconv_depthwise_rows_ops, {8}}, /* XT */
 
 /* ---- gemm (src/algo-gemm.c), with CLBlast ---- */
 #ifdef CLCONV_HAVE_CLBLAST
