@@ -1,5 +1,6 @@
 /*
- * ConvTranspose2d for the GEMM algorithm, second step (OpenCL C 1.2, float32).
+ * ConvTranspose2d for the GEMM family, second step (OpenCL C 1.2, float32; src/algo-gemm.c,
+ * variant gemm.col2im).
  *
  * The GEMM wrote, per (image, group), col = W_g^T x in_g for a band of input rows:
  *   col[((nn * G + g) * M + m) * IQ + (iy - iy0) * W + ix],  M = coutpg * kh * kw,
@@ -10,25 +11,27 @@
  * value, so there are no atomics and the result does not depend on scheduling. The host
  * picks the input band [iy0, iy0 + irows) to hold every input row the output band reads.
  *
- * Build options:
- *   -D NO_OVERLAP=1   kernel <= stride and dilation 1 on both axes (e.g. kernel == stride):
- *                     each output pixel receives at most one tap per axis, found by one
- *                     division instead of a loop over the kernel.
+ * Build options (set by the host):
+ *   -D NO_OVERLAP=0|1  1: kernel <= stride and dilation 1 on both axes (e.g. kernel ==
+ *                      stride): each output pixel receives at most one tap per axis, found
+ *                      by one division instead of a loop over the kernel.
  *
  * The result goes to out + out_off: the output itself, or a staging area in the workspace
- * when the plan writes the output in several chunks (algo-gemm.c).
+ * when the plan writes the output in several chunks (src/gemm-layout.c).
  *
- * NDRange: (OW, orows, nb * K); work-items past the extents return at once.
+ * NDRange: (OW, orows, nbk = nb * K) of the chunk, rounded up to the work-group shape;
+ * work-items past the extents return at once. The chunk's arguments (n0 ... nbk) come last:
+ * the host sets them for each chunk.
  */
 #ifndef NO_OVERLAP
-#define NO_OVERLAP 0
+#error "NO_OVERLAP comes from the host (src/algo-gemm.c)"
 #endif
 
 __kernel void col2im(__global const float *restrict col, __global const float *restrict bias,
                      __global float *restrict out, int K, int OH, int OW, int H, int W, int kh,
                      int kw, int sh, int sw, int pt, int pl, int dh, int dw, int coutpg,
-                     int has_bias, int n0, int oy0, int orows, int iy0, int irows, int nbk,
-                     uint out_off)
+                     int has_bias, uint out_off, int n0, int oy0, int orows, int iy0,
+                     int irows, int nbk)
 {
     const int ox = get_global_id(0);
     const int oyr = get_global_id(1);

@@ -1,26 +1,20 @@
 /*
- * Conv2d, direct gather form (OpenCL C 1.2). Each work-item owns an OC_TILE x X_TILE tile of
- * outputs: OC_TILE consecutive output channels of one group times X_TILE consecutive output
- * columns of one row, so every input value loaded serves OC_TILE channels and every weight
- * serves X_TILE columns.
+ * Conv2d, direct gather form (OpenCL C 1.2; src/algo-direct.c, variant direct.conv2d). Each
+ * work-item owns an OC_TILE x X_TILE tile of outputs: OC_TILE consecutive output channels of
+ * one group times X_TILE consecutive output columns of one row, so every input value loaded
+ * serves OC_TILE channels and every weight serves X_TILE columns.
  *
- * Build options:
+ * Build options (all set by the host):
  *   -D PAD_MODE=0..3   zeros, reflect, replicate, circular
  *   -D OC_TILE=n       output channels per work-item; divides out_channels / groups
  *   -D X_TILE=n        output columns per work-item
- *   -D CLCONV_HALF     half storage (vload_half / vstore_half), float arithmetic
+ *   -D CLCONV_HALF     half storage (read by the prelude)
  *
- * NDRange: (ceil(OW / X_TILE), OH, N * K / OC_TILE), rounded up to the work-group size;
- * work-items past the extents return at once.
+ * NDRange: (ceil(OW / X_TILE), OH, N * K / OC_TILE) = (x tiles, OH, nk_tiles), rounded up to
+ * the work-group shape; work-items past the extents return at once.
  */
-#ifndef PAD_MODE
-#define PAD_MODE 0
-#endif
-#ifndef OC_TILE
-#define OC_TILE 4
-#endif
-#ifndef X_TILE
-#define X_TILE 4
+#if !defined(PAD_MODE) || !defined(OC_TILE) || !defined(X_TILE)
+#error "PAD_MODE, OC_TILE and X_TILE come from the host (src/algo-direct.c)"
 #endif
 
 __kernel void conv2d_direct(__global const STORAGE *restrict in,

@@ -1,20 +1,24 @@
 /*
- * ConvTranspose2d, direct gather form (OpenCL C 1.2): each work-item computes its outputs from
- * the inputs that reach them, so no atomics are needed.
+ * ConvTranspose2d, direct gather form (OpenCL C 1.2; src/algo-direct.c, variant
+ * direct.tconv2d): each work-item computes its outputs from the inputs that reach them, so no
+ * atomics are needed.
  *
  * Output column x receives input column ix through tap kx when x = ix*sw - pl + kx*dw. A
  * work-item owns X_TILE columns of one stride phase (x = px + sw*m for consecutive m), which
  * share the same set of contributing taps and read consecutive input columns, times OC_TILE
  * consecutive output channels of one group.
  *
- * Build options: -D OC_TILE=n (divides out_channels / groups), -D X_TILE=n, -D CLCONV_HALF.
- * NDRange: (sw * ceil(ceil(OW / sw) / X_TILE), OH, N * K / OC_TILE), rounded up.
+ * Build options (all set by the host):
+ *   -D OC_TILE=n       output channels per work-item; divides out_channels / groups
+ *   -D X_TILE=n        output columns per work-item (of one stride phase)
+ *   -D CLCONV_HALF     half storage (read by the prelude)
+ *
+ * NDRange: (x_items, OH, nk_tiles) with x_items = sw * ceil(ceil(OW / sw) / X_TILE) and
+ * nk_tiles = N * K / OC_TILE, rounded up to the work-group shape; work-items past the extents
+ * return at once.
  */
-#ifndef OC_TILE
-#define OC_TILE 4
-#endif
-#ifndef X_TILE
-#define X_TILE 4
+#if !defined(OC_TILE) || !defined(X_TILE)
+#error "OC_TILE and X_TILE come from the host (src/algo-direct.c)"
 #endif
 
 __kernel void conv_transpose2d_direct(__global const STORAGE *restrict in,

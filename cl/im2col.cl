@@ -1,5 +1,6 @@
 /*
- * Conv2d lowering for the GEMM algorithm (OpenCL C 1.2, float32).
+ * Conv2d lowering of the GEMM family (OpenCL C 1.2, float32; src/algo-gemm.c, variant
+ * gemm.im2col).
  *
  * im2col: writes the column matrix of a chunk of images and output rows, one matrix per
  * (image, group):
@@ -9,13 +10,15 @@
  * Padding modes and dilation live in this index arithmetic only, so the GEMM that follows is
  * a plain product: out[n, g * coutpg + k, y0 * OW + q] = sum_r W[g * coutpg + k, r] * col[r, q].
  *
- * Build options:
+ * Build options (set by the host):
  *   -D PAD_MODE=0..3   zeros, reflect, replicate, circular
  *
- * NDRange: (Q, R, nb * G); work-items past the extents return at once.
+ * NDRange: (Q, R, nbg = nb * G) of the chunk, rounded up to the work-group shape; work-items
+ * past the extents return at once. The chunk's arguments (n0, y0, rows, nbg) come last: the
+ * host sets them for each chunk.
  */
 #ifndef PAD_MODE
-#define PAD_MODE 0
+#error "PAD_MODE comes from the host (src/algo-gemm.c)"
 #endif
 
 __kernel void im2col(__global const float *restrict in, __global float *restrict col, int C, int H,
@@ -42,20 +45,4 @@ __kernel void im2col(__global const float *restrict in, __global float *restrict
     if (iy >= 0 && ix >= 0)
         v = in[(((size_t)(n0 + nn) * C + (size_t)g * cinpg + ci) * H + iy) * W + ix];
     col[((size_t)ng * R + r) * Q + q] = v;
-}
-
-/* out[n, k, p] = staged[off + (n, k, p)] (+ bias[k]): the one command that writes the output
- * of a plan whose GEMMs (beta = 0) or chunks wrote their results into the workspace, so a
- * failure to enqueue any step leaves the output untouched. NDRange: (P, K, N). */
-__kernel void stage_finish(__global const float *restrict staged, uint off,
-                           __global const float *restrict bias, __global float *restrict out, int K,
-                           int P, int N, int has_bias)
-{
-    const int p = get_global_id(0);
-    const int k = get_global_id(1);
-    const int n = get_global_id(2);
-    if (p >= P || k >= K || n >= N)
-        return;
-    const size_t i = ((size_t)n * K + k) * P + p;
-    out[i] = staged[off + i] + (has_bias ? bias[k] : 0.0f);
 }

@@ -77,12 +77,11 @@ const clconv_device_calibration *clconv_device_calibration_of(clconv_device_clas
 
 static const clconv_calibration rows[] = {
     /* TRANSITIONAL: the algorithms not yet split into variants */
-    ROW("direct", UNCALIBRATED, .efficiency = 1, .source = "the algorithm's own estimate"),
     ROW("tiled", UNCALIBRATED, .efficiency = 1, .source = "the algorithm's own estimate"),
-    ROW("depthwise", UNCALIBRATED, .efficiency = 1, .source = "the algorithm's own estimate"),
-    ROW("gemm", UNCALIBRATED, .efficiency = 1, .source = "the algorithm's own estimate"),
 
     /* ---- direct (src/algo-direct.c) ---- */
+    /* efficiency and chain_efficiency; with one output channel per work-item (OC_TILE 1)
+     * times narrow_factor and chain_narrow_factor */
     ROW("direct.conv2d", CPU, .efficiency = 0.03, .narrow_factor = 0.75, .source = POCL_SOURCE),
     ROW("direct.tconv2d", CPU, .efficiency = 0.021, .narrow_factor = 0.25, .source = POCL_SOURCE),
     ROW("direct.conv2d", NVIDIA_GPU, .efficiency = 0.1, .chain_efficiency = 0.032,
@@ -95,6 +94,8 @@ static const clconv_calibration rows[] = {
         .narrow_factor = 1, .chain_narrow_factor = 0.36, .source = GPU_DEFAULT_SOURCE),
 
     /* ---- gemm (src/algo-gemm.c) ---- */
+    /* efficiency, chain_efficiency (a product's k loop), tile, launches_per_call and
+     * call_seconds per CLBlast call */
     ROW("gemm.1x1", CPU, .efficiency = 0.05, .tile = 16, .launches_per_call = 3,
         .source = POCL_SOURCE "; CLBlast 1.5.3 untuned"),
     ROW("gemm.im2col", CPU, .efficiency = 0.028, .tile = 16, .launches_per_call = 3,

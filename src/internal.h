@@ -110,8 +110,6 @@ struct clconv_algo_impl {
     size_t (*workspace_for_limit)(const clconv_problem *p, const clconv_device_info *dev,
                                   size_t limit);
 };
-extern const clconv_algo_impl clconv_algo_direct;
-extern const clconv_algo_impl clconv_algo_gemm;
 extern const clconv_algo_impl clconv_algo_tiled;
 
 /* The context's workspace cap in bytes (its setting, else the default), never above the

@@ -64,15 +64,12 @@
         .release = impl##_release,                                                                 \
     };
 
-LEGACY_OPS(direct)
 LEGACY_OPS(tiled)
-#ifdef CLCONV_HAVE_CLBLAST
-LEGACY_OPS(gemm)
-#endif
 
 static const clconv_variant registry[] = {
-    /* ---- direct (src/algo-direct.c) ---- */
-    {"direct", CLCONV_ALGO_DIRECT, &direct_legacy_ops, {0}},
+    /* ---- direct (src/algo-direct.c): param kind, X_TILE ---- */
+    {"direct.conv2d", CLCONV_ALGO_DIRECT, &clconv_direct_ops, {CLCONV_CONV2D, 4}},
+    {"direct.tconv2d", CLCONV_ALGO_DIRECT, &clconv_direct_ops, {CLCONV_CONV_TRANSPOSE2D, 4}},
 
     /* ---- tiled (src/algo-tiled*.c) ---- */
     {"tiled", CLCONV_ALGO_TILED, &tiled_legacy_ops, {0}},
@@ -83,9 +80,11 @@ static const clconv_variant registry[] = {
     {"depthwise.s2_phases", CLCONV_ALGO_DEPTHWISE, &clconv_depthwise_s2_ops, {0}},
     {"depthwise.rows_x8", CLCONV_ALGO_DEPTHWISE, &clconv_depthwise_rows_ops, {8}}, /* XT */
 
-/* ---- gemm (src/algo-gemm.c), with CLBlast ---- */
+/* ---- gemm (src/algo-gemm.c, src/gemm-*.c), with CLBlast ---- */
 #ifdef CLCONV_HAVE_CLBLAST
-    {"gemm", CLCONV_ALGO_GEMM, &gemm_legacy_ops, {0}},
+    {"gemm.1x1", CLCONV_ALGO_GEMM, &clconv_gemm_ops, {CLCONV_GEMM_1X1}},
+    {"gemm.im2col", CLCONV_ALGO_GEMM, &clconv_gemm_ops, {CLCONV_GEMM_IM2COL}},
+    {"gemm.col2im", CLCONV_ALGO_GEMM, &clconv_gemm_ops, {CLCONV_GEMM_COL2IM}},
 #endif
 };
 #define REGISTRY_SIZE (sizeof registry / sizeof registry[0])
@@ -95,7 +94,6 @@ static const struct {
     const char *name;
     clconv_algo algo;
 } full_registry_extras[] = {
-    {"gemm", CLCONV_ALGO_GEMM},
     {"gemm.im2col", CLCONV_ALGO_GEMM},
     {"gemm.1x1", CLCONV_ALGO_GEMM},
     {"gemm.col2im", CLCONV_ALGO_GEMM},

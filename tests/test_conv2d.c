@@ -40,13 +40,44 @@ static void cover(void *arg, const clconv_desc *d, const int in[4])
     c->rectangular += d->kernel_h != d->kernel_w;
 }
 
+/* The variant a plan of the case gets: by algorithm, or forced by name (variant non-NULL). */
+static void ck_assert_plan_variant(const clconv_desc *d, const int in[4], clconv_algo algo,
+                                   const char *variant, const char *expect)
+{
+    clconv_context *ctx = test_context();
+    clconv_plan *plan = NULL;
+    const clconv_status st = variant ? clconv_plan_create_variant(ctx, d, in, variant, &plan)
+                                     : clconv_plan_create(ctx, d, in, algo, &plan);
+    char what[256];
+    test_describe(d, in, what, sizeof what);
+    ck_assert_msg(st == CLCONV_SUCCESS, "%s: %s", what, clconv_context_last_error(ctx));
+    ck_assert_str_eq(clconv_plan_get_variant_name(plan), expect);
+    ck_assert_uint_eq(clconv_plan_get_workspace_size(plan), 0);
+    clconv_plan_destroy(plan);
+}
+
+/* The direct grid's cases: covered, and planned as direct.conv2d by algorithm and by name. */
+static void cover_direct(void *arg, const clconv_desc *d, const int in[4])
+{
+    cover(arg, d, in);
+    ck_assert_plan_variant(d, in, CLCONV_ALGO_DIRECT, NULL, "direct.conv2d");
+    ck_assert_plan_variant(d, in, CLCONV_ALGO_AUTO, "direct.conv2d", "direct.conv2d");
+}
+
 START_TEST(test_conv2d_random_direct)
 {
     test_tally tally = {0};
     coverage cov = {0};
-    const test_grid grid = {
-        CLCONV_CONV2D, CLCONV_FLOAT32, RANDOM_CASES, 1, 1000, 5000, CLCONV_ALGO_DIRECT, 0, cover,
-        &cov};
+    const test_grid grid = {CLCONV_CONV2D,
+                            CLCONV_FLOAT32,
+                            RANDOM_CASES,
+                            1,
+                            1000,
+                            5000,
+                            CLCONV_ALGO_DIRECT,
+                            0,
+                            cover_direct,
+                            &cov};
     test_tally_grid(&tally, &grid);
     ck_assert_tally(tally);
     ck_assert_int_eq(tally.run, RANDOM_CASES);
@@ -67,6 +98,40 @@ START_TEST(test_conv2d_random_direct)
     ck_assert_int_ge(cov.grouped, 30);
     ck_assert_int_ge(cov.asymmetric, 50);
     ck_assert_int_ge(cov.rectangular, 50);
+}
+END_TEST
+
+/* Before each run of the forced grid: the variant named by arg plans the case, and
+ * $CLCONV_VARIANT forces it on the run that follows (AUTO reads it). */
+static void force_variant(void *arg, const clconv_desc *d, const int in[4])
+{
+    unsetenv("CLCONV_VARIANT");
+    ck_assert_plan_variant(d, in, CLCONV_ALGO_AUTO, arg, arg);
+    setenv("CLCONV_VARIANT", arg, 1);
+}
+
+/* direct.conv2d forced by name over a slice of the grid; direct.tconv2d refuses Conv2d. */
+START_TEST(test_conv2d_random_direct_forced)
+{
+    test_tally tally = {0};
+    const test_grid grid = {CLCONV_CONV2D, CLCONV_FLOAT32, RANDOM_CASES,     AUTO_EVERY,
+                            1001,          5001,           CLCONV_ALGO_AUTO, 0,
+                            force_variant, "direct.conv2d"};
+    test_tally_grid(&tally, &grid);
+    unsetenv("CLCONV_VARIANT");
+    ck_assert_tally(tally);
+    ck_assert_int_eq(tally.run, RANDOM_CASES / AUTO_EVERY);
+
+    clconv_context *ctx = test_context();
+    clconv_desc d;
+    clconv_desc_init(&d, CLCONV_CONV2D, 4, 4, 3, 3);
+    const int in[4] = {1, 4, 6, 6};
+    clconv_plan *plan = NULL;
+    ck_assert_int_eq(clconv_plan_create_variant(ctx, &d, in, "direct.tconv2d", &plan),
+                     CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_ptr_null(plan);
+    ck_assert_msg(strstr(clconv_context_last_error(ctx), "kind = conv2d"), "message: %s",
+                  clconv_context_last_error(ctx));
 }
 END_TEST
 
@@ -252,6 +317,7 @@ static Suite *conv2d_suite(void)
     TCase *tc = tcase_create("device");
     tcase_set_timeout(tc, 0);
     tcase_add_test(tc, test_conv2d_random_direct);
+    tcase_add_test(tc, test_conv2d_random_direct_forced);
     tcase_add_test(tc, test_conv2d_random_auto);
     tcase_add_test(tc, test_conv2d_edges);
     tcase_add_test(tc, test_conv2d_padding_same);

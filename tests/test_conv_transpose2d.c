@@ -42,6 +42,72 @@ static void cover(void *arg, const clconv_desc *d, const int in[4])
     c->stride_gt_kernel += d->stride_h > d->kernel_h || d->stride_w > d->kernel_w;
 }
 
+/* The variant a plan of the case gets: by algorithm, or forced by name (variant non-NULL). */
+static void ck_assert_plan_variant(const clconv_desc *d, const int in[4], clconv_algo algo,
+                                   const char *variant, const char *expect)
+{
+    clconv_context *ctx = test_context();
+    clconv_plan *plan = NULL;
+    const clconv_status st = variant ? clconv_plan_create_variant(ctx, d, in, variant, &plan)
+                                     : clconv_plan_create(ctx, d, in, algo, &plan);
+    char what[256];
+    test_describe(d, in, what, sizeof what);
+    ck_assert_msg(st == CLCONV_SUCCESS, "%s: %s", what, clconv_context_last_error(ctx));
+    ck_assert_str_eq(clconv_plan_get_variant_name(plan), expect);
+    ck_assert_uint_eq(clconv_plan_get_workspace_size(plan), 0);
+    clconv_plan_destroy(plan);
+}
+
+/* The direct grid's cases: covered, and planned as direct.tconv2d by algorithm and by name. */
+static void cover_direct(void *arg, const clconv_desc *d, const int in[4])
+{
+    cover(arg, d, in);
+    ck_assert_plan_variant(d, in, CLCONV_ALGO_DIRECT, NULL, "direct.tconv2d");
+    ck_assert_plan_variant(d, in, CLCONV_ALGO_AUTO, "direct.tconv2d", "direct.tconv2d");
+}
+
+/* Before each run of the forced grid: the variant named by arg plans the case, and
+ * $CLCONV_VARIANT forces it on the run that follows (AUTO reads it). */
+static void force_variant(void *arg, const clconv_desc *d, const int in[4])
+{
+    unsetenv("CLCONV_VARIANT");
+    ck_assert_plan_variant(d, in, CLCONV_ALGO_AUTO, arg, arg);
+    setenv("CLCONV_VARIANT", arg, 1);
+}
+
+/* direct.tconv2d forced by name over a slice of the grid; direct.conv2d refuses
+ * ConvTranspose2d. */
+START_TEST(test_tconv_random_direct_forced)
+{
+    test_tally tally = {0};
+    const test_grid grid = {CLCONV_CONV_TRANSPOSE2D,
+                            CLCONV_FLOAT32,
+                            RANDOM_CASES,
+                            AUTO_EVERY,
+                            2001,
+                            6001,
+                            CLCONV_ALGO_AUTO,
+                            0,
+                            force_variant,
+                            "direct.tconv2d"};
+    test_tally_grid(&tally, &grid);
+    unsetenv("CLCONV_VARIANT");
+    ck_assert_tally(tally);
+    ck_assert_int_eq(tally.run, RANDOM_CASES / AUTO_EVERY);
+
+    clconv_context *ctx = test_context();
+    clconv_desc d;
+    clconv_desc_init(&d, CLCONV_CONV_TRANSPOSE2D, 4, 4, 3, 3);
+    const int in[4] = {1, 4, 6, 6};
+    clconv_plan *plan = NULL;
+    ck_assert_int_eq(clconv_plan_create_variant(ctx, &d, in, "direct.conv2d", &plan),
+                     CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_ptr_null(plan);
+    ck_assert_msg(strstr(clconv_context_last_error(ctx), "kind = conv_transpose2d"), "message: %s",
+                  clconv_context_last_error(ctx));
+}
+END_TEST
+
 START_TEST(test_tconv_random_direct)
 {
     test_tally tally = {0};
@@ -54,7 +120,7 @@ START_TEST(test_tconv_random_direct)
                             6000,
                             CLCONV_ALGO_DIRECT,
                             0,
-                            cover,
+                            cover_direct,
                             &cov};
     test_tally_grid(&tally, &grid);
     ck_assert_tally(tally);
@@ -225,6 +291,7 @@ static Suite *tconv_suite(void)
     TCase *tc = tcase_create("device");
     tcase_set_timeout(tc, 0);
     tcase_add_test(tc, test_tconv_random_direct);
+    tcase_add_test(tc, test_tconv_random_direct_forced);
     tcase_add_test(tc, test_tconv_random_auto);
     tcase_add_test(tc, test_tconv_edges);
     tcase_add_test(tc, test_tconv_adjoint_of_conv);

@@ -1,5 +1,7 @@
-/* The GEMM algorithm (CLBlast): the foundation's randomized grids, its special paths, chunking
- * under a workspace limit, and what a build without CLBlast reports. */
+/* The GEMM variants (CLBlast): each forced over its randomized grid (gemm.im2col over the
+ * Conv2d grid, gemm.col2im over the ConvTranspose2d grid, gemm.1x1 over both grids made 1x1),
+ * their special paths, chunked and staged layouts under a workspace limit, the refusals of a
+ * forced variant that cannot run, and what a build without CLBlast reports. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -26,7 +28,7 @@ enum {
 
 /* What the GEMM grids drew: grouped layers, padding modes, output padding. */
 typedef struct drawn {
-    int groups, modes[4], out_pad;
+    int groups, modes[4], out_pad, one_by_one;
 } drawn;
 
 static void count_drawn(void *arg, const clconv_desc *d, const int in[4])
@@ -38,49 +40,107 @@ static void count_drawn(void *arg, const clconv_desc *d, const int in[4])
     c->out_pad += d->output_padding_h > 0 || d->output_padding_w > 0;
 }
 
-/* Same generator and seeds as tests/test_conv2d.c: the foundation's grid, through GEMM. */
-START_TEST(test_gemm_conv2d_random)
+/* Asserts that the variant, forced by name, plans the case as itself; a refusal is left to
+ * the run that follows, which records it in the tally. */
+static void ck_assert_plans(const clconv_desc *d, const int in[4], const char *variant)
+{
+    clconv_context *ctx = test_context();
+    clconv_plan *plan = NULL;
+    if (clconv_plan_create_variant(ctx, d, in, variant, &plan) != CLCONV_SUCCESS)
+        return;
+    ck_assert_str_eq(clconv_plan_get_variant_name(plan), variant);
+    ck_assert_int_eq(clconv_plan_get_algo(plan), CLCONV_ALGO_GEMM);
+    clconv_plan_destroy(plan);
+}
+
+/* One case run with variant forced: $CLCONV_VARIANT is set around the run only (this suite
+ * does not fork: a failed assertion must not leave it set for the next test). */
+static void run_forced(test_tally *tally, const char *label, const clconv_desc *d, const int in[4],
+                       const char *variant, uint64_t seed)
+{
+    ck_assert_plans(d, in, variant);
+    setenv("CLCONV_VARIANT", variant, 1);
+    test_tally_run(tally, label, d, in, CLCONV_ALGO_AUTO, seed);
+    unsetenv("CLCONV_VARIANT");
+}
+
+/* 1x1, stride 1, no padding or output padding: what gemm.1x1 runs. */
+static bool is_1x1(const clconv_desc *d)
+{
+    return d->kernel_h == 1 && d->kernel_w == 1 && d->stride_h == 1 && d->stride_w == 1 &&
+           d->pad_top == 0 && d->pad_bottom == 0 && d->pad_left == 0 && d->pad_right == 0 &&
+           d->output_padding_h == 0 && d->output_padding_w == 0;
+}
+
+/* A randomized grid forced onto variant: the cases of test_random_conv2d /
+ * test_random_conv_transpose2d (seed rng_seed + i, data data_seed + i), made 1x1 stride 1
+ * unpadded when make_1x1 is set; counts what was drawn. */
+static void forced_grid(test_tally *tally, drawn *c, clconv_kind kind, int count, uint64_t rng_seed,
+                        uint64_t data_seed, bool make_1x1, const char *variant)
+{
+    for (int i = 0; i < count; i++) {
+        test_rng rng;
+        test_rng_seed(&rng, rng_seed + (uint64_t)i);
+        clconv_desc d;
+        int in[4];
+        if (kind == CLCONV_CONV2D)
+            test_random_conv2d(&rng, CLCONV_FLOAT32, &d, in);
+        else
+            test_random_conv_transpose2d(&rng, CLCONV_FLOAT32, &d, in);
+        if (make_1x1) {
+            d.kernel_h = d.kernel_w = d.stride_h = d.stride_w = 1;
+            d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 0;
+            d.output_padding_h = d.output_padding_w = 0;
+        }
+        count_drawn(c, &d, in);
+        c->one_by_one += is_1x1(&d);
+        char label[64];
+        snprintf(label, sizeof label, "random %d (%s)", i, variant);
+        run_forced(tally, label, &d, in, variant, data_seed + (uint64_t)i);
+    }
+}
+
+/* Same generator and seeds as tests/test_conv2d.c: the foundation's grid, through im2col
+ * (its 1x1 stride-1 layers included, which AUTO would leave to gemm.1x1). */
+START_TEST(test_gemm_im2col_random)
 {
     test_tally tally = {0};
     drawn c = {0};
-    const test_grid grid = {CLCONV_CONV2D,
-                            CLCONV_FLOAT32,
-                            RANDOM_CASES,
-                            1,
-                            1000,
-                            5000,
-                            CLCONV_ALGO_GEMM,
-                            0,
-                            count_drawn,
-                            &c};
-    test_tally_grid(&tally, &grid);
+    forced_grid(&tally, &c, CLCONV_CONV2D, RANDOM_CASES, 1000, 5000, false, "gemm.im2col");
     ck_assert_tally(tally);
     ck_assert_int_eq(tally.run, RANDOM_CASES);
     ck_assert_int_ge(c.groups, 60);
+    ck_assert_int_ge(c.one_by_one, 1);
     for (int m = 0; m < 4; m++)
         ck_assert_int_ge(c.modes[m], 20);
 }
 END_TEST
 
-START_TEST(test_gemm_conv_transpose2d_random)
+START_TEST(test_gemm_col2im_random)
 {
     test_tally tally = {0};
     drawn c = {0};
-    const test_grid grid = {CLCONV_CONV_TRANSPOSE2D,
-                            CLCONV_FLOAT32,
-                            RANDOM_CASES,
-                            1,
-                            2000,
-                            6000,
-                            CLCONV_ALGO_GEMM,
-                            0,
-                            count_drawn,
-                            &c};
-    test_tally_grid(&tally, &grid);
+    forced_grid(&tally, &c, CLCONV_CONV_TRANSPOSE2D, RANDOM_CASES, 2000, 6000, false,
+                "gemm.col2im");
     ck_assert_tally(tally);
     ck_assert_int_eq(tally.run, RANDOM_CASES);
     ck_assert_int_ge(c.groups, 60);
     ck_assert_int_ge(c.out_pad, 30);
+}
+END_TEST
+
+/* Both grids made 1x1 stride 1 unpadded (channels, groups, bias, batch, sizes as drawn). */
+START_TEST(test_gemm_1x1_random)
+{
+    test_tally tally = {0};
+    drawn c = {0};
+    forced_grid(&tally, &c, CLCONV_CONV2D, RANDOM_CASES / 4, 1000, 5000, true, "gemm.1x1");
+    forced_grid(&tally, &c, CLCONV_CONV_TRANSPOSE2D, RANDOM_CASES / 4, 2000, 6000, true,
+                "gemm.1x1");
+    ck_assert_tally(tally);
+    ck_assert_int_eq(tally.run, RANDOM_CASES / 2);
+    ck_assert_int_eq(c.one_by_one, RANDOM_CASES / 2);
+    ck_assert_int_ge(c.groups, 20);
 }
 END_TEST
 
@@ -114,22 +174,55 @@ static const test_spec tconv_edges[] = {
     {"padding crops all but op row", 1, 2, 1, 1, 2, 1, 1, 2, 2, 1, 0, 1, 0, 1, 1, 1, 1, Z, 1, 1},
 };
 
+/* The variant the GEMM algorithm picks: gemm.1x1 where the input is the matrix (the lowered
+ * variants' AUTO domain leaves it those layers), else the kind's lowering. */
+static const char *gemm_choice(const clconv_desc *d)
+{
+    if (is_1x1(d))
+        return "gemm.1x1";
+    return d->kind == CLCONV_CONV2D ? "gemm.im2col" : "gemm.col2im";
+}
+
+static void ck_assert_gemm_picks(const clconv_desc *d, const int in[4])
+{
+    clconv_context *ctx = test_context();
+    clconv_plan *plan = NULL;
+    ck_assert_msg(clconv_plan_create(ctx, d, in, CLCONV_ALGO_GEMM, &plan) == CLCONV_SUCCESS, "%s",
+                  clconv_context_last_error(ctx));
+    ck_assert_str_eq(clconv_plan_get_variant_name(plan), gemm_choice(d));
+    clconv_plan_destroy(plan);
+}
+
+/* The edges through the GEMM algorithm (its choice of variant asserted), and the 1x1 ones
+ * through the kind's lowered variant forced too. */
 START_TEST(test_gemm_edges)
 {
     test_tally tally = {0};
+    int forced_1x1 = 0;
     for (size_t i = 0; i < sizeof conv_edges / sizeof conv_edges[0]; i++) {
         clconv_desc d;
         int in[4];
         test_spec_desc(&conv_edges[i], CLCONV_CONV2D, CLCONV_FLOAT32, &d, in);
+        ck_assert_gemm_picks(&d, in);
         test_tally_run(&tally, conv_edges[i].name, &d, in, CLCONV_ALGO_GEMM, 77 + i);
+        if (is_1x1(&d)) {
+            run_forced(&tally, conv_edges[i].name, &d, in, "gemm.im2col", 77 + i);
+            forced_1x1++;
+        }
     }
     for (size_t i = 0; i < sizeof tconv_edges / sizeof tconv_edges[0]; i++) {
         clconv_desc d;
         int in[4];
         test_spec_desc(&tconv_edges[i], CLCONV_CONV_TRANSPOSE2D, CLCONV_FLOAT32, &d, in);
+        ck_assert_gemm_picks(&d, in);
         test_tally_run(&tally, tconv_edges[i].name, &d, in, CLCONV_ALGO_GEMM, 177 + i);
+        if (is_1x1(&d)) {
+            run_forced(&tally, tconv_edges[i].name, &d, in, "gemm.col2im", 177 + i);
+            forced_1x1++;
+        }
     }
     ck_assert_tally(tally);
+    ck_assert_int_eq(forced_1x1, 5);
 }
 END_TEST
 
@@ -150,7 +243,19 @@ START_TEST(test_gemm_workspace_size)
     clconv_plan_destroy(plan);
     d.bias = 1; /* the GEMM, then the bias: staged */
     ck_assert_int_eq(clconv_plan_create(ctx, &d, in1, CLCONV_ALGO_GEMM, &plan), CLCONV_SUCCESS);
+    ck_assert_str_eq(clconv_plan_get_variant_name(plan), "gemm.1x1");
     ck_assert_uint_eq(clconv_plan_get_workspace_size(plan), (size_t)2 * 6 * 35 * 4);
+    clconv_plan_destroy(plan);
+    /* the same layer through im2col forced: its columns (2 x 8 x 35 floats, 2304 bytes
+     * aligned), then the staged output */
+    ck_assert_int_eq(clconv_plan_create_variant(ctx, &d, in1, "gemm.im2col", &plan),
+                     CLCONV_SUCCESS);
+    ck_assert_uint_eq(clconv_plan_get_workspace_size(plan), (size_t)2304 + 2 * 6 * 35 * 4);
+    clconv_plan_destroy(plan);
+    d.bias = 0; /* one GEMM call writes the output: the columns alone */
+    ck_assert_int_eq(clconv_plan_create_variant(ctx, &d, in1, "gemm.im2col", &plan),
+                     CLCONV_SUCCESS);
+    ck_assert_uint_eq(clconv_plan_get_workspace_size(plan), (size_t)2 * 8 * 35 * 4);
     clconv_plan_destroy(plan);
 
     /* 3x3 pad 1 on 2x4x6x5, groups 2: N * G * (Cin/G * 9) * (OH * OW) floats of columns (8640
@@ -161,6 +266,7 @@ START_TEST(test_gemm_workspace_size)
     d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 1;
     const int in3[4] = {2, 4, 6, 5};
     ck_assert_int_eq(clconv_plan_create(ctx, &d, in3, CLCONV_ALGO_GEMM, &plan), CLCONV_SUCCESS);
+    ck_assert_str_eq(clconv_plan_get_variant_name(plan), "gemm.im2col");
     ck_assert_uint_eq(clconv_plan_get_workspace_size(plan), (size_t)8704 + 2 * 6 * 30 * 4);
     clconv_plan_destroy(plan);
 
@@ -169,20 +275,23 @@ START_TEST(test_gemm_workspace_size)
     d.stride_h = d.stride_w = 2;
     const int int2[4] = {3, 4, 5, 6};
     ck_assert_int_eq(clconv_plan_create(ctx, &d, int2, CLCONV_ALGO_GEMM, &plan), CLCONV_SUCCESS);
+    ck_assert_str_eq(clconv_plan_get_variant_name(plan), "gemm.col2im");
     ck_assert_uint_eq(clconv_plan_get_workspace_size(plan), (size_t)3 * 32 * 30 * 4);
     clconv_plan_destroy(plan);
 }
 END_TEST
 
-/* Runs a plan on ctx with seeded data; returns the output (malloc'd) and the workspace size. */
-static float *run_on(clconv_context *ctx, const clconv_desc *d, const int in[4], uint64_t seed,
-                     size_t *workspace, size_t *count)
+/* Runs a plan of variant on ctx with seeded data; returns the output (malloc'd) and the
+ * workspace size. */
+static float *run_on(clconv_context *ctx, const clconv_desc *d, const int in[4],
+                     const char *variant, uint64_t seed, size_t *workspace, size_t *count)
 {
     test_tensors t;
     ck_assert(test_tensors_alloc(&t, d, in, seed));
     clconv_plan *plan = NULL;
-    clconv_status st = clconv_plan_create(ctx, d, in, CLCONV_ALGO_GEMM, &plan);
+    clconv_status st = clconv_plan_create_variant(ctx, d, in, variant, &plan);
     ck_assert_msg(st == CLCONV_SUCCESS, "plan_create: %s", clconv_context_last_error(ctx));
+    ck_assert_str_eq(clconv_plan_get_variant_name(plan), variant);
     *workspace = clconv_plan_get_workspace_size(plan);
     cl_context cl = clconv_context_get_cl_context(ctx);
     cl_command_queue q = clconv_context_get_queue(ctx);
@@ -234,12 +343,13 @@ static size_t column_bytes(const clconv_desc *d, const int in[4])
  * reference, and each plan's workspace stays under its limit. A chunked plan stages its
  * output (the chunks write it in parts): its limit holds the staging area, an output's size
  * plus at most 256 bytes of alignment, and the column matrices of a chunk. */
-static void check_chunking(const clconv_desc *d, const int in[4], uint64_t seed, int row_div)
+static void check_chunking(const clconv_desc *d, const int in[4], const char *variant,
+                           uint64_t seed, int row_div)
 {
     clconv_context *ctx = NULL;
     ck_assert_int_eq(clconv_context_create(NULL, &ctx), CLCONV_SUCCESS);
     size_t full_ws, count;
-    float *full = run_on(ctx, d, in, seed, &full_ws, &count);
+    float *full = run_on(ctx, d, in, variant, seed, &full_ws, &count);
     ck_assert_uint_gt(full_ws, 0);
     char what[256];
     test_describe(d, in, what, sizeof what);
@@ -258,10 +368,12 @@ static void check_chunking(const clconv_desc *d, const int in[4], uint64_t seed,
         ck_assert_uint_eq(clconv_context_get_workspace_limit(ctx), limits[i]);
         size_t ws, n;
         test_outcome r;
-        bool ok = test_run_case_on(ctx, d, in, CLCONV_ALGO_GEMM, seed, &r);
+        setenv("CLCONV_VARIANT", variant, 1);
+        bool ok = test_run_case_on(ctx, d, in, CLCONV_ALGO_AUTO, seed, &r);
+        unsetenv("CLCONV_VARIANT");
         ck_assert_msg(ok, "%s, limit %zu: %s (worst ratio %g)", what, limits[i], r.message,
                       r.worst_ratio);
-        float *chunked = run_on(ctx, d, in, seed, &ws, &n);
+        float *chunked = run_on(ctx, d, in, variant, seed, &ws, &n);
         ck_assert_msg(ws <= limits[i] && ws > 0, "%s: workspace %zu over limit %zu", what, ws,
                       limits[i]);
         smallest_seen = ws < smallest_seen ? ws : smallest_seen;
@@ -274,9 +386,17 @@ static void check_chunking(const clconv_desc *d, const int in[4], uint64_t seed,
     }
     ck_assert_uint_lt(smallest_seen, stage + per_image); /* rows were split */
 
-    /* below the smallest chunk: forced GEMM refused with the reason, AUTO picks another */
+    /* below the smallest chunk: the forced variant and the GEMM algorithm refused with the
+     * reason, AUTO picks another */
     ck_assert_int_eq(clconv_context_set_workspace_limit(ctx, 1), CLCONV_SUCCESS);
     clconv_plan *plan = NULL;
+    ck_assert_int_eq(clconv_plan_create_variant(ctx, d, in, variant, &plan),
+                     CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_ptr_null(plan);
+    const char *msg = clconv_context_last_error(ctx);
+    ck_assert_msg(strstr(msg, "workspace limit = 1 bytes") &&
+                      strstr(msg, "clconv_context_set_workspace_limit"),
+                  "message: %s", msg);
     ck_assert_int_eq(clconv_plan_create(ctx, d, in, CLCONV_ALGO_GEMM, &plan),
                      CLCONV_ERROR_UNSUPPORTED);
     ck_assert_ptr_null(plan);
@@ -307,20 +427,25 @@ START_TEST(test_gemm_chunking)
     d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 1;
     d.padding_mode = CLCONV_PADDING_REFLECT;
     const int in1[4] = {4, 6, 13, 11};
-    check_chunking(&d, in1, 11, 7);
+    check_chunking(&d, in1, "gemm.im2col", 11, 7);
     /* ConvTranspose2d k4 s2 p1 (overlapping taps across row bands), groups 2 */
     clconv_desc_init(&d, CLCONV_CONV_TRANSPOSE2D, 4, 6, 4, 4);
     d.groups = 2;
     d.stride_h = d.stride_w = 2;
     d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 1;
     const int in2[4] = {3, 4, 9, 7};
-    check_chunking(&d, in2, 12, 4);
+    check_chunking(&d, in2, "gemm.col2im", 12, 4);
     /* ConvTranspose2d k3 s1 dilation 2, output padding 1: bands overlap by 4 input rows */
     clconv_desc_init(&d, CLCONV_CONV_TRANSPOSE2D, 3, 2, 3, 3);
     d.dilation_h = d.dilation_w = 2;
     d.output_padding_h = 1;
     const int in3[4] = {2, 3, 10, 6};
-    check_chunking(&d, in3, 13, 2);
+    check_chunking(&d, in3, "gemm.col2im", 13, 2);
+    /* Conv2d 1x1 stride 1 unpadded through im2col (AUTO would take gemm.1x1), grouped */
+    clconv_desc_init(&d, CLCONV_CONV2D, 4, 6, 1, 1);
+    d.groups = 2;
+    const int in4[4] = {3, 4, 9, 5};
+    check_chunking(&d, in4, "gemm.im2col", 14, 9);
 }
 END_TEST
 
@@ -351,6 +476,77 @@ START_TEST(test_gemm_half_unsupported)
     test_outcome r;
     ck_assert_msg(test_run_case(&d, in, CLCONV_ALGO_AUTO, 3, &r), "%s", r.message);
     ck_assert_int_ne(r.algo, CLCONV_ALGO_GEMM);
+}
+END_TEST
+
+/* A forced GEMM variant that cannot run the case: CLCONV_ERROR_UNSUPPORTED, no plan, and a
+ * message naming the field (without CLBlast: that the build lacks it). */
+static void ck_assert_refused(clconv_context *ctx, const clconv_desc *d, const int in[4],
+                              const char *variant, const char *field)
+{
+    clconv_plan *plan = NULL;
+    ck_assert_int_eq(clconv_plan_create_variant(ctx, d, in, variant, &plan),
+                     CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_ptr_null(plan);
+    const char *msg = clconv_context_last_error(ctx);
+    ck_assert_msg(strstr(msg, variant) &&
+                      strstr(msg, CLCONV_TEST_HAVE_CLBLAST ? field : "built without CLBlast"),
+                  "%s: message: %s", variant, msg);
+}
+
+START_TEST(test_gemm_forced_refusals)
+{
+    clconv_context *ctx = NULL;
+    ck_assert_int_eq(clconv_context_create(NULL, &ctx), CLCONV_SUCCESS);
+    static const char *const variants[] = {"gemm.1x1", "gemm.im2col", "gemm.col2im"};
+    clconv_desc d;
+    /* float16 storage: every variant, either kind */
+    for (int kind = 0; kind < 2; kind++) {
+        clconv_desc_init(&d, kind ? CLCONV_CONV_TRANSPOSE2D : CLCONV_CONV2D, 4, 4, 1, 1);
+        d.dtype = CLCONV_FLOAT16;
+        const int in[4] = {1, 4, 5, 5};
+        for (int v = 0; v < 3; v++)
+            ck_assert_refused(ctx, &d, in, variants[v], "dtype = float16");
+    }
+    /* gemm.1x1 where a lowering is needed, each field that needs it */
+    const int in[4] = {1, 4, 6, 6};
+    clconv_desc_init(&d, CLCONV_CONV2D, 4, 4, 3, 3);
+    ck_assert_refused(ctx, &d, in, "gemm.1x1", "kernel_h = 3");
+    clconv_desc_init(&d, CLCONV_CONV2D, 4, 4, 1, 2);
+    ck_assert_refused(ctx, &d, in, "gemm.1x1", "kernel_w = 2");
+    clconv_desc_init(&d, CLCONV_CONV2D, 4, 4, 1, 1);
+    d.stride_w = 2;
+    ck_assert_refused(ctx, &d, in, "gemm.1x1", "stride_w = 2");
+    clconv_desc_init(&d, CLCONV_CONV2D, 4, 4, 1, 1);
+    d.pad_bottom = 1;
+    ck_assert_refused(ctx, &d, in, "gemm.1x1", "pad_bottom = 1");
+    clconv_desc_init(&d, CLCONV_CONV_TRANSPOSE2D, 4, 4, 1, 1);
+    d.dilation_h = 2;
+    d.output_padding_h = 1;
+    ck_assert_refused(ctx, &d, in, "gemm.1x1", "output_padding_h = 1");
+    /* the lowered variants run their own kind only */
+    ck_assert_refused(ctx, &d, in, "gemm.im2col", "kind = conv_transpose2d");
+    clconv_desc_init(&d, CLCONV_CONV2D, 4, 4, 1, 1);
+    ck_assert_refused(ctx, &d, in, "gemm.col2im", "kind = conv2d");
+    /* a workspace limit below the smallest chunk: 1x1 with bias stages the output (4 x 36
+     * floats), 3x3 needs one output row of columns */
+    d.bias = 1;
+    ck_assert_int_eq(clconv_context_set_workspace_limit(ctx, 100), CLCONV_SUCCESS);
+    ck_assert_refused(ctx, &d, in, "gemm.1x1", "workspace limit = 100 bytes");
+    ck_assert_refused(ctx, &d, in, "gemm.im2col", "clconv_context_set_workspace_limit");
+    clconv_desc_init(&d, CLCONV_CONV_TRANSPOSE2D, 4, 4, 3, 3);
+    ck_assert_refused(ctx, &d, in, "gemm.col2im", "workspace limit = 100 bytes");
+    /* enough for the staged 1x1 output: it runs */
+    clconv_desc_init(&d, CLCONV_CONV2D, 4, 4, 1, 1);
+    ck_assert_int_eq(clconv_context_set_workspace_limit(ctx, 4 * 36 * 4 + 256), CLCONV_SUCCESS);
+    if (CLCONV_TEST_HAVE_CLBLAST) {
+        clconv_plan *plan = NULL;
+        ck_assert_int_eq(clconv_plan_create_variant(ctx, &d, in, "gemm.1x1", &plan),
+                         CLCONV_SUCCESS);
+        ck_assert_uint_eq(clconv_plan_get_workspace_size(plan), 4 * 36 * 4);
+        clconv_plan_destroy(plan);
+    }
+    clconv_context_destroy(ctx);
 }
 END_TEST
 
@@ -462,6 +658,13 @@ START_TEST(test_gemm_absent)
     ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_GEMM, &plan),
                      CLCONV_ERROR_UNSUPPORTED);
     ck_assert_ptr_nonnull(strstr(clconv_context_last_error(ctx), "built without CLBlast"));
+    static const char *const variants[] = {"gemm.1x1", "gemm.im2col", "gemm.col2im"};
+    for (int v = 0; v < 3; v++) {
+        ck_assert_int_eq(clconv_plan_create_variant(ctx, &d, in, variants[v], &plan),
+                         CLCONV_ERROR_UNSUPPORTED);
+        ck_assert_ptr_nonnull(strstr(clconv_context_last_error(ctx), "built without CLBlast"));
+        ck_assert_int_eq(clconv_variant_get_algo(variants[v]), CLCONV_ALGO_AUTO);
+    }
     for (int i = 0; i < 40; i++) {
         test_rng rng;
         test_rng_seed(&rng, 1000 + (uint64_t)i);
@@ -477,19 +680,23 @@ END_TEST
 
 static Suite *gemm_suite(void)
 {
+    /* argument names checked as in the other suites (before the shared context exists) */
+    setenv("CLCONV_CHECK_ARGS", "1", 0);
     Suite *s = suite_create("gemm");
     TCase *tc = tcase_create("device");
     tcase_set_timeout(tc, 0);
     tcase_add_test(tc, test_gemm_workspace_limit_arguments);
     tcase_add_test(tc, test_gemm_half_unsupported);
+    tcase_add_test(tc, test_gemm_forced_refusals);
     if (CLCONV_TEST_HAVE_CLBLAST) {
         tcase_add_test(tc, test_gemm_edges);
         tcase_add_test(tc, test_gemm_workspace_size);
         tcase_add_test(tc, test_gemm_wait_list);
         tcase_add_test(tc, test_gemm_out_of_order_queue);
         tcase_add_test(tc, test_gemm_chunking);
-        tcase_add_test(tc, test_gemm_conv2d_random);
-        tcase_add_test(tc, test_gemm_conv_transpose2d_random);
+        tcase_add_test(tc, test_gemm_im2col_random);
+        tcase_add_test(tc, test_gemm_col2im_random);
+        tcase_add_test(tc, test_gemm_1x1_random);
     } else {
         tcase_add_test(tc, test_gemm_absent);
     }
