@@ -170,22 +170,13 @@ static const clconv_calibration rows[] = {
     /* ---- depthwise (src/algo-depthwise.c, src/depthwise-*.c) ---- */
     /* item_flops: the fixed cost of one output row (rows_x8) or one work-item (flat, s2) */
     ROW("depthwise.rows_x8", CPU, .efficiency = 0.22, .item_flops = 720,
-        .source = POCL_SOURCE "; MobileNetV2's depthwise layers: ~0.5 ns an output column of a "
-                              "3x3 stride-1 row (18 FLOPs: 22% of the peak) plus ~20 ns an "
-                              "output row (its setup, border columns and row mapping)"),
+        .source = POCL_SOURCE "; MobileNetV2's depthwise layers (docs/calibration.md)"),
     ROW("depthwise.flat_v16", CPU, .efficiency = 0.30, .item_flops = 2000,
-        .source = POCL_SOURCE "; stride-1 layers: ~30% of the peak on the taps (dw192 28x28: "
-                              "50-78 us, dw144 56x56: 165-230 us) plus ~40 ns a work-item (its "
-                              "buffer copy and setup; dw960 7x7, 960 items: 43-64 us)"),
+        .source = POCL_SOURCE "; MobileNetV2's stride-1 layers (docs/calibration.md)"),
     ROW("depthwise.s2_phases", CPU, .efficiency = 0.18, .item_flops = 2000,
-        .source = POCL_SOURCE "; stride-2 layers: ~0.6 ns an output (18 FLOPs: 18% of the peak, "
-                              "its copy, split and taps) plus ~70 ns a work-item (dw576 7x7, 576 "
-                              "items: 60-69 us; dw144 56x56, 288 items: 96-126 us; dw96 "
-                              "112x112, 768 items: 170-240 us)"),
+        .source = POCL_SOURCE "; MobileNetV2's stride-2 layers (docs/calibration.md)"),
     ROW("depthwise.rows_x8", NVIDIA_GPU, .efficiency = 0.006,
-        .source = H100_SOURCE "; MobileNetV2's depthwise layers: ~22 us plus ~47 ps an output "
-                              "(dw32 112x112: 41 us, dw960 7x7: 24 us), 0.6% of the peak on 18 "
-                              "FLOPs an output"),
+        .source = H100_SOURCE "; MobileNetV2's depthwise layers (docs/calibration.md)"),
     ROW("depthwise.rows_x8", UNCALIBRATED, .efficiency = 0.006, .source = GPU_DEFAULT_SOURCE),
 };
 #undef ROW
