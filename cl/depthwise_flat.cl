@@ -25,11 +25,6 @@
  * kernels of at most FLAT_TAPS taps, whose weights are read (and converted from half) once
  * per work-item, not once per tap and tile.
  */
-/* PoCL on CPUs without AVX-512 warns that 16-wide vectors change the ABI of calls: every call
- * here is inlined into one program, so no ABI is crossed. */
-#ifdef __clang__
-#pragma clang diagnostic ignored "-Wpsabi"
-#endif
 #if !defined(FLAT_CAP) || !defined(FLAT_TAPS)
 #error "FLAT_CAP and FLAT_TAPS are set by the host"
 #endif

@@ -28,11 +28,6 @@
  * 5-15x slower on MobileNetV2's depthwise layers: its loads become gathers. The stride-1 and
  * stride-2 layers CPUs run faster take cl/depthwise_flat.cl and cl/depthwise_s2.cl.
  */
-/* PoCL on CPUs without AVX-512 warns that 16-wide vectors change the ABI of calls: every call
- * here is inlined into one program, so no ABI is crossed. */
-#ifdef __clang__
-#pragma clang diagnostic ignored "-Wpsabi"
-#endif
 #ifndef XT
 #error "XT (output columns per tile) is set by the host"
 #endif

@@ -34,11 +34,6 @@
  * (S2_MARGIN + min(H, 2 * PROW) * W + 2 * PITCH + 16 and NY * PITCH + 16 <= S2_TCAP),
  * pl <= S2_MARGIN, and at most S2_TAPS taps.
  */
-/* PoCL on CPUs without AVX-512 warns that 16-wide vectors change the ABI of calls: every call
- * here is inlined into one program, so no ABI is crossed. */
-#ifdef __clang__
-#pragma clang diagnostic ignored "-Wpsabi"
-#endif
 #if !defined(S2_CAP) || !defined(S2_TCAP) || !defined(S2_MARGIN) || !defined(S2_TAPS)
 #error "S2_CAP, S2_TCAP, S2_MARGIN and S2_TAPS are set by the host"
 #endif

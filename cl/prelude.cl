@@ -8,6 +8,12 @@
  * Defines STORAGE (the element type of the caller's buffers), LOAD(p, i) and STORE(p, i, v)
  * (one element as float), CAT(a, b) (token pasting after expansion) and map_coord.
  */
+
+/* Clang-based compilers (PoCL) warn that passing a wide vector changes the ABI on CPUs without
+ * AVX-512; every function of a program is inlined into its kernels, so no ABI is crossed. */
+#ifdef __clang__
+#pragma clang diagnostic ignored "-Wpsabi"
+#endif
 #ifdef CLCONV_HALF
 #define STORAGE half
 #define LOAD(p, i) vload_half((i), (p))
