@@ -82,7 +82,27 @@ int clconv_map_padded_coord(int i, int n, clconv_padding_mode mode);
 
 /* ---- plans and algorithms (src/variant.h) ---------------------------------------------- */
 
-/* The plan (struct clconv_plan), the variants and the plan/variant contract: src/variant.h. */
+/* The plan (struct clconv_plan) and the variants are declared in src/variant.h.
+ *
+ * The plan/variant contract:
+ * - applies() decides at plan creation, once, whether the variant can run the problem on the
+ *   device under the workspace limit, and fills the plan's config (tiles, launch shape,
+ *   workspace bytes). It is pure: no OpenCL calls, no allocation. estimate, prepare and
+ *   enqueue read that config and never recompute it.
+ * - auto_domain() (optional) narrows where AUTO considers the variant to where it was
+ *   measured to pay; forcing the variant ignores it. A variant without a calibration row for
+ *   the device's class (nor an "uncalibrated" row) is never an AUTO candidate either.
+ * - prepare() runs once per plan (bake or first enqueue): programs, kernels, every scalar
+ *   argument, buffers the plan owns; it sets plan->state. When it fails it releases what it
+ *   made and leaves plan->state NULL, so a later call can retry.
+ * - enqueue() sets only the arguments that change per enqueue (the caller's cl_mem objects,
+ *   the GEMM path's chunk coordinates), then enqueues.
+ *   Every argument of the command that writes the output is set before anything is enqueued,
+ *   and that command is the last one: a failure anywhere leaves the output untouched.
+ *   enqueue does not change plan state other than kernel arguments (a plan is not enqueued
+ *   from two threads at once, clconv.h).
+ * - release() frees plan->state; it is called only after a successful prepare.
+ */
 
 /* Buffers of one enqueue, already checked against the plan's sizes. */
 typedef struct clconv_enqueue_args {

@@ -4,23 +4,8 @@
  * algorithm. Every variant is a row of the table in src/variants.c: its stable name, its
  * algorithm, its family's operations (clconv_variant_ops) and the family's tile parameters.
  *
- * The plan/variant contract:
- * - applies() decides at plan creation, once, whether the variant can run the problem on the
- *   device under the workspace limit, and fills the plan's config (tiles, launch shape,
- *   workspace bytes). It is pure: no OpenCL calls, no allocation. estimate, prepare and
- *   enqueue read that config and never recompute it.
- * - auto_domain() (optional) narrows where AUTO considers the variant to where it was
- *   measured to pay; forcing the variant ignores it. A variant without a calibration row for
- *   the device's class (nor an "uncalibrated" row) is never an AUTO candidate either.
- * - prepare() runs once per plan (bake or first enqueue): programs, kernels, every scalar
- *   argument, buffers the plan owns; it sets plan->state. When it fails it releases what it
- *   made and leaves plan->state NULL, so a later call can retry.
- * - enqueue() sets only the buffer arguments of the caller's cl_mem objects, then enqueues.
- *   Every argument of the command that writes the output is set before anything is enqueued,
- *   and that command is the last one: a failure anywhere leaves the output untouched.
- *   enqueue does not change plan state other than kernel arguments (a plan is not enqueued
- *   from two threads at once, clconv.h).
- * - release() frees plan->state; it is called only after a successful prepare.
+ * The plan/variant contract (what is set at prepare and at enqueue, the one output writer,
+ * release after a half-done prepare) is written down in src/internal.h.
  */
 #ifndef CLCONV_VARIANT_H
 #define CLCONV_VARIANT_H
