@@ -78,7 +78,6 @@ const clconv_device_calibration *clconv_device_calibration_of(clconv_device_clas
 static const clconv_calibration rows[] = {
     /* TRANSITIONAL: the algorithms not yet split into variants */
     ROW("direct", UNCALIBRATED, .efficiency = 1, .source = "the algorithm's own estimate"),
-    ROW("tiled", UNCALIBRATED, .efficiency = 1, .source = "the algorithm's own estimate"),
     ROW("depthwise", UNCALIBRATED, .efficiency = 1, .source = "the algorithm's own estimate"),
     ROW("gemm", UNCALIBRATED, .efficiency = 1, .source = "the algorithm's own estimate"),
 

@@ -108,7 +108,6 @@ struct clconv_algo_impl {
 };
 extern const clconv_algo_impl clconv_algo_direct;
 extern const clconv_algo_impl clconv_algo_gemm;
-extern const clconv_algo_impl clconv_algo_tiled;
 extern const clconv_algo_impl clconv_algo_depthwise;
 
 /* The context's workspace cap in bytes (its setting, else the default), never above the

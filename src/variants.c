@@ -65,7 +65,6 @@
     };
 
 LEGACY_OPS(direct)
-LEGACY_OPS(tiled)
 LEGACY_OPS(depthwise)
 #ifdef CLCONV_HAVE_CLBLAST
 LEGACY_OPS(gemm)
@@ -75,8 +74,17 @@ static const clconv_variant registry[] = {
     /* ---- direct (src/algo-direct.c) ---- */
     {"direct", CLCONV_ALGO_DIRECT, &direct_legacy_ops, {0}},
 
-    /* ---- tiled (src/algo-tiled*.c) ---- */
-    {"tiled", CLCONV_ALGO_TILED, &tiled_legacy_ops, {0}},
+    /* ---- tiled (src/algo-tiled*.c): param {output channels, pixels per work-item} ---- */
+    {"tiled.chanvec_c4p8", CLCONV_ALGO_TILED, &tiled_chanvec_ops, {4, 8}},
+    {"tiled.chanvec_c8p8", CLCONV_ALGO_TILED, &tiled_chanvec_ops, {8, 8}},
+    {"tiled.chanvec_c16p8", CLCONV_ALGO_TILED, &tiled_chanvec_ops, {16, 8}},
+    {"tiled.phases_c4p8", CLCONV_ALGO_TILED, &tiled_phases_ops, {4, 8}},
+    {"tiled.phases_c8p8", CLCONV_ALGO_TILED, &tiled_phases_ops, {8, 8}},
+    {"tiled.phases_c16p8", CLCONV_ALGO_TILED, &tiled_phases_ops, {16, 8}},
+    {"tiled.pixvec_c4r4", CLCONV_ALGO_TILED, &tiled_pixvec_ops, {4, 4}},
+    {"tiled.flat_c4v4", CLCONV_ALGO_TILED, &tiled_flat_ops, {4, 4}},
+    {"tiled.flat_sampled_c4v4", CLCONV_ALGO_TILED, &tiled_flat_sampled_ops, {4, 4}},
+    {"tiled.scatter_c4v4", CLCONV_ALGO_TILED, &tiled_scatter_ops, {4, 4}},
 
     /* ---- depthwise (src/algo-depthwise*.c) ---- */
     {"depthwise", CLCONV_ALGO_DEPTHWISE, &depthwise_legacy_ops, {0}},
