@@ -76,8 +76,6 @@ const clconv_device_calibration *clconv_device_calibration_of(clconv_device_clas
     }
 
 static const clconv_calibration rows[] = {
-    /* TRANSITIONAL: the algorithms not yet split into variants */
-    ROW("tiled", UNCALIBRATED, .efficiency = 1, .source = "the algorithm's own estimate"),
 
     /* ---- direct (src/algo-direct.c) ---- */
     /* efficiency and chain_efficiency; with one output channel per work-item (OC_TILE 1)

@@ -113,48 +113,12 @@ typedef struct clconv_enqueue_args {
     cl_event *event; /* may be NULL */
 } clconv_enqueue_args;
 
-/* TRANSITIONAL: an algorithm not yet split into variants, wrapped as one variant
- * (src/variants.c). */
-typedef struct clconv_algo_impl clconv_algo_impl;
-struct clconv_algo_impl {
-    clconv_algo id;
-    const char *name;
-    bool (*supports)(const clconv_problem *p, const clconv_device_info *dev, char *reason,
-                     size_t reason_size);
-    size_t (*workspace)(const clconv_problem *p, const clconv_device_info *dev);
-    double (*estimate)(const clconv_problem *p, const clconv_device_info *dev);
-    clconv_status (*prepare)(clconv_plan *plan);
-    clconv_status (*enqueue)(clconv_plan *plan, const clconv_enqueue_args *args);
-    void (*release)(clconv_plan *plan);
-    size_t (*min_workspace)(const clconv_problem *p, const clconv_device_info *dev);
-    size_t (*workspace_for_limit)(const clconv_problem *p, const clconv_device_info *dev,
-                                  size_t limit);
-};
-extern const clconv_algo_impl clconv_algo_tiled;
-
 /* The context's workspace cap in bytes (its setting, else the default), never above the
  * device's max allocation. */
 size_t clconv_workspace_limit(const clconv_context *ctx);
 
 /* True when $CLCONV_VERBOSE asks for the selection log. */
 bool clconv_verbose(void);
-
-/* ---- older launch helpers (src/launch.c; src/launch.h has the kernel-aware ones) ------- */
-
-/* Enqueues a kernel with an event chain: waits on the given list, returns its event in
- * *event if non-NULL. Sizes are rounded up to multiples of local (when local is non-NULL). */
-clconv_status clconv_enqueue_kernel(clconv_context *ctx, cl_command_queue queue, cl_kernel kernel,
-                                    cl_uint dims, const size_t *global, const size_t *local,
-                                    cl_uint num_wait_events, const cl_event *wait_events,
-                                    cl_event *event);
-
-/* Sets count int arguments of kernel from index first on. */
-clconv_status clconv_set_int_args(clconv_context *ctx, cl_kernel kernel, cl_uint first,
-                                  const int *values, size_t count);
-
-/* Picks a local size for a 3-D launch within the device's limits (product <= max work-group
- * size, each dimension <= its max); writes local[3]. */
-void clconv_pick_local_size(const clconv_device_info *dev, const size_t global[3], size_t local[3]);
 
 /* Integer helpers */
 static inline size_t clconv_div_up(size_t a, size_t b)

@@ -188,33 +188,8 @@ clconv_status clconv_launch_elementwise(clconv_context *ctx, cl_kernel kernel,
     return clconv_launch_shape(ctx, kernel, launch, shape, 3u);
 }
 
-clconv_status clconv_enqueue_launch(clconv_context *ctx, cl_command_queue queue, cl_kernel kernel,
-                                    const clconv_launch *launch, cl_uint num_wait_events,
-                                    const cl_event *wait_events, cl_event *event)
-{
-    return clconv_enqueue_kernel(ctx, queue, kernel, launch->dims, launch->global, launch->local,
-                                 num_wait_events, wait_events, event);
-}
-
-/* ---- the older helpers (internal.h) ---- */
-
-void clconv_pick_local_size(const clconv_device_info *dev, const size_t global[3], size_t local[3])
-{
-    /* One fixed 16 x 4 x 1 shape (within the device's limits), shrunk only along a dimension
-     * whose whole extent is smaller. */
-    static const size_t target[3] = {16, 4, 1};
-    size_t budget = dev->max_work_group_size;
-    for (int i = 0; i < 3; i++) {
-        size_t l = 1;
-        while (l * 2 <= target[i] && l * 2 <= budget && l * 2 <= dev->max_work_item_sizes[i] &&
-               l < global[i])
-            l *= 2;
-        local[i] = l;
-        budget /= l;
-    }
-}
-
-clconv_status clconv_enqueue_kernel(clconv_context *ctx, cl_command_queue queue, cl_kernel kernel,
+/* Enqueues with global rounded up to multiples of local. */
+static clconv_status enqueue_kernel(clconv_context *ctx, cl_command_queue queue, cl_kernel kernel,
                                     cl_uint dims, const size_t *global, const size_t *local,
                                     cl_uint num_wait_events, const cl_event *wait_events,
                                     cl_event *event)
@@ -229,13 +204,10 @@ clconv_status clconv_enqueue_kernel(clconv_context *ctx, cl_command_queue queue,
     return CLCONV_SUCCESS;
 }
 
-clconv_status clconv_set_int_args(clconv_context *ctx, cl_kernel kernel, cl_uint first,
-                                  const int *values, size_t count)
+clconv_status clconv_enqueue_launch(clconv_context *ctx, cl_command_queue queue, cl_kernel kernel,
+                                    const clconv_launch *launch, cl_uint num_wait_events,
+                                    const cl_event *wait_events, cl_event *event)
 {
-    for (size_t i = 0; i < count; i++) {
-        cl_int err = clSetKernelArg(kernel, first + (cl_uint)i, sizeof(int), &values[i]);
-        if (err != CL_SUCCESS)
-            return clconv_fail_cl(ctx, err, "clSetKernelArg");
-    }
-    return CLCONV_SUCCESS;
+    return enqueue_kernel(ctx, queue, kernel, launch->dims, launch->global, launch->local,
+                          num_wait_events, wait_events, event);
 }

@@ -11,68 +11,22 @@
 #include "src/algo-gemm.h"
 #endif
 
-/* TRANSITIONAL: algorithms not yet split into variants run as one variant each. */
-#define LEGACY_OPS(impl)                                                                           \
-    static bool impl##_applies(const clconv_variant *v, const clconv_problem *p,                   \
-                               const clconv_device_info *dev, size_t limit, clconv_config *cfg,    \
-                               char *reason, size_t reason_size)                                   \
-    {                                                                                              \
-        (void)v;                                                                                   \
-        if (!clconv_algo_##impl.supports(p, dev, reason, reason_size))                             \
-            return false;                                                                          \
-        if (clconv_algo_##impl.min_workspace) {                                                    \
-            size_t least = clconv_algo_##impl.min_workspace(p, dev);                               \
-            if (least > limit) {                                                                   \
-                snprintf(reason, reason_size,                                                      \
-                         "workspace limit = %zu bytes: the smallest chunk needs %zu "              \
-                         "(clconv_context_set_workspace_limit)",                                   \
-                         limit, least);                                                            \
-                return false;                                                                      \
-            }                                                                                      \
-        }                                                                                          \
-        cfg->workspace = clconv_algo_##impl.workspace_for_limit                                    \
-                             ? clconv_algo_##impl.workspace_for_limit(p, dev, limit)               \
-                             : clconv_algo_##impl.workspace(p, dev);                               \
-        return true;                                                                               \
-    }                                                                                              \
-    static double impl##_estimate(const clconv_variant *v, const clconv_problem *p,                \
-                                  const clconv_device_info *dev, const clconv_config *cfg,         \
-                                  const clconv_calibration *cal)                                   \
-    {                                                                                              \
-        (void)v;                                                                                   \
-        (void)cfg;                                                                                 \
-        (void)cal;                                                                                 \
-        return clconv_algo_##impl.estimate(p, dev);                                                \
-    }                                                                                              \
-    static clconv_status impl##_prepare(clconv_plan *plan)                                         \
-    {                                                                                              \
-        return clconv_algo_##impl.prepare(plan);                                                   \
-    }                                                                                              \
-    static clconv_status impl##_enqueue(clconv_plan *plan, const clconv_enqueue_args *a)           \
-    {                                                                                              \
-        return clconv_algo_##impl.enqueue(plan, a);                                                \
-    }                                                                                              \
-    static void impl##_release(clconv_plan *plan)                                                  \
-    {                                                                                              \
-        clconv_algo_##impl.release(plan);                                                          \
-    }                                                                                              \
-    static const clconv_variant_ops impl##_legacy_ops = {                                          \
-        .applies = impl##_applies,                                                                 \
-        .estimate = impl##_estimate,                                                               \
-        .prepare = impl##_prepare,                                                                 \
-        .enqueue = impl##_enqueue,                                                                 \
-        .release = impl##_release,                                                                 \
-    };
-
-LEGACY_OPS(tiled)
-
 static const clconv_variant registry[] = {
     /* ---- direct (src/algo-direct.c): param kind, X_TILE ---- */
     {"direct.conv2d", CLCONV_ALGO_DIRECT, &clconv_direct_ops, {CLCONV_CONV2D, 4}},
     {"direct.tconv2d", CLCONV_ALGO_DIRECT, &clconv_direct_ops, {CLCONV_CONV_TRANSPOSE2D, 4}},
 
-    /* ---- tiled (src/algo-tiled*.c) ---- */
-    {"tiled", CLCONV_ALGO_TILED, &tiled_legacy_ops, {0}},
+    /* ---- tiled (src/algo-tiled*.c): param {output channels, pixels per work-item} ---- */
+    {"tiled.chanvec_c4p8", CLCONV_ALGO_TILED, &tiled_chanvec_ops, {4, 8}},
+    {"tiled.chanvec_c8p8", CLCONV_ALGO_TILED, &tiled_chanvec_ops, {8, 8}},
+    {"tiled.chanvec_c16p8", CLCONV_ALGO_TILED, &tiled_chanvec_ops, {16, 8}},
+    {"tiled.phases_c4p8", CLCONV_ALGO_TILED, &tiled_phases_ops, {4, 8}},
+    {"tiled.phases_c8p8", CLCONV_ALGO_TILED, &tiled_phases_ops, {8, 8}},
+    {"tiled.phases_c16p8", CLCONV_ALGO_TILED, &tiled_phases_ops, {16, 8}},
+    {"tiled.pixvec_c4r4", CLCONV_ALGO_TILED, &tiled_pixvec_ops, {4, 4}},
+    {"tiled.flat_c4v4", CLCONV_ALGO_TILED, &tiled_flat_ops, {4, 4}},
+    {"tiled.flat_sampled_c4v4", CLCONV_ALGO_TILED, &tiled_flat_sampled_ops, {4, 4}},
+    {"tiled.scatter_c4v4", CLCONV_ALGO_TILED, &tiled_scatter_ops, {4, 4}},
 
     /* ---- depthwise (src/algo-depthwise*.c) ---- */
     /* flat and s2 first: equal estimates keep their place before the general row kernel */

@@ -1,19 +1,46 @@
-/* The tiled algorithm (register-blocked implicit GEMM) against the CPU reference: the
- * randomized Conv2d grid in float32 and float16 storage, hand-picked edges of its tiling
- * (channel tails, pixel tails, unpadded inputs read in place, every padding mode), the
- * randomized ConvTranspose2d grid and its stride phases, and the cases it declines with a
- * reason. */
+/* The tiled variants against the CPU reference. With the algorithm forced (AUTO's choice
+ * among the tiled variants): the randomized Conv2d grid in float32 and float16 storage,
+ * hand-picked edges of the tiling (channel tails, pixel tails, unpadded inputs read in place,
+ * every padding mode), the randomized ConvTranspose2d grid and its stride phases. With each
+ * variant forced by name: randomized shapes within what it applies to and the shapes AUTO
+ * gives other kernels, both dtypes; the cases a variant declines, with a reason naming the
+ * field; and the choice among the tiled variants. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/calibration.h"
 #include "src/internal.h"
+#include "src/variant.h"
 #include "tests/common.h"
 
 static void run_case(const clconv_desc *d, const int in[4], uint64_t seed)
 {
     ck_assert_case_runs(d, in, CLCONV_ALGO_TILED, seed);
+}
+
+/* Runs the case with the variant forced: clconv_plan_create_variant must give a plan of that
+ * variant, and the variant must match the reference (run by the shared runner, which takes
+ * it from $CLCONV_VARIANT: the same forcing path). */
+static void run_variant(const char *name, const clconv_desc *d, const int in[4], uint64_t seed)
+{
+    char case_[512];
+    test_describe(d, in, case_, sizeof case_);
+    clconv_context *ctx = test_context();
+    ck_assert_ptr_nonnull(ctx);
+    clconv_plan *plan = NULL;
+    const clconv_status st = clconv_plan_create_variant(ctx, d, in, name, &plan);
+    ck_assert_msg(st == CLCONV_SUCCESS, "%s on %s: %s: %s", name, case_, clconv_status_name(st),
+                  clconv_context_last_error(ctx));
+    ck_assert_str_eq(clconv_plan_get_variant_name(plan), name);
+    clconv_plan_destroy(plan);
+    setenv("CLCONV_VARIANT", name, 1);
+    test_outcome r;
+    const bool ok = test_run_case(d, in, CLCONV_ALGO_AUTO, seed, &r);
+    unsetenv("CLCONV_VARIANT"); /* before any assertion, which leaves the test */
+    ck_assert_msg(ok, "%s on %s (seed %llu): %s", name, case_, (unsigned long long)seed, r.message);
+    ck_assert_int_eq(r.algo, CLCONV_ALGO_TILED);
 }
 
 /* _i of the loop tests: one batch of the grid per test, so a failure names its batch. */
@@ -144,7 +171,8 @@ END_TEST
 
 START_TEST(pixel_vector_variant)
 {
-    /* Groups of at most 4 output channels run conv2d_tiled_px: 8-column vectors, 4 rows.
+    /* tiled.pixvec_c4r4 (AUTO's for groups of at most 4 output channels): 8-column vectors,
+     * 4 rows.
      * Widths around 8 and 16 exercise the vector reads, the gathered right edge and the
      * partial stores; strides 1, 2 (even lanes of a 16-wide read), 3 (gathered); dilation;
      * padded and in-place inputs; channel tails of the 4-channel tile; both dtypes. */
@@ -162,7 +190,7 @@ START_TEST(pixel_vector_variant)
             d.bias = (int)(st & 1);
             d.dtype = (w + st) % 3 == 0 ? CLCONV_FLOAT16 : CLCONV_FLOAT32;
             int in[4] = {2, 4, (int)(w % 4) + 7, widths[w]};
-            run_case(&d, in, seed++);
+            run_variant("tiled.pixvec_c4r4", &d, in, seed++);
         }
     for (int mode = 0; mode < 4; mode++) { /* every padding mode through the padded copy */
         clconv_desc d;
@@ -170,15 +198,15 @@ START_TEST(pixel_vector_variant)
         d.pad_right = 2;
         d.padding_mode = (clconv_padding_mode)mode;
         int in[4] = {1, 6, 13, 19};
-        run_case(&d, in, 1300 + (uint64_t)mode);
+        run_variant("tiled.pixvec_c4r4", &d, in, 1300 + (uint64_t)mode);
     }
 }
 END_TEST
 
 START_TEST(flat_pixel_vectors)
 {
-    /* On CPUs, conv2d_tiled_flat runs 1x1 kernels and maps of at most 64 pixels at stride 1,
-     * and strided 1x1 kernels through a sampled copy (elsewhere the other kernels run).
+    /* tiled.flat_c4v4 (AUTO's on CPUs for 1x1 kernels and maps of at most 64 pixels at
+     * stride 1) and tiled.flat_sampled_c4v4 (strided 1x1 kernels, through a sampled copy).
      * Widths around the 16-pixel vector; channel tails of the 4- and 8-channel tiles; the
      * gathered reads of the last channels when a vector would run past the input (unpadded
      * inputs read in place); batches; bias; both dtypes. */
@@ -215,9 +243,10 @@ START_TEST(flat_pixel_vectors)
         d.stride_w = c[4];
         d.bias = (int)(i & 1);
         int in[4] = {c[7], c[0], c[8], c[9]};
-        run_case(&d, in, seed++);
+        const char *v = c[3] == 1 && c[4] == 1 ? "tiled.flat_c4v4" : "tiled.flat_sampled_c4v4";
+        run_variant(v, &d, in, seed++);
         d.dtype = CLCONV_FLOAT16;
-        run_case(&d, in, seed++);
+        run_variant(v, &d, in, seed++);
     }
     for (int mode = 0; mode < 4; mode++) { /* a small map through every padding mode */
         clconv_desc d;
@@ -226,7 +255,7 @@ START_TEST(flat_pixel_vectors)
         d.pad_left = 1;
         d.padding_mode = (clconv_padding_mode)mode;
         int in[4] = {1, 5, 6, 7};
-        run_case(&d, in, 1450 + (uint64_t)mode);
+        run_variant("tiled.flat_c4v4", &d, in, 1450 + (uint64_t)mode);
     }
 }
 END_TEST
@@ -273,12 +302,12 @@ START_TEST(transposed_phases)
 }
 END_TEST
 
-/* Workspace bytes of the tiled plan: 0 where tconv2d_tiled_flat runs (weights in place, no
- * padded copy), the phases' re-laid-out weights otherwise. */
-static size_t tiled_workspace_of(const clconv_desc *d, const int in[4])
+/* Workspace bytes of the plan of variant (NULL: AUTO's choice among the tiled variants). */
+static size_t tiled_workspace_of(const clconv_desc *d, const int in[4], const char *variant)
 {
     clconv_plan *plan = NULL;
-    ck_assert_int_eq(clconv_plan_create(test_context(), d, in, CLCONV_ALGO_TILED, &plan),
+    ck_assert_int_eq(variant ? clconv_plan_create_variant(test_context(), d, in, variant, &plan)
+                             : clconv_plan_create(test_context(), d, in, CLCONV_ALGO_TILED, &plan),
                      CLCONV_SUCCESS);
     const size_t bytes = clconv_plan_get_workspace_size(plan);
     clconv_plan_destroy(plan);
@@ -287,9 +316,10 @@ static size_t tiled_workspace_of(const clconv_desc *d, const int in[4])
 
 START_TEST(transposed_kernel_equals_stride)
 {
-    /* On CPUs, kernel == stride (dilation 1, no padding, no output padding) runs as a 1x1
-     * convolution with Cout*kh*kw channels stored strided (tconv2d_tiled_flat): 2x2, 4x4,
-     * 3x3 (channel tiles across taps), unequal axes; odd and 1x1 maps and rows past the
+    /* tiled.scatter_c4v4 (AUTO's on CPUs for kernel == stride, dilation 1, no padding, no
+     * output padding) runs a 1x1 convolution with Cout*kh*kw channels stored strided, its
+     * weights in place and no padded copy (no workspace): 2x2, 4x4, 3x3 (channel tiles
+     * across taps), unequal axes; odd and 1x1 maps and rows past the
      * 16-pixel vector (scattered lane by lane); channel tails; groups; batches; bias; both
      * dtypes. */
     static const int cases[][9] = {
@@ -309,10 +339,10 @@ START_TEST(transposed_kernel_equals_stride)
         d.groups = c[2];
         d.bias = c[8];
         int in[4] = {c[5], c[3], c[6], c[7]};
-        ck_assert_uint_eq(tiled_workspace_of(&d, in), 0);
-        run_case(&d, in, seed++);
+        ck_assert_uint_eq(tiled_workspace_of(&d, in, "tiled.scatter_c4v4"), 0);
+        run_variant("tiled.scatter_c4v4", &d, in, seed++);
         d.dtype = CLCONV_FLOAT16;
-        run_case(&d, in, seed++);
+        run_variant("tiled.scatter_c4v4", &d, in, seed++);
     }
     /* where one output gets no tap or another mapping, the layer stays on the phases (their
      * re-laid-out weights take workspace) and stays exact */
@@ -331,7 +361,7 @@ START_TEST(transposed_kernel_equals_stride)
         else
             d.stride_h = 3; /* kernel 2 < stride 3: rows without taps */
         int in[4] = {2, 6, 5, 6};
-        ck_assert_uint_gt(tiled_workspace_of(&d, in), 0);
+        ck_assert_uint_gt(tiled_workspace_of(&d, in, NULL), 0);
         run_case(&d, in, 1700 + (uint64_t)v);
     }
 }
@@ -340,7 +370,7 @@ END_TEST
 START_TEST(declines_what_it_cannot_index)
 {
     /* 1 x 1 x 46000 x 46000 fits int indexing; with 300 of padding on every side the padded
-     * copy does not. Asked of the algorithm directly: buffers that size cannot be made. */
+     * copy does not. Asked of the variants directly: buffers that size cannot be made. */
     clconv_context *ctx = test_context();
     ck_assert_ptr_nonnull(ctx);
     clconv_desc d;
@@ -348,15 +378,25 @@ START_TEST(declines_what_it_cannot_index)
     int in[4] = {1, 1, 46000, 46000};
     clconv_problem p;
     ck_assert_int_eq(clconv_problem_init(&d, in, &p), CLCONV_SUCCESS);
-    const clconv_algo_impl *impl = &clconv_algo_tiled;
-    ck_assert_ptr_nonnull(impl);
+    static const char *const padded[] = {"tiled.chanvec_c4p8", "tiled.chanvec_c16p8",
+                                         "tiled.pixvec_c4r4", "tiled.flat_c4v4"};
+    clconv_config cfg;
     char reason[512] = "";
-    ck_assert(!impl->supports(&p, &ctx->info, reason, sizeof reason));
-    ck_assert_msg(strstr(reason, "padded input of 2171560000 elements"), "reason: %s", reason);
-    /* the same layer at a size that fits is supported */
+    for (size_t i = 0; i < sizeof padded / sizeof padded[0]; i++) {
+        const clconv_variant *v = clconv_variant_lookup(padded[i]);
+        ck_assert_ptr_nonnull(v);
+        ck_assert(!clconv_variant_can_run(ctx, v, &p, &cfg, reason, sizeof reason));
+        ck_assert_msg(strstr(reason, "padded input of 2171560000 elements") &&
+                          strstr(reason, padded[i]),
+                      "%s: %s", padded[i], reason);
+    }
+    /* the same layer at a size that fits runs */
     in[2] = in[3] = 64;
     ck_assert_int_eq(clconv_problem_init(&d, in, &p), CLCONV_SUCCESS);
-    ck_assert(impl->supports(&p, &ctx->info, reason, sizeof reason));
+    for (size_t i = 0; i < sizeof padded / sizeof padded[0]; i++)
+        ck_assert_msg(clconv_variant_can_run(ctx, clconv_variant_lookup(padded[i]), &p, &cfg,
+                                             reason, sizeof reason),
+                      "%s: %s", padded[i], reason);
 }
 END_TEST
 
@@ -386,6 +426,294 @@ START_TEST(workspace_is_required)
 }
 END_TEST
 
+/* ---- every variant forced by name ---- */
+
+static const char *const variants[] = {
+    "tiled.chanvec_c4p8",      "tiled.chanvec_c8p8", "tiled.chanvec_c16p8", "tiled.phases_c4p8",
+    "tiled.phases_c8p8",       "tiled.phases_c16p8", "tiled.pixvec_c4r4",   "tiled.flat_c4v4",
+    "tiled.flat_sampled_c4v4", "tiled.scatter_c4v4",
+};
+#define NVARIANTS ((int)(sizeof variants / sizeof variants[0]))
+
+static bool transposed_variant(const char *name)
+{
+    return strstr(name, "phases") || strstr(name, "scatter");
+}
+
+/* A random case of the variant's kind, bent into what the variant applies to. */
+static void random_case_for(const char *name, test_rng *rng, clconv_dtype dtype, clconv_desc *d,
+                            int in[4])
+{
+    if (transposed_variant(name))
+        test_random_conv_transpose2d(rng, dtype, d, in);
+    else
+        test_random_conv2d(rng, dtype, d, in);
+    if (!strcmp(name, "tiled.flat_c4v4")) {
+        d->stride_h = d->stride_w = 1;
+    } else if (!strcmp(name, "tiled.flat_sampled_c4v4")) {
+        d->kernel_h = d->kernel_w = 1;
+        d->pad_top = d->pad_bottom = d->pad_left = d->pad_right = 0;
+    } else if (!strcmp(name, "tiled.scatter_c4v4")) {
+        d->kernel_h = d->stride_h;
+        d->kernel_w = d->stride_w;
+        d->dilation_h = d->dilation_w = 1;
+        d->pad_top = d->pad_bottom = d->pad_left = d->pad_right = 0;
+        d->output_padding_h = d->output_padding_w = 0;
+    }
+}
+
+#define FORCED_F32 16
+#define FORCED_F16 8
+
+START_TEST(forced_random)
+{
+    /* _i: the variant; its cases must all be ones it applies to */
+    const char *name = variants[_i];
+    const clconv_variant *v = clconv_variant_lookup(name);
+    ck_assert_msg(v != NULL, "%s is not registered", name);
+    test_rng rng;
+    test_rng_seed(&rng, 2000 + (uint64_t)_i);
+    for (int i = 0; i < FORCED_F32 + FORCED_F16; i++) {
+        clconv_desc d;
+        int in[4];
+        random_case_for(name, &rng, i < FORCED_F32 ? CLCONV_FLOAT32 : CLCONV_FLOAT16, &d, in);
+        clconv_problem p;
+        ck_assert_int_eq(clconv_problem_init(&d, in, &p), CLCONV_SUCCESS);
+        clconv_config cfg;
+        char reason[512], case_[512];
+        test_describe(&d, in, case_, sizeof case_);
+        ck_assert_msg(clconv_variant_can_run(test_context(), v, &p, &cfg, reason, sizeof reason),
+                      "%s declines %s: %s", name, case_, reason);
+        run_variant(name, &d, in, 20000 + (uint64_t)(_i * 100 + i));
+    }
+}
+END_TEST
+
+typedef struct forced_case {
+    const char *variant;
+    clconv_kind kind;
+    test_spec spec;
+} forced_case;
+
+#define C CLCONV_CONV2D
+#define T CLCONV_CONV_TRANSPOSE2D
+/* name, n, cin, h, w, cout, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups, bias, mode, oph, opw */
+static const forced_case forced_cases[] = {
+    /* channel vectors on the layers AUTO gives the flat kernels and the pixel vectors */
+    {"tiled.chanvec_c16p8",
+     C,
+     {"1x1 in place", 2, 64, 9, 11, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0}},
+    {"tiled.chanvec_c16p8", C, {"small map", 1, 20, 7, 7, 20, 3, 3, 1, 1, 1,
+                                1,           1, 1,  1, 1, 1,  0, 0, 0, 0}},
+    {"tiled.chanvec_c8p8",
+     C,
+     {"1x1 stride 2", 1, 16, 9, 9, 12, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0}},
+    {"tiled.chanvec_c4p8",
+     C,
+     {"narrow groups",        1, 8, 10, 10, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4, 1,
+      CLCONV_PADDING_REFLECT, 0, 0}},
+    {"tiled.chanvec_c16p8",
+     C,
+     {"3 of 16 lanes", 2, 5, 6, 6, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0}},
+    {"tiled.chanvec_c8p8",
+     C,
+     {"dilated strided",        1, 6, 11, 12, 9, 3, 3, 2, 2, 2, 1, 0, 3, 2, 2, 1, 0,
+      CLCONV_PADDING_REPLICATE, 0, 0}},
+    {"tiled.chanvec_c4p8",
+     C,
+     {"5x5 circular",          1, 4, 5, 7, 6, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1, 1,
+      CLCONV_PADDING_CIRCULAR, 0, 0}},
+    {"tiled.chanvec_c4p8", C, {"1x1 map", 3, 7, 1, 1, 5, 1, 1, 1, 1, 0,
+                               0,         0, 0, 1, 1, 1, 1, 0, 0, 0}},
+    /* pixel vectors on wide groups, 1x1 kernels, small maps */
+    {"tiled.pixvec_c4r4", C, {"1x1 wide", 2, 24, 9, 11, 40, 1, 1, 1, 1, 0,
+                              0,          0, 0,  1, 1,  1,  1, 0, 0, 0}},
+    {"tiled.pixvec_c4r4", C, {"small map", 1, 10, 7, 7, 20, 3, 3, 1, 1, 1,
+                              1,           1, 1,  1, 1, 1,  0, 0, 0, 0}},
+    {"tiled.pixvec_c4r4",
+     C,
+     {"wide strided", 1, 6, 12, 12, 17, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0}},
+    {"tiled.pixvec_c4r4",
+     C,
+     {"1x1 stride 2", 1, 8, 9, 9, 8, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0}},
+    /* flat on maps over 64 pixels, run-time taps, dilation, groups, padding modes */
+    {"tiled.flat_c4v4", C, {"3x3 16x16", 1, 12, 16, 16, 20, 3, 3, 1, 1, 1,
+                            1,           1, 1,  1,  1,  1,  1, 0, 0, 0}},
+    {"tiled.flat_c4v4",
+     C,
+     {"5x5 dilated", 1, 5, 12, 13, 6, 5, 5, 1, 1, 4, 4, 4, 4, 2, 2, 1, 1, 0, 0, 0}},
+    {"tiled.flat_c4v4",
+     C,
+     {"grouped reflect",      2, 8, 10, 17, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 0,
+      CLCONV_PADDING_REFLECT, 0, 0}},
+    {"tiled.flat_c4v4",
+     C,
+     {"2x4 asymmetric",         1, 6, 9, 9, 7, 2, 4, 1, 1, 0, 1, 1, 2, 1, 1, 1, 1,
+      CLCONV_PADDING_REPLICATE, 0, 0}},
+    {"tiled.flat_c4v4",
+     C,
+     {"1x1 dilated", 1, 9, 7, 7, 5, 1, 1, 1, 1, 0, 0, 0, 0, 3, 3, 1, 1, 0, 0, 0}},
+    /* the sampled copy at stride 1, unequal strides, groups, a 1x1 input */
+    {"tiled.flat_sampled_c4v4", C, {"stride 1", 1, 12, 6, 9, 10, 1, 1, 1, 1, 0,
+                                    0,          0, 0,  1, 1, 1,  1, 0, 0, 0}},
+    {"tiled.flat_sampled_c4v4",
+     C,
+     {"3x2 grouped", 2, 9, 13, 17, 12, 1, 1, 3, 2, 0, 0, 0, 0, 1, 1, 3, 1, 0, 0, 0}},
+    {"tiled.flat_sampled_c4v4", C, {"1x1 input", 1, 5, 1, 1, 6, 1, 1, 2, 2, 0,
+                                    0,           0, 0, 1, 1, 1, 0, 0, 0, 0}},
+    /* kernel == stride: 1x1, rectangular and grouped, few outputs from many channels */
+    {"tiled.scatter_c4v4", T, {"k1 s1", 1, 6, 7, 7, 5, 1, 1, 1, 1, 0,
+                               0,       0, 0, 1, 1, 1, 1, 0, 0, 0}},
+    {"tiled.scatter_c4v4",
+     T,
+     {"k3x2 grouped", 2, 4, 5, 6, 6, 3, 2, 3, 2, 0, 0, 0, 0, 1, 1, 2, 1, 0, 0, 0}},
+    {"tiled.scatter_c4v4",
+     T,
+     {"k2 40 channels", 1, 40, 14, 14, 3, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0}},
+    /* stride phases on the layers AUTO gives the scatter, and widths off their rule */
+    {"tiled.phases_c16p8", T, {"k2 s2", 1, 8, 5, 6, 20, 2, 2, 2, 2, 0,
+                               0,       0, 0, 1, 1, 1,  1, 0, 0, 0}},
+    {"tiled.phases_c8p8",
+     T,
+     {"k3 s3 grouped", 1, 4, 4, 5, 20, 3, 3, 3, 3, 0, 0, 0, 0, 1, 1, 2, 1, 0, 0, 0}},
+    {"tiled.phases_c4p8",
+     T,
+     {"k4 s2 pad 1", 2, 6, 4, 4, 3, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0}},
+    {"tiled.phases_c16p8",
+     T,
+     {"3 of 16 lanes", 1, 5, 5, 5, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1}},
+    {"tiled.phases_c4p8",
+     T,
+     {"wide on 4 lanes", 1, 6, 3, 4, 20, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0}},
+};
+#undef C
+#undef T
+
+START_TEST(forced_edges)
+{
+    uint64_t seed = 3000;
+    for (size_t i = 0; i < sizeof forced_cases / sizeof forced_cases[0]; i++) {
+        const forced_case *f = &forced_cases[i];
+        for (int half = 0; half < 2; half++) {
+            clconv_desc d;
+            int in[4];
+            test_spec_desc(&f->spec, f->kind, half ? CLCONV_FLOAT16 : CLCONV_FLOAT32, &d, in);
+            run_variant(f->variant, &d, in, seed++);
+        }
+    }
+}
+END_TEST
+
+START_TEST(forced_variant_declines_with_field)
+{
+    /* a variant forced where it does not apply: CLCONV_ERROR_UNSUPPORTED, and the message
+     * names the variant and the field */
+    static const struct {
+        const char *variant;
+        clconv_kind kind;
+        int k, s, pad, dil, out_pad, kw, sw;
+        const char *field;
+    } cases[] = {
+        {"tiled.flat_c4v4", CLCONV_CONV2D, 3, 2, 1, 1, 0, 3, 2, "stride_h = 2"},
+        {"tiled.flat_c4v4", CLCONV_CONV2D, 3, 1, 1, 1, 0, 3, 3, "stride_w = 3"},
+        {"tiled.flat_c4v4", CLCONV_CONV_TRANSPOSE2D, 2, 2, 0, 1, 0, 2, 2, "kind"},
+        {"tiled.flat_sampled_c4v4", CLCONV_CONV2D, 3, 2, 0, 1, 0, 3, 2, "kernel_h = 3"},
+        {"tiled.flat_sampled_c4v4", CLCONV_CONV2D, 1, 2, 1, 1, 0, 1, 2, "padding"},
+        {"tiled.scatter_c4v4", CLCONV_CONV_TRANSPOSE2D, 3, 2, 0, 1, 0, 3, 2, "kernel_h = 3"},
+        {"tiled.scatter_c4v4", CLCONV_CONV_TRANSPOSE2D, 2, 2, 0, 1, 1, 2, 2,
+         "output_padding_h = 1"},
+        {"tiled.scatter_c4v4", CLCONV_CONV_TRANSPOSE2D, 2, 2, 1, 1, 0, 2, 2, "pad_top = 1"},
+        {"tiled.scatter_c4v4", CLCONV_CONV_TRANSPOSE2D, 2, 2, 0, 2, 0, 2, 2, "dilation_h = 2"},
+        {"tiled.scatter_c4v4", CLCONV_CONV2D, 2, 2, 0, 1, 0, 2, 2, "kind"},
+        {"tiled.chanvec_c16p8", CLCONV_CONV_TRANSPOSE2D, 3, 2, 1, 1, 0, 3, 2, "kind"},
+        {"tiled.phases_c8p8", CLCONV_CONV2D, 3, 1, 1, 1, 0, 3, 1, "kind"},
+        {"tiled.pixvec_c4r4", CLCONV_CONV_TRANSPOSE2D, 3, 2, 1, 1, 0, 3, 2, "kind"},
+    };
+    clconv_context *ctx = test_context();
+    ck_assert_ptr_nonnull(ctx);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        clconv_desc d;
+        clconv_desc_init(&d, cases[i].kind, 4, 4, cases[i].k, cases[i].kw);
+        d.stride_h = cases[i].s;
+        d.stride_w = cases[i].sw;
+        d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = cases[i].pad;
+        d.dilation_h = d.dilation_w = cases[i].dil;
+        d.output_padding_h = d.output_padding_w = cases[i].out_pad;
+        int in[4] = {1, 4, 8, 8};
+        clconv_plan *plan = NULL;
+        const clconv_status st = clconv_plan_create_variant(ctx, &d, in, cases[i].variant, &plan);
+        const char *msg = clconv_context_last_error(ctx);
+        ck_assert_msg(st == CLCONV_ERROR_UNSUPPORTED && !plan, "%s, case %zu: %s (%s)",
+                      cases[i].variant, i, clconv_status_name(st), msg);
+        ck_assert_msg(strstr(msg, cases[i].field) && strstr(msg, cases[i].variant),
+                      "%s, case %zu: \"%s\" does not name %s", cases[i].variant, i, msg,
+                      cases[i].field);
+    }
+}
+END_TEST
+
+START_TEST(choice_among_tiled_variants)
+{
+    /* The tiled algorithm forced, AUTO chooses within it as the old code did: the channel
+     * width by cout/groups, pixel vectors for groups of 4 or fewer, and the flat kernels
+     * where they are calibrated (1x1 layers, maps of at most 64 pixels, kernel == stride). */
+    clconv_context *ctx = test_context();
+    ck_assert_ptr_nonnull(ctx);
+    clconv_device_info info;
+    ck_assert_int_eq(clconv_context_get_device_info(ctx, &info), CLCONV_SUCCESS);
+    const clconv_device_class cls = clconv_device_class_of(&info);
+    const bool flat = clconv_calibration_lookup("tiled.flat_c4v4", cls) != NULL;
+    const bool sampled = clconv_calibration_lookup("tiled.flat_sampled_c4v4", cls) != NULL;
+    const bool scatter = clconv_calibration_lookup("tiled.scatter_c4v4", cls) != NULL;
+    static const struct {
+        clconv_kind kind;
+        int cin, cout, groups, k, s, pad, hw;
+    } layers[] = {
+        {CLCONV_CONV2D, 16, 20, 1, 3, 1, 1, 16},
+        {CLCONV_CONV2D, 16, 10, 1, 3, 1, 1, 16},
+        {CLCONV_CONV2D, 16, 6, 1, 3, 1, 1, 16},
+        {CLCONV_CONV2D, 16, 3, 1, 3, 1, 1, 16},
+        {CLCONV_CONV2D, 32, 32, 8, 3, 2, 1, 20},
+        {CLCONV_CONV_TRANSPOSE2D, 8, 20, 1, 3, 2, 1, 6},
+        {CLCONV_CONV_TRANSPOSE2D, 8, 10, 1, 3, 2, 1, 6},
+        {CLCONV_CONV_TRANSPOSE2D, 8, 3, 1, 3, 2, 1, 6},
+        {CLCONV_CONV2D, 64, 64, 1, 1, 1, 0, 14},
+        {CLCONV_CONV2D, 64, 64, 1, 3, 1, 1, 7},
+        {CLCONV_CONV2D, 64, 32, 1, 1, 2, 0, 14},
+        {CLCONV_CONV_TRANSPOSE2D, 16, 16, 1, 2, 2, 0, 8},
+    };
+    const char *expected[] = {
+        "tiled.chanvec_c16p8",
+        "tiled.chanvec_c8p8",
+        "tiled.chanvec_c4p8",
+        "tiled.pixvec_c4r4",
+        "tiled.pixvec_c4r4",
+        "tiled.phases_c16p8",
+        "tiled.phases_c8p8",
+        "tiled.phases_c4p8",
+        flat ? "tiled.flat_c4v4" : "tiled.chanvec_c16p8",
+        flat ? "tiled.flat_c4v4" : "tiled.chanvec_c16p8",
+        sampled ? "tiled.flat_sampled_c4v4" : "tiled.chanvec_c16p8",
+        scatter ? "tiled.scatter_c4v4" : "tiled.phases_c16p8",
+    };
+    for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
+        clconv_desc d;
+        clconv_desc_init(&d, layers[i].kind, layers[i].cin, layers[i].cout, layers[i].k,
+                         layers[i].k);
+        d.groups = layers[i].groups;
+        d.stride_h = d.stride_w = layers[i].s;
+        d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = layers[i].pad;
+        int in[4] = {1, layers[i].cin, layers[i].hw, layers[i].hw};
+        clconv_plan *plan = NULL;
+        ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_TILED, &plan), CLCONV_SUCCESS);
+        ck_assert_msg(!strcmp(clconv_plan_get_variant_name(plan), expected[i]),
+                      "layer %zu on %s: %s, expected %s", i, clconv_device_class_name(cls),
+                      clconv_plan_get_variant_name(plan), expected[i]);
+        clconv_plan_destroy(plan);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tiled");
@@ -409,7 +737,14 @@ int main(void)
     tcase_add_test(edge, transposed_kernel_equals_stride);
     tcase_add_test(edge, declines_what_it_cannot_index);
     tcase_add_test(edge, workspace_is_required);
+    tcase_add_test(edge, forced_variant_declines_with_field);
+    tcase_add_test(edge, choice_among_tiled_variants);
     suite_add_tcase(s, edge);
+    TCase *forced = tcase_create("forced");
+    tcase_set_timeout(forced, 300);
+    tcase_add_loop_test(forced, forced_random, 0, NVARIANTS);
+    tcase_add_test(forced, forced_edges);
+    suite_add_tcase(s, forced);
     SRunner *sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK); /* one context, one program cache */
     srunner_run_all(sr, CK_NORMAL);
