@@ -71,14 +71,16 @@ START_TEST(test_extent_int_limits)
     expect_reject("tconv (H - 1) * stride beyond int", &t, tin, CLCONV_ERROR_TOO_LARGE,
                   "overflows int");
 
-    /* dilation * (kernel - 1) = INT_MAX: fits once the padded extent reaches 2^31 */
+    /* dilation * (kernel - 1) = INT_MAX: would fit once the padded extent reaches 2^31, but a
+     * padded extent past int is refused (its coordinates would wrap in the kernels) */
     clconv_desc s = conv(1, 1, 2, 1);
     s.dilation_h = INT_MAX;
     s.pad_bottom = INT_MAX - 1;
     int sin[4] = {1, 1, 1, 1};
     expect_reject("span INT_MAX, padded 2^31 - 1", &s, sin, CLCONV_ERROR_INVALID_ARGUMENT, "empty");
     s.pad_bottom = INT_MAX;
-    expect_ok_shape("span INT_MAX, padded 2^31", &s, sin, (int[]){1, 1, 1, 1});
+    expect_reject("span INT_MAX, padded 2^31", &s, sin, CLCONV_ERROR_TOO_LARGE,
+                  "pad_bottom = 2147483647");
     s.pad_top = INT_MAX; /* padded 2^32 - 1 (int64 arithmetic): output 2^31 rows */
     expect_reject("padded 2^32 - 1", &s, sin, CLCONV_ERROR_TOO_LARGE, "overflows int");
 
