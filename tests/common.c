@@ -211,8 +211,9 @@ bool test_run_case(const clconv_desc *desc, const int in_shape[4], clconv_algo a
     return test_run_case_on(test_context(), desc, in_shape, algo, seed, r);
 }
 
-bool test_run_case_on(clconv_context *ctx, const clconv_desc *desc, const int in_shape[4],
-                      clconv_algo algo, uint64_t seed, test_outcome *r)
+/* One case with algo, or with the variant forced by name when variant is set. */
+static bool run_case(clconv_context *ctx, const clconv_desc *desc, const int in_shape[4],
+                     clconv_algo algo, const char *variant, uint64_t seed, test_outcome *r)
 {
     memset(r, 0, sizeof *r);
     r->status = CLCONV_ERROR_INVALID_ARGUMENT;
@@ -249,13 +250,15 @@ bool test_run_case_on(clconv_context *ctx, const clconv_desc *desc, const int in
     abs_copy(ab, t.bias, t.bias_count);
     clconv_reference(desc, in_shape, ain, aw, ab, scale);
 
-    r->status = clconv_plan_create(ctx, desc, in_shape, algo, &plan);
+    r->status = variant ? clconv_plan_create_variant(ctx, desc, in_shape, variant, &plan)
+                        : clconv_plan_create(ctx, desc, in_shape, algo, &plan);
     if (r->status != CLCONV_SUCCESS) {
         snprintf(r->message, sizeof r->message, "plan_create: %s: %s",
                  clconv_status_name(r->status), clconv_context_last_error(ctx));
         goto done;
     }
     r->algo = clconv_plan_get_algo(plan);
+    r->variant = clconv_plan_get_variant_name(plan);
     cl_context cl = clconv_context_get_cl_context(ctx);
     bin = upload(cl, t.input, t.input_count, desc->dtype);
     bw = upload(cl, t.weight, t.weight_count, desc->dtype);
@@ -303,9 +306,9 @@ bool test_run_case_on(clconv_context *ctx, const clconv_desc *desc, const int in
     ok = r->worst_ratio <= 1.0;
     if (!ok)
         snprintf(r->message, sizeof r->message,
-                 "output[%zu] = %.9g, reference %.9g: error %.3g x tolerance (algo %s)",
+                 "output[%zu] = %.9g, reference %.9g: error %.3g x tolerance (variant %s)",
                  r->worst_index, r->worst_dev, r->worst_ref, r->worst_ratio,
-                 clconv_algo_name(r->algo));
+                 r->variant ? r->variant : "?");
 done:
     clconv_plan_destroy(plan);
     cl_mem bufs[] = {bin, bw, bb, bout, bws};
@@ -515,4 +518,53 @@ void test_tally_grid(test_tally *tally, const test_grid *g)
         test_tally_run(tally, label, &d, in, via_auto ? CLCONV_ALGO_AUTO : g->algo,
                        g->data_seed + (uint64_t)i);
     }
+}
+
+bool test_run_case_on(clconv_context *ctx, const clconv_desc *desc, const int in_shape[4],
+                      clconv_algo algo, uint64_t seed, test_outcome *r)
+{
+    return run_case(ctx, desc, in_shape, algo, NULL, seed, r);
+}
+
+bool test_run_variant_on(clconv_context *ctx, const clconv_desc *desc, const int in_shape[4],
+                         const char *variant, uint64_t seed, test_outcome *r)
+{
+    if (!variant) {
+        memset(r, 0, sizeof *r);
+        r->status = CLCONV_ERROR_INVALID_ARGUMENT;
+        snprintf(r->message, sizeof r->message, "variant is NULL");
+        return false;
+    }
+    bool ok = run_case(ctx, desc, in_shape, CLCONV_ALGO_AUTO, variant, seed, r);
+    if (r->status == CLCONV_SUCCESS && (!r->variant || strcmp(r->variant, variant) != 0)) {
+        snprintf(r->message, sizeof r->message, "the plan ran variant %s, not the forced %s",
+                 r->variant ? r->variant : "(null)", variant);
+        ok = false;
+    }
+    return ok;
+}
+
+bool test_run_variant(const clconv_desc *desc, const int in_shape[4], const char *variant,
+                      uint64_t seed, test_outcome *r)
+{
+    return test_run_variant_on(test_context(), desc, in_shape, variant, seed, r);
+}
+
+void test_random_depthwise(test_rng *rng, clconv_dtype dtype, clconv_desc *d, int in[4])
+{
+    static const int kernels[] = {1, 3, 3, 5, 7};
+    const int k = kernels[test_rng_range(rng, 0, 4)], c = test_rng_range(rng, 1, 16);
+    clconv_desc_init(d, CLCONV_CONV2D, c, c * test_rng_range(rng, 1, 2), k, k);
+    d->groups = c;
+    d->stride_h = d->stride_w = test_rng_range(rng, 1, 2);
+    const int pad = test_rng_range(rng, 0, 3) ? k / 2 : 0;
+    d->pad_top = d->pad_bottom = d->pad_left = d->pad_right = pad;
+    /* H, W >= k: the kernel fits and reflect's pad < size holds */
+    d->padding_mode = test_rng_range(rng, 0, 3) ? CLCONV_PADDING_ZEROS : CLCONV_PADDING_REFLECT;
+    d->bias = test_rng_range(rng, 0, 1);
+    d->dtype = dtype;
+    in[0] = test_rng_range(rng, 1, 2);
+    in[1] = c;
+    in[2] = test_rng_range(rng, k, 14);
+    in[3] = test_rng_range(rng, k, 14);
 }

@@ -40,6 +40,7 @@ void test_round_to_half(float *data, size_t count);
 typedef struct test_outcome {
     clconv_status status; /* plan_create or enqueue status */
     clconv_algo algo;     /* algorithm the plan ran */
+    const char *variant;  /* variant the plan ran (static storage); NULL without a plan */
     double worst_ratio;   /* max over outputs of |dev - ref| / tolerance(output) */
     size_t worst_index;   /* where worst_ratio was seen */
     double worst_dev, worst_ref;
@@ -153,5 +154,20 @@ void test_describe(const clconv_desc *desc, const int in_shape[4], char *buf, si
 /* Converts float data to IEEE half bits (round to nearest even) and back. */
 uint16_t test_float_to_half(float f);
 float test_half_to_float(uint16_t h);
+
+/* test_run_case_on with one kernel variant forced by name (clconv_plan_create_variant). A
+ * variant that declines the layer leaves status CLCONV_ERROR_UNSUPPORTED; a plan that ran
+ * another variant than the forced one is a failure (status success, message says so). */
+bool test_run_variant_on(clconv_context *ctx, const clconv_desc *desc, const int in_shape[4],
+                         const char *variant, uint64_t seed, test_outcome *result);
+
+/* test_run_variant_on on the shared context. */
+bool test_run_variant(const clconv_desc *desc, const int in_shape[4], const char *variant,
+                      uint64_t seed, test_outcome *result);
+
+/* Draws a random depthwise Conv2d: channels 1-16, groups = channels, depth multiplier 1-2,
+ * square kernel 1, 3, 5 or 7, stride 1-2, padding 0 or kernel/2 (zeros, sometimes reflect),
+ * bias on/off, N 1-2, H and W from the kernel size to 14. */
+void test_random_depthwise(test_rng *rng, clconv_dtype dtype, clconv_desc *desc, int in_shape[4]);
 
 #endif

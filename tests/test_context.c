@@ -32,6 +32,39 @@ static void device_name_at(cl_uint p, cl_uint d, char *buf, size_t size)
     clGetDeviceInfo(devices[d], CL_DEVICE_NAME, size, buf, NULL);
 }
 
+/* Platform and device index of the first device (in_order 0) or the last one (1) that
+ * OpenCL lists; false if there is none. Platform 0 may have no device (e.g. Mesa's rusticl
+ * without RUSTICL_ENABLE, or Clover), so tests find the devices rather than assume "0:0". */
+static bool device_at_end(bool last, cl_uint *p_out, cl_uint *d_out)
+{
+    cl_platform_id platforms[16];
+    cl_uint np = 0;
+    bool found = false;
+    if (clGetPlatformIDs(16, platforms, &np) != CL_SUCCESS)
+        return false;
+    for (cl_uint p = 0; p < np && p < 16; p++) {
+        cl_uint nd = 0;
+        if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 0, NULL, &nd) != CL_SUCCESS || !nd)
+            continue;
+        *p_out = p;
+        *d_out = last ? nd - 1 : 0;
+        found = true;
+        if (!last)
+            break;
+    }
+    return found;
+}
+
+/* "P:D" of the first or last device, and its name. */
+static void device_spec_at_end(bool last, char *spec, size_t spec_size, char *name,
+                               size_t name_size)
+{
+    cl_uint p = 0, d = 0;
+    ck_assert_msg(device_at_end(last, &p, &d), "no OpenCL device");
+    snprintf(spec, spec_size, "%u:%u", p, d);
+    device_name_at(p, d, name, name_size);
+}
+
 /* Whether any platform has a device of type. */
 static bool have_device_type(cl_device_type type)
 {
@@ -56,9 +89,10 @@ static void ctx_device_name(clconv_context *ctx, char *buf, size_t size)
 
 START_TEST(test_create_specs)
 {
-    unsetenv("CLCONV_DEVICE");
+    unsetenv("CLCONV_DEVICE"); /* the checked teardown puts it back */
     clconv_context *ctx = NULL;
-    char name[128], expected[128];
+    char name[128], expected[128], first_spec[32], first_name[128];
+    device_spec_at_end(false, first_spec, sizeof first_spec, first_name, sizeof first_name);
 
     /* NULL and "": the first GPU, else the first device */
     ck_assert_int_eq(clconv_context_create(NULL, &ctx), CLCONV_SUCCESS);
@@ -69,10 +103,8 @@ START_TEST(test_create_specs)
     ck_assert_int_eq(clconv_context_get_device_info(ctx, &info), CLCONV_SUCCESS);
     if (have_device_type(CL_DEVICE_TYPE_GPU))
         ck_assert_msg(info.type & CL_DEVICE_TYPE_GPU, "default is not a GPU though one exists");
-    else {
-        device_name_at(0, 0, expected, sizeof expected);
-        ck_assert_str_eq(info.device_name, expected);
-    }
+    else
+        ck_assert_str_eq(info.device_name, first_name);
     ck_assert_int_eq(info.queue_profiling, 1);
     snprintf(name, sizeof name, "%s", info.device_name);
     clconv_context_destroy(ctx);
@@ -83,13 +115,17 @@ START_TEST(test_create_specs)
     clconv_context_destroy(ctx);
     ctx = NULL;
 
-    /* "P:D" */
-    ck_assert_int_eq(clconv_context_create("0:0", &ctx), CLCONV_SUCCESS);
-    ctx_device_name(ctx, name, sizeof name);
-    device_name_at(0, 0, expected, sizeof expected);
-    ck_assert_str_eq(name, expected);
-    clconv_context_destroy(ctx);
-    ctx = NULL;
+    /* "P:D", the first device and the last */
+    for (int last = 0; last < 2; last++) {
+        char spec[32];
+        device_spec_at_end(last, spec, sizeof spec, expected, sizeof expected);
+        ck_assert_msg(clconv_context_create(spec, &ctx) == CLCONV_SUCCESS, "\"%s\": %s", spec,
+                      clconv_last_error());
+        ctx_device_name(ctx, name, sizeof name);
+        ck_assert_str_eq(name, expected);
+        clconv_context_destroy(ctx);
+        ctx = NULL;
+    }
 
     /* device types */
     clconv_status st = clconv_context_create("cpu", &ctx);
@@ -103,8 +139,8 @@ START_TEST(test_create_specs)
     clconv_context_destroy(ctx);
     ctx = NULL;
 
-    /* a fragment of the device name, in another case */
-    device_name_at(0, 0, expected, sizeof expected);
+    /* a fragment of the first device's name, in another case */
+    snprintf(expected, sizeof expected, "%s", first_name);
     ck_assert_uint_gt(strlen(expected), 2);
     char fragment[8] = {0};
     size_t len = strlen(expected) < 6 ? strlen(expected) - 1 : 5;
@@ -115,7 +151,7 @@ START_TEST(test_create_specs)
     ck_assert_msg(clconv_context_create(fragment, &ctx) == CLCONV_SUCCESS, "\"%s\": %s", fragment,
                   clconv_last_error());
     ctx_device_name(ctx, name, sizeof name);
-    ck_assert_str_eq(name, expected); /* device 0:0 is the first to match its own name */
+    ck_assert_str_eq(name, expected); /* the first device is the first to match its name */
     clconv_context_destroy(ctx);
     ctx = NULL;
 
@@ -137,25 +173,27 @@ END_TEST
 
 START_TEST(test_device_environment)
 {
+    /* the checked teardown puts CLCONV_DEVICE back */
     clconv_context *ctx = NULL;
+    char first[32], last[32], name[128], expected[128];
+    device_spec_at_end(false, first, sizeof first, name, sizeof name);
+    device_spec_at_end(true, last, sizeof last, expected, sizeof expected);
     ck_assert_int_eq(setenv("CLCONV_DEVICE", "no-such-device", 1), 0);
     ck_assert_int_eq(clconv_context_create(NULL, &ctx), CLCONV_ERROR_DEVICE_NOT_FOUND);
     ck_assert_ptr_nonnull(strstr(clconv_last_error(), "no-such-device"));
     ck_assert_int_eq(clconv_context_create("", &ctx), CLCONV_ERROR_DEVICE_NOT_FOUND);
     ck_assert_ptr_null(ctx);
     /* an explicit spec wins over the environment */
-    ck_assert_int_eq(clconv_context_create("0:0", &ctx), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_context_create(first, &ctx), CLCONV_SUCCESS);
     clconv_context_destroy(ctx);
     ctx = NULL;
-    /* the environment picks the device */
-    ck_assert_int_eq(setenv("CLCONV_DEVICE", "0:0", 1), 0);
+    /* the environment picks the device: the last one, which is not the default where there
+     * are several */
+    ck_assert_int_eq(setenv("CLCONV_DEVICE", last, 1), 0);
     ck_assert_int_eq(clconv_context_create(NULL, &ctx), CLCONV_SUCCESS);
-    char name[128], expected[128];
     ctx_device_name(ctx, name, sizeof name);
-    device_name_at(0, 0, expected, sizeof expected);
     ck_assert_str_eq(name, expected);
     clconv_context_destroy(ctx);
-    unsetenv("CLCONV_DEVICE");
 }
 END_TEST
 
@@ -259,13 +297,19 @@ static cl_uint context_refs_any(void *c)
 
 START_TEST(test_create_from_queue)
 {
-    /* the application's own context and queue, without profiling */
+    /* the application's own context and queue, without profiling, on the device the suite
+     * runs on ($CLCONV_DEVICE or the default) */
+    clconv_context *chooser = NULL;
+    ck_assert_msg(clconv_context_create(NULL, &chooser) == CLCONV_SUCCESS, "%s",
+                  clconv_last_error());
+    cl_device_id dev = clconv_context_get_device(chooser); /* root devices outlive contexts */
+    clconv_context_destroy(chooser);
     cl_platform_id platform;
-    cl_device_id dev;
-    ck_assert_int_eq(clGetPlatformIDs(1, &platform, NULL), CL_SUCCESS);
-    ck_assert_int_eq(clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 1, &dev, NULL), CL_SUCCESS);
+    ck_assert_int_eq(clGetDeviceInfo(dev, CL_DEVICE_PLATFORM, sizeof platform, &platform, NULL),
+                     CL_SUCCESS);
     cl_int err;
-    cl_context app_ctx = clCreateContext(NULL, 1, &dev, NULL, NULL, &err);
+    const cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)platform, 0};
+    cl_context app_ctx = clCreateContext(props, 1, &dev, NULL, NULL, &err);
     ck_assert_ptr_nonnull(app_ctx);
     cl_command_queue app_q = clCreateCommandQueue(app_ctx, dev, 0, &err);
     ck_assert_ptr_nonnull(app_q);
@@ -522,11 +566,39 @@ START_TEST(test_program_cache)
 }
 END_TEST
 
+/* The environment variables the tests change, as the suite found them: the checked teardown
+ * puts them back after every test, failed ones included (CK_FORK=no runs all in one
+ * process), so that every test runs on the device $CLCONV_DEVICE chose. */
+static char *initial_device, *initial_kernel_dir;
+
+static void put_env(const char *name, const char *value)
+{
+    if (value)
+        setenv(name, value, 1);
+    else
+        unsetenv(name);
+}
+
+static void restore_env(void)
+{
+    put_env("CLCONV_DEVICE", initial_device);
+    put_env("CLCONV_KERNEL_DIR", initial_kernel_dir);
+}
+
+static char *copy_env(const char *name)
+{
+    const char *v = getenv(name);
+    return v ? strdup(v) : NULL;
+}
+
 static Suite *context_suite(void)
 {
+    initial_device = copy_env("CLCONV_DEVICE");
+    initial_kernel_dir = copy_env("CLCONV_KERNEL_DIR");
     Suite *s = suite_create("context");
     TCase *tc = tcase_create("device");
     tcase_set_timeout(tc, 0);
+    tcase_add_checked_fixture(tc, NULL, restore_env);
     tcase_add_test(tc, test_create_specs);
     tcase_add_test(tc, test_device_environment);
     tcase_add_test(tc, test_device_info);
