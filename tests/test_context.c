@@ -541,12 +541,13 @@ START_TEST(test_program_cache)
     ck_assert_int_eq(clconv_plan_bake(c), CLCONV_SUCCESS);
     ck_assert_uint_eq(clconv_program_cache_size(ctx), 2);
     /* the cache hands out the same cl_program for the same (file, options) */
+#define PROBE_OPTIONS "-D PAD_MODE=0 -D OC_TILE=1 -D X_TILE=4 -D PROBE="
     cl_program p1 = NULL, p2 = NULL, p3 = NULL;
-    ck_assert_int_eq(clconv_get_program(ctx, "conv2d_direct.cl", "-D PROBE=1", &p1),
+    ck_assert_int_eq(clconv_get_program(ctx, "conv2d_direct.cl", PROBE_OPTIONS "1", &p1),
                      CLCONV_SUCCESS);
-    ck_assert_int_eq(clconv_get_program(ctx, "conv2d_direct.cl", "-D PROBE=1", &p2),
+    ck_assert_int_eq(clconv_get_program(ctx, "conv2d_direct.cl", PROBE_OPTIONS "1", &p2),
                      CLCONV_SUCCESS);
-    ck_assert_int_eq(clconv_get_program(ctx, "conv2d_direct.cl", "-D PROBE=2", &p3),
+    ck_assert_int_eq(clconv_get_program(ctx, "conv2d_direct.cl", PROBE_OPTIONS "2", &p3),
                      CLCONV_SUCCESS);
     ck_assert_ptr_eq(p1, p2);
     ck_assert_ptr_ne(p1, p3);
