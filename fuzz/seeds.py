@@ -93,8 +93,9 @@ def main():
         return h
 
     for name, binary in (('small', b'\x7fELF' + bytes(range(60))), ('one_byte', b'\x00')):
-        entry = (b'CLCVBIN1' + struct.pack('<IQQ', len(key), len(binary), fnv1a(binary)) + key +
-                 binary)
+        # format 2: the checksum covers the key, then the binary
+        entry = (b'CLCVBIN2' + struct.pack('<IQQ', len(key), len(binary), fnv1a(key + binary)) +
+                 key + binary)
         write('cache', name, entry)
     write('cache', 'truncated', entry[:40])
 
