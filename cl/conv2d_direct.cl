@@ -46,7 +46,7 @@ __kernel void conv2d_direct(__global const STORAGE *restrict in,
         for (int j = 0; j < X_TILE; j++)
             acc[o][j] = b;
     }
-    /* sum of 0 * w over the taps of skipped padding rows (0, or NaN as torch gives), added once */
+    /* 0 * w summed over the taps of skipped padding rows (0, or NaN as torch gives) */
     float zeros[OC_TILE];
     for (int o = 0; o < OC_TILE; o++)
         zeros[o] = 0.0f;
@@ -60,7 +60,8 @@ __kernel void conv2d_direct(__global const STORAGE *restrict in,
                 /* a zero-padding row: its taps multiply zeros, NaN for an inf or NaN weight */
                 for (int o = 0; o < OC_TILE; o++)
                     for (int kx = 0; kx < kw; kx++)
-                        zeros[o] += 0.0f * LOAD(wci, (size_t)o * cinpg * ksize + ky * kw + kx);
+                        zeros[o] +=
+                            zero_times(LOAD(wci, (size_t)o * cinpg * ksize + ky * kw + kx));
                 continue;
             }
             __global const STORAGE *row = plane + (size_t)iy * W;

@@ -94,7 +94,7 @@ __kernel void depthwise_flat(__global const STORAGE *restrict in,
     for (int kx = 0; kx < kw; kx++) {
         float z = 0.0f;
         for (int ky = 0; ky < kh; ky++)
-            z += 0.0f * wts[ky * kw + kx];
+            z += zero_times(wts[ky * kw + kx]);
         zcol[kx] = z;
     }
 

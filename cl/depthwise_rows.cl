@@ -49,7 +49,7 @@ inline float zero_taps(__global const STORAGE *w, int n)
 {
     float z = 0.0f;
     for (int i = 0; i < n; i++)
-        z += 0.0f * LOAD(w, i);
+        z += zero_times(LOAD(w, i));
     return z;
 }
 
