@@ -10,6 +10,9 @@
  *   -D X_TILE=n        output columns per work-item
  *   -D CLCONV_HALF     half storage (read by the prelude)
  *
+ * Padding taps multiply zeros (torch's 0 * inf = NaN): padding columns load 0, padding rows
+ * are skipped and their 0 * w added once at the end.
+ *
  * NDRange: (ceil(OW / X_TILE), OH, N * K / OC_TILE) = (x tiles, OH, nk_tiles), rounded up to
  * the work-group shape; work-items past the extents return at once.
  */
@@ -43,14 +46,24 @@ __kernel void conv2d_direct(__global const STORAGE *restrict in,
         for (int j = 0; j < X_TILE; j++)
             acc[o][j] = b;
     }
+    /* 0 * w summed over the taps of skipped padding rows (0, or NaN as torch gives) */
+    float zeros[OC_TILE];
+    for (int o = 0; o < OC_TILE; o++)
+        zeros[o] = 0.0f;
     const int ix_base = ox0 * sw - pl;
     for (int ci = 0; ci < cinpg; ci++) {
         __global const STORAGE *plane = in + ((size_t)n * C + (size_t)g * cinpg + ci) * H * W;
         __global const STORAGE *wci = weight + ((size_t)oc0 * cinpg + ci) * ksize;
         for (int ky = 0; ky < kh; ky++) {
             const int iy = map_coord(oy * sh - pt + ky * dh, H, PAD_MODE);
-            if (iy < 0)
+            if (iy < 0) {
+                /* a zero-padding row: its taps multiply zeros, NaN for an inf or NaN weight */
+                for (int o = 0; o < OC_TILE; o++)
+                    for (int kx = 0; kx < kw; kx++)
+                        zeros[o] +=
+                            zero_times(LOAD(wci, (size_t)o * cinpg * ksize + ky * kw + kx));
                 continue;
+            }
             __global const STORAGE *row = plane + (size_t)iy * W;
             for (int kx = 0; kx < kw; kx++) {
                 float v[X_TILE];
@@ -70,6 +83,6 @@ __kernel void conv2d_direct(__global const STORAGE *restrict in,
         const size_t base = (((size_t)n * K + oc0 + o) * OH + oy) * OW;
         for (int j = 0; j < X_TILE; j++)
             if (ox0 + j < OW)
-                STORE(out, base + ox0 + j, acc[o][j]);
+                STORE(out, base + ox0 + j, acc[o][j] + zeros[o]);
     }
 }

@@ -73,15 +73,19 @@ __kernel void conv_transpose2d_direct(__global const STORAGE *restrict in,
                 if (base % sw)
                     continue;
                 const int ix0 = base / sw;
+                /* columns without an input through this tap form no product (not 0 * w,
+                 * which is NaN for an inf weight) */
                 float v[X_TILE];
+                bool ok[X_TILE];
                 for (int j = 0; j < X_TILE; j++) {
                     int ix = ix0 + j;
-                    v[j] = (j < valid_j && ix >= 0 && ix < W) ? LOAD(row, ix) : 0.0f;
+                    ok[j] = j < valid_j && ix >= 0 && ix < W;
+                    v[j] = ok[j] ? LOAD(row, ix) : 0.0f;
                 }
                 for (int o = 0; o < OC_TILE; o++) {
                     const float wv = LOAD(wci, (size_t)o * ksize + ky * kw + kx);
                     for (int j = 0; j < X_TILE; j++)
-                        acc[o][j] = fma(wv, v[j], acc[o][j]);
+                        acc[o][j] = ok[j] ? fma(wv, v[j], acc[o][j]) : acc[o][j];
                 }
             }
         }

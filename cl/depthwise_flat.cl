@@ -19,7 +19,8 @@
  * once from half) into a private buffer, then every tap is an unconditional vector load from
  * it. A tap whose column leaves the row (x + kx * dw - pl outside [0, W)) would wrap into the
  * next or previous row: the column of each lane is kept in an int vector and those lanes are
- * masked. Rows outside the plane read the zeros.
+ * masked to the sum of 0 * w over their taps (NaN for a non-finite weight, as torch's padded
+ * correlation gives). Rows outside the plane read the zeros.
  *
  * The host sets FC (a multiple of 16) within the buffer (FC + reach <= FLAT_CAP) and sends
  * kernels of at most FLAT_TAPS taps, whose weights are read (and converted from half) once
@@ -87,6 +88,15 @@ __kernel void depthwise_flat(__global const STORAGE *restrict in,
     float wts[FLAT_TAPS];
     for (int t = 0; t < kh * kw; t++)
         wts[t] = LOAD(wk, t);
+    /* A masked lane's column kx lies in the zero padding: its taps are 0 * w (NaN for an inf or
+     * NaN weight, as torch's padded correlation), not nothing. */
+    float zcol[FLAT_TAPS];
+    for (int kx = 0; kx < kw; kx++) {
+        float z = 0.0f;
+        for (int ky = 0; ky < kh; ky++)
+            z += zero_times(wts[ky * kw + kx]);
+        zcol[kx] = z;
+    }
 
     /* buffer: input [o0 + lo, o0 + lo + len) with lo the first tap's offset */
     const int lo = -pt * W - pl;
@@ -141,10 +151,11 @@ __kernel void depthwise_flat(__global const STORAGE *restrict in,
             const int dx = kx * dw - pl;
             if (dx != 0) {
                 const int16 lo = (int16)(-dx), hi = (int16)(W - dx);
-                s0 = select((float16)(0.0f), s0, (xv >= lo) & (xv < hi));
-                s1 = select((float16)(0.0f), s1, (x1 >= lo) & (x1 < hi));
-                s2 = select((float16)(0.0f), s2, (x2 >= lo) & (x2 < hi));
-                s3 = select((float16)(0.0f), s3, (x3 >= lo) & (x3 < hi));
+                const float16 z = (float16)(zcol[kx]);
+                s0 = select(z, s0, (xv >= lo) & (xv < hi));
+                s1 = select(z, s1, (x1 >= lo) & (x1 < hi));
+                s2 = select(z, s2, (x2 >= lo) & (x2 < hi));
+                s3 = select(z, s3, (x3 >= lo) & (x3 < hi));
             }
             a0 += s0;
             a1 += s1;
@@ -167,7 +178,7 @@ __kernel void depthwise_flat(__global const STORAGE *restrict in,
                 s = fma((float16)(wts[ky * kw + kx]), vload16(0, p + ky * dh * W + kx * dw), s);
             const int dx = kx * dw - pl;
             if (dx != 0)
-                s = select((float16)(0.0f), s, (xv >= -dx) & (xv < W - dx));
+                s = select((float16)(zcol[kx]), s, (xv >= -dx) & (xv < W - dx));
             acc += s;
         }
         flat_store(acc, oplane, o0 + tile * 16, o1);

@@ -16,7 +16,9 @@
  * one vector FMA. The interior columns (every read inside the input row: nearly all of a
  * feature map) go in strips of NS tiles, NS independent FMA chains, then single tiles; the
  * few border columns are done one by one through the padding mode (zeros padding by the
- * range of in-row taps, no per-tap test). Kernel rows are mapped once per tile.
+ * range of in-row taps, no per-tap test). Kernel rows are mapped once per tile. The taps
+ * skipped in the zero padding add their 0 * w (zero_taps), so an inf or NaN weight gives NaN
+ * there as torch's padded correlation does.
  *
  * Small maps (OW <= 2 * XT, strides 1 and 2: MobileNet's 7x7 and 14x14 layers) take another
  * path: each input row the item's rows read is copied once, padded, into a private ring of
@@ -40,6 +42,16 @@
 #define LOADX(p, i) CAT(vload, XT)(0, (p) + (i))
 #define STOREX(v, p, i) CAT(vstore, XT)((v), 0, (p) + (i))
 #endif
+
+/* Sum of 0 * w over n weights: what the taps of a skipped zero-padding row add (0, or NaN for
+ * an inf or NaN weight, as torch's padded correlation gives). Only border rows pay for it. */
+inline float zero_taps(__global const STORAGE *w, int n)
+{
+    float z = 0.0f;
+    for (int i = 0; i < n; i++)
+        z += zero_times(LOAD(w, i));
+    return z;
+}
 
 /* XT values of one input row for the columns of an interior tile starting at input column
  * ix (stride 1 or 2). */
@@ -72,10 +84,13 @@ inline void depthwise_strip(__global const STORAGE *plane, __global const STORAG
     floatX a0 = (floatX)(b), a1 = a0, a2 = a0, a3 = a0;
     const int ix0 = ox0 * sw - pl;
     const int step = XT * sw;
+    float z = 0.0f;
     for (int ky = 0; ky < kh; ky++) {
         const int iy = map_coord(oy * sh - pt + ky * dh, H, mode);
-        if (iy < 0)
+        if (iy < 0) {
+            z += zero_taps(wk + ky * kw, kw);
             continue;
+        }
         __global const STORAGE *row = plane + (size_t)iy * W + ix0;
         for (int kx = 0; kx < kw; kx++) {
             const floatX wv = (floatX)(LOAD(wk, ky * kw + kx));
@@ -86,10 +101,10 @@ inline void depthwise_strip(__global const STORAGE *plane, __global const STORAG
             a3 = fma(wv, load_interior(row, ix + 3 * step, sw), a3);
         }
     }
-    STOREX(a0, orow, ox0);
-    STOREX(a1, orow, ox0 + XT);
-    STOREX(a2, orow, ox0 + 2 * XT);
-    STOREX(a3, orow, ox0 + 3 * XT);
+    STOREX(a0 + z, orow, ox0);
+    STOREX(a1 + z, orow, ox0 + XT);
+    STOREX(a2 + z, orow, ox0 + 2 * XT);
+    STOREX(a3 + z, orow, ox0 + 3 * XT);
 }
 
 /* Columns [ox0, ox0 + XT) of output row oy, every read inside the input row. Even and odd
@@ -102,8 +117,10 @@ inline void depthwise_tile(__global const STORAGE *plane, __global const STORAGE
     const int ix0 = ox0 * sw - pl;
     for (int ky = 0; ky < kh; ky++) {
         const int iy = map_coord(oy * sh - pt + ky * dh, H, mode);
-        if (iy < 0)
+        if (iy < 0) {
+            acc[1] += zero_taps(wk + ky * kw, kw);
             continue;
+        }
         __global const STORAGE *row = plane + (size_t)iy * W + ix0;
         floatX a = acc[ky & 1];
         for (int kx = 0; kx < kw; kx++)
@@ -124,8 +141,10 @@ inline void depthwise_masked_tile(__global const STORAGE *plane, __global const 
     const int ix0 = ox0 * sw - pl;
     for (int ky = 0; ky < kh; ky++) {
         const int iy = map_coord(oy * sh - pt + ky * dh, H, mode);
-        if (iy < 0)
+        if (iy < 0) {
+            acc[1] += zero_taps(wk + ky * kw, kw);
             continue;
+        }
         __global const STORAGE *row = plane + (size_t)iy * W;
         floatX a = acc[ky & 1];
         for (int kx = 0; kx < kw; kx++) {
@@ -154,15 +173,20 @@ inline void depthwise_pixel(__global const STORAGE *plane, __global const STORAG
     const int base = ox * sw - pl;
     const int kx0 = base < 0 ? (-base + dw - 1) / dw : 0;
     const int kx1 = base > W - 1 ? 0 : min(kw, (W - 1 - base) / dw + 1);
+    /* zeros padding: taps [0, ka) and [kb, kw) of a row are padding, their 0 * w added */
+    const int ka = min(kx0, kw), kb = max(kx1, ka);
     for (int ky = 0; ky < kh; ky++) {
         const int iy = map_coord(oy * sh - pt + ky * dh, H, mode);
-        if (iy < 0)
+        if (iy < 0) {
+            acc += zero_taps(wk + ky * kw, kw);
             continue;
+        }
         __global const STORAGE *row = plane + (size_t)iy * W;
         __global const STORAGE *w = wk + ky * kw;
         if (mode == 0) {
-            for (int kx = kx0; kx < kx1; kx++)
+            for (int kx = ka; kx < kb; kx++)
                 acc = fma(LOAD(w, kx), LOAD(row, base + kx * dw), acc);
+            acc += zero_taps(w, ka) + zero_taps(w + kb, kw - kb);
             continue;
         }
         for (int kx = 0; kx < kw; kx++) {

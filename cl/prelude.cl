@@ -6,7 +6,8 @@
  *   -D CLCONV_HALF   half storage (vload_half / vstore_half), float arithmetic
  *
  * Defines STORAGE (the element type of the caller's buffers), LOAD(p, i) and STORE(p, i, v)
- * (one element as float), CAT(a, b) (token pasting after expansion) and map_coord.
+ * (one element as float), CAT(a, b) (token pasting after expansion), map_coord and
+ * zero_times.
  */
 
 /* Clang-based compilers (PoCL) warn that passing a wide vector changes the ABI on CPUs without
@@ -41,4 +42,11 @@ inline int map_coord(int i, int n, int mode)
     if (mode == 2)
         return clamp(i, 0, n - 1);
     return i < 0 ? i + n : i - n;
+}
+
+/* 0 * w as IEEE arithmetic gives it: NaN for an inf or NaN w, else 0 (what a skipped
+ * zero-padding tap contributes). Decided on the bits: Mesa's compiler folds 0.0f * w to 0. */
+inline float zero_times(float w)
+{
+    return (as_uint(w) & 0x7f800000u) == 0x7f800000u ? as_float(0x7fc00000u) : 0.0f;
 }

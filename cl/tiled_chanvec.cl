@@ -75,15 +75,49 @@ __kernel void tiled_relayout(__global const STORAGE *restrict w, __global float 
         }
 }
 
+/* ConvTranspose2d forms only the products that exist: a phase tap that reads the copy's zero
+ * border must add nothing, not 0 * w (NaN for an inf or NaN weight). The hot loop multiplies
+ * the border anyway; that is exact unless such a product is NaN, which then shows as a NaN
+ * accumulator. Only then is the tile recomputed here with the border taps masked. (ry, rx):
+ * the input row and column of each pixel's first tap, in unpadded coordinates. */
+inline void tiled_tile_masked(__global const STORAGE *src, __global const float *wp, size_t plane,
+                              int Wp, int H, int W, int kh, int kw, int dh, int dw, int cinpg,
+                              const int *base, const int *ry, const int *rx, floatV *acc)
+{
+#pragma unroll
+    for (int j = 0; j < PXT; j++)
+        acc[j] = (floatV)(0.0f);
+    for (int ci = 0; ci < cinpg; ci++) {
+        for (int ky = 0; ky < kh; ky++) {
+            __global const STORAGE *row = src + ky * dh * Wp;
+            for (int kx = 0; kx < kw; kx++) {
+                const floatV w = vloadV(0, wp);
+                wp += OCT;
+                __global const STORAGE *tap = row + kx * dw;
+#pragma unroll
+                for (int j = 0; j < PXT; j++) {
+                    const bool ok = (uint)(ry[j] + ky * dh) < (uint)H &&
+                                    (uint)(rx[j] + kx * dw) < (uint)W;
+                    if (ok)
+                        acc[j] = fma((floatV)(LOAD(tap, base[j])), w, acc[j]);
+                }
+            }
+        }
+        src += plane;
+    }
+}
+
 /* One work-item's tile: pixel tile `tile` of the OH x OW map, channel tile gt, image n. in is
- * the padded copy (Hp x Wp planes) or the input itself when the layer has no padding. */
+ * the padded copy (Hp x Wp planes) or the input itself when the layer has no padding. The copy
+ * holds the H x W input at (cpt, cpl); ConvTranspose2d (exact_border) masks the taps outside
+ * it when a product there could be NaN; Conv2d multiplies them, as torch does. */
 inline void tiled_tile(__global const STORAGE *restrict in, uint in_off,
                        __global const float *restrict wr, uint w_off,
                        __global const STORAGE *restrict bias, __global STORAGE *restrict out, int C,
                        int Hp, int Wp, int K, int OH, int OW, int kh, int kw, int sh, int sw,
                        int dh, int dw, int cinpg, int coutpg, int ocb, int gtiles, int has_bias,
                        int y0, int x0, int OHf, int OWf, int osh, int osw, int oy0, int ox0,
-                       int tile, int gt, int n)
+                       int tile, int gt, int n, bool exact_border, int H, int W, int cpt, int cpl)
 {
     const int P = OH * OW;
     const int p0 = tile * PXT;
@@ -122,6 +156,25 @@ inline void tiled_tile(__global const STORAGE *restrict in, uint in_off,
         }
         src += plane;
     }
+    if (exact_border) {
+        /* a tile with a pixel whose taps reach the border and a NaN accumulator */
+        int ry[PXT], rx[PXT];
+        bool redo = false;
+#pragma unroll
+        for (int j = 0; j < PXT; j++) {
+            const int p = min(p0 + j, P - 1);
+            const int oy = p / OW, ox = p - oy * OW;
+            ry[j] = oy * sh + y0 - cpt;
+            rx[j] = ox * sw + x0 - cpl;
+            const bool border = ry[j] < 0 || ry[j] + (kh - 1) * dh >= H || rx[j] < 0 ||
+                                rx[j] + (kw - 1) * dw >= W;
+            redo |= border && any(isnan(acc[j]));
+        }
+        if (redo)
+            tiled_tile_masked(in + in_off + ((size_t)n * C + (size_t)g * cinpg) * plane,
+                              wr + w_off + (size_t)gt * cinpg * kh * kw * OCT, plane, Wp, H, W, kh,
+                              kw, dh, dw, cinpg, base, ry, rx, acc);
+    }
 
     const int oc0 = g * coutpg + t * OCT;
     const int valid_o = min(OCT, coutpg - t * OCT);
@@ -157,7 +210,7 @@ __kernel void conv2d_tiled(__global const STORAGE *restrict in, uint in_off,
 {
     tiled_tile(in, in_off, wr, w_off, bias, out, C, Hp, Wp, K, OH, OW, kh, kw, sh, sw, dh, dw,
                cinpg, coutpg, ocb, gtiles, has_bias, 0, 0, OH, OW, 1, 1, 0, 0, get_global_id(0),
-               get_global_id(1), get_global_id(2));
+               get_global_id(1), get_global_id(2), false, 0, 0, 0, 0);
 }
 
 /* ConvTranspose2d: every stride phase in one launch, so the output is written by a single
@@ -170,12 +223,12 @@ __kernel void tconv2d_tiled(__global const STORAGE *restrict in, uint in_off,
                             __global const STORAGE *restrict bias, __global STORAGE *restrict out,
                             __global const int *restrict phases, int nphases, int C, int Hp, int Wp,
                             int K, int cinpg, int coutpg, int ocb, int gtiles, int has_bias,
-                            int OHf, int OWf, int osh, int osw)
+                            int OHf, int OWf, int osh, int osw, int H, int W, int cpt, int cpl)
 {
     const int z = get_global_id(2), n = z / nphases;
     __global const int *ph = phases + (z - n * nphases) * PHASE_FIELDS;
     tiled_tile(in, in_off, wr, (uint)ph[10], bias, out, C, Hp, Wp, K, ph[0], ph[1], ph[2], ph[3], 1,
                1, ph[4], ph[5], cinpg, coutpg, ocb, gtiles, has_bias, ph[6], ph[7], OHf, OWf, osh,
-               osw, ph[8], ph[9], get_global_id(0), get_global_id(1), n);
+               osw, ph[8], ph[9], get_global_id(0), get_global_id(1), n, true, H, W, cpt, cpl);
 }
 

@@ -439,6 +439,9 @@ static clconv_status prepare_tconv2d(clconv_plan *plan, chanvec_state *s, const 
     /* the whole output map, every phase's outputs a stride apart */
     const int placement[] = {p->out[2], p->out[3], d->stride_h, d->stride_w};
     clconv_arg_ints(&a, "OHf, OWf, osh, osw", placement, 4);
+    /* where the input lies in the copy: taps outside it form no product */
+    const int inner[] = {p->in[2], p->in[3], c->pad_top, c->pad_left};
+    clconv_arg_ints(&a, "H, W, cpt, cpl", inner, 4);
     if ((st = clconv_args_end(&a)) != CLCONV_SUCCESS)
         return st;
     return conv_launch(plan, s, c->max_pixels, (size_t)p->out[0] * c->nphases);

@@ -1,4 +1,8 @@
-/* CPU reference: a direct evaluation in double precision, the yardstick of every device path. */
+/* CPU reference: a direct evaluation in double precision, the yardstick of every device path.
+ *
+ * Non-finite values follow torch.nn.Conv2d's definition: Conv2d is the correlation of the
+ * explicitly padded input, so every tap multiplies, zero-padding taps included (0 * inf and
+ * 0 * NaN give NaN); ConvTranspose2d forms only the products x[i] * w[k] that exist. */
 #include <stddef.h>
 
 #include "src/internal.h"
@@ -35,21 +39,19 @@ static void conv2d(const clconv_problem *p, const float *in, const float *w, con
                     for (int ci = 0; ci < cinpg; ci++) {
                         const float *plane =
                             in + ((size_t)n * p->in[1] + (size_t)g * cinpg + ci) * H * W;
+                        const float *wci = wco + (size_t)ci * d->kernel_h * d->kernel_w;
                         for (int ky = 0; ky < d->kernel_h; ky++) {
                             int iy = clconv_map_padded_coord(y * d->stride_h - d->pad_top +
                                                                  ky * d->dilation_h,
                                                              H, d->padding_mode);
-                            if (iy < 0)
-                                continue;
                             for (int kx = 0; kx < d->kernel_w; kx++) {
                                 int ix = clconv_map_padded_coord(x * d->stride_w - d->pad_left +
                                                                      kx * d->dilation_w,
                                                                  W, d->padding_mode);
-                                if (ix < 0)
-                                    continue;
-                                acc += (double)
-                                           wco[((size_t)ci * d->kernel_h + ky) * d->kernel_w + kx] *
-                                       (double)plane[(size_t)iy * W + ix];
+                                /* a zero-padding tap multiplies too (0 * inf = NaN), as
+                                 * torch.nn.Conv2d over the explicitly padded input */
+                                double v = iy < 0 || ix < 0 ? 0.0 : plane[(size_t)iy * W + ix];
+                                acc += (double)wci[ky * d->kernel_w + kx] * v;
                             }
                         }
                     }
