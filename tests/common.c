@@ -568,3 +568,26 @@ void test_random_depthwise(test_rng *rng, clconv_dtype dtype, clconv_desc *d, in
     in[2] = test_rng_range(rng, k, 14);
     in[3] = test_rng_range(rng, k, 14);
 }
+
+bool test_plan_variant(const clconv_desc *d, const int in[4], clconv_algo algo, const char *variant,
+                       const char *expect, char *msg, size_t msg_size)
+{
+    clconv_context *ctx = test_context();
+    clconv_plan *plan = NULL;
+    const clconv_status st = variant ? clconv_plan_create_variant(ctx, d, in, variant, &plan)
+                                     : clconv_plan_create(ctx, d, in, algo, &plan);
+    char what[256];
+    test_describe(d, in, what, sizeof what);
+    bool ok = st == CLCONV_SUCCESS;
+    if (!ok)
+        snprintf(msg, msg_size, "%s: %s", what, clconv_context_last_error(ctx));
+    else if (strcmp(clconv_plan_get_variant_name(plan), expect) ||
+             clconv_plan_get_workspace_size(plan) != 0) {
+        snprintf(msg, msg_size, "%s: ran %s with %zu bytes of workspace, expected %s and none",
+                 what, clconv_plan_get_variant_name(plan), clconv_plan_get_workspace_size(plan),
+                 expect);
+        ok = false;
+    }
+    clconv_plan_destroy(plan);
+    return ok;
+}

@@ -111,6 +111,18 @@ bool test_tally_run(test_tally *tally, const char *label, const clconv_desc *des
         ck_assert_int_eq(r_.algo, (forced));                                                       \
     } while (0)
 
+/* Plans the case by algorithm (variant NULL) or by variant name and checks it ran expect with
+ * no workspace; false with the reason in msg. */
+bool test_plan_variant(const clconv_desc *d, const int in[4], clconv_algo algo, const char *variant,
+                       const char *expect, char *msg, size_t msg_size);
+#define ck_assert_plan_variant(d, in, algo, variant, expect)                                       \
+    do {                                                                                           \
+        char msg_[512];                                                                            \
+        ck_assert_msg(                                                                             \
+            test_plan_variant((d), (in), (algo), (variant), (expect), msg_, sizeof msg_), "%s",    \
+            msg_);                                                                                 \
+    } while (0)
+
 #define ck_assert_tally(tally)                                                                     \
     ck_assert_msg((tally).failed == 0, "%d of %d cases failed:%s", (tally).failed, (tally).run,    \
                   (tally).failures)

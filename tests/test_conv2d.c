@@ -40,22 +40,6 @@ static void cover(void *arg, const clconv_desc *d, const int in[4])
     c->rectangular += d->kernel_h != d->kernel_w;
 }
 
-/* The variant a plan of the case gets: by algorithm, or forced by name (variant non-NULL). */
-static void ck_assert_plan_variant(const clconv_desc *d, const int in[4], clconv_algo algo,
-                                   const char *variant, const char *expect)
-{
-    clconv_context *ctx = test_context();
-    clconv_plan *plan = NULL;
-    const clconv_status st = variant ? clconv_plan_create_variant(ctx, d, in, variant, &plan)
-                                     : clconv_plan_create(ctx, d, in, algo, &plan);
-    char what[256];
-    test_describe(d, in, what, sizeof what);
-    ck_assert_msg(st == CLCONV_SUCCESS, "%s: %s", what, clconv_context_last_error(ctx));
-    ck_assert_str_eq(clconv_plan_get_variant_name(plan), expect);
-    ck_assert_uint_eq(clconv_plan_get_workspace_size(plan), 0);
-    clconv_plan_destroy(plan);
-}
-
 /* The direct grid's cases: covered, and planned as direct.conv2d by algorithm and by name. */
 static void cover_direct(void *arg, const clconv_desc *d, const int in[4])
 {
