@@ -96,6 +96,7 @@ void run_baseline(bench_state *st, const layer_spec *L, layer_data *d)
     r->median_s = tmp.median_s;
     r->min_s = tmp.min_s;
     r->repeats = tmp.repeats;
+    r->timing = tmp.timing;
     if (L->desc.bias)
         snprintf(r->note, sizeof r->note, "convgemm adds no bias: timed without it");
     clconv_count_ops(&L->desc, L->input, &r->ops);

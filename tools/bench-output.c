@@ -35,7 +35,9 @@ static void write_json_row(FILE *f, const row *r)
             d->pad_right, d->dilation_h, d->dilation_w, d->groups, d->output_padding_h,
             d->output_padding_w, d->bias ? 1 : 0, layer_mode_name(d->padding_mode),
             layer_dtype_name(d->dtype));
-    fprintf(f, "     \"mode\": \"%s\", \"algo\": \"%s\", \"variant\": ", r->mode, r->algo);
+    fprintf(f,
+            "     \"mode\": \"%s\", \"algo\": \"%s\", \"timing\": \"%s\", \"variant\": ", r->mode,
+            r->algo, r->timing ? r->timing : "events");
     if (r->variant[0])
         peak_json_string(f, r->variant);
     else
@@ -93,8 +95,14 @@ int write_json(const bench_state *st, const char *path)
         fprintf(f, "\n    }");
     }
     fprintf(f, "\n  },\n  \"repeats\": %d,\n  \"timing\": ", st->opt.repeats);
-    peak_json_string(f, "OpenCL profiling events: from a marker enqueued before each run to the "
-                        "end of the run's event; one warm-up run first");
+    peak_json_string(f, st->timing.mode == TOOL_TIMING_EVENTS
+                            ? "OpenCL profiling events: from a marker enqueued before each run to "
+                              "the end of the run's event; one warm-up run first"
+                            : "host clock around each enqueue and clFinish (includes launch and "
+                              "wait overhead); one warm-up run first");
+    fprintf(f,
+            ",\n  \"timing_mode\": \"%s\",\n  \"timing_check\": ", tool_timing_name(&st->timing));
+    peak_json_string(f, st->timing.why);
     fprintf(f, ",\n  \"verify\": %s,\n  \"baseline\": {\"available\": %s, \"note\": ",
             st->opt.verify ? "true" : "false", st->baseline_available ? "true" : "false");
     peak_json_string(f, st->baseline_note);
@@ -143,7 +151,8 @@ int write_csv(const bench_state *st, const char *path)
     if (!f)
         return -1;
     fprintf(f, "name,suite,kind,params,mode,algo,median_s,min_s,repeats,macs,flops,bytes,"
-               "intensity,gflops,gbps,roof_gflops,roof_pct,bound,exceeds_roof,verified,variant\n");
+               "intensity,gflops,gbps,roof_gflops,roof_pct,bound,exceeds_roof,verified,variant,"
+               "timing\n");
     for (size_t i = 0; i < st->nrows; i++) {
         const row *r = &st->rows[i];
         char params[512];
@@ -162,7 +171,7 @@ int write_csv(const bench_state *st, const char *path)
                 : r->verified   ? "1"
                                 : "0");
         csv_field(f, r->variant);
-        fputc('\n', f);
+        fprintf(f, ",%s\n", r->timing ? r->timing : "events");
     }
     int bad = ferror(f);
     return fclose(f) == 0 && !bad ? 0 : -1;
@@ -172,9 +181,10 @@ int write_table(const bench_state *st)
 {
     for (size_t k = 0; k < st->nrows; k++) {
         const row *r = &st->rows[k];
-        printf("%-30s %-8s %-16s %-26s %10.4f ms %9.2f GFLOP/s %6.1f%% of roof (%s)%s\n",
+        printf("%-30s %-8s %-16s %-26s %10.4f ms %9.2f GFLOP/s %6.1f%% of roof (%s)%s%s\n",
                r->layer->name, r->mode, r->algo, r->variant[0] ? r->variant : "-",
                r->median_s * 1e3, r->gflops, r->roof_pct, r->bound,
+               r->timing && !strcmp(r->timing, "host") ? " [host clock]" : "",
                r->verified < 0 ? ""
                : r->verified   ? " verified"
                                : " VERIFY FAILED");

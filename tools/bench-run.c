@@ -58,14 +58,21 @@ int time_runs(bench_state *st, enqueue_fn fn, void *arg, row *r, char *err, size
     cl_command_queue q = clconv_context_get_queue(st->ctx);
     double samples[256];
     const int reps = st->opt.repeats < 256 ? st->opt.repeats : 256;
+    const bool host = st->timing.mode == TOOL_TIMING_HOST;
     for (int i = -1; i < reps; i++) {
         cl_event marker = NULL, done = NULL;
-        if (clEnqueueMarkerWithWaitList(q, 0, NULL, &marker) != CL_SUCCESS) {
+        const double t0 = tool_now_s();
+        if (!host && clEnqueueMarkerWithWaitList(q, 0, NULL, &marker) != CL_SUCCESS) {
             snprintf(err, n, "clEnqueueMarkerWithWaitList failed");
             return -1;
         }
         int rc = fn(arg, &done, err, n);
         clFlush(q);
+        if (rc == 0 && host && clFinish(q) != CL_SUCCESS) {
+            snprintf(err, n, "clFinish failed");
+            rc = -1;
+        }
+        const double host_s = tool_now_s() - t0;
         if (rc == 0 && done && clWaitForEvents(1, &done) != CL_SUCCESS) {
             snprintf(err, n, "clWaitForEvents failed");
             rc = -1;
@@ -75,8 +82,9 @@ int time_runs(bench_state *st, enqueue_fn fn, void *arg, row *r, char *err, size
             rc = -1;
         }
         if (rc == 0 && i >= 0) /* run -1 is the warm-up */
-            samples[i] = tool_span_seconds(marker, done);
-        clReleaseEvent(marker);
+            samples[i] = host ? host_s : tool_span_seconds(marker, done);
+        if (marker)
+            clReleaseEvent(marker);
         if (done)
             clReleaseEvent(done);
         if (rc)
@@ -84,6 +92,7 @@ int time_runs(bench_state *st, enqueue_fn fn, void *arg, row *r, char *err, size
     }
     qsort(samples, (size_t)reps, sizeof samples[0], tool_cmp_double);
     r->repeats = reps;
+    r->timing = tool_timing_name(&st->timing);
     r->min_s = samples[0];
     r->median_s = reps % 2 ? samples[reps / 2] : 0.5 * (samples[reps / 2 - 1] + samples[reps / 2]);
     return 0;
@@ -149,6 +158,7 @@ void run_algo(bench_state *st, const layer_spec *L, layer_data *d, clconv_algo a
             r->median_s = med;
             r->min_s = mn;
             r->repeats = reps;
+            r->timing = tmp.timing;
             clconv_count_ops(&L->desc, L->input, &r->ops);
             finish_row(st, r);
             verify_row(st, L, d, r, false);

@@ -14,6 +14,7 @@
 
 #include "tools/layerspec.h"
 #include "tools/peak.h"
+#include "tools/tool-util.h"
 
 #define MIN_REPEATS 5
 
@@ -39,6 +40,7 @@ typedef struct row {
     char note[160];
     double median_s, min_s;
     int repeats;
+    const char *timing; /* "events" or "host" (tool_timing_name) */
     clconv_op_count ops;
     double gflops, gbps, roof_gflops, roof_pct;
     const char *bound;
@@ -58,6 +60,7 @@ typedef struct bench_state {
     clconv_context *ctx;
     clconv_device_info info;
     ceilings ceil;
+    tool_timing timing;
     row *rows;
     size_t nrows, cap_rows;
     skip *skips;

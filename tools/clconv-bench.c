@@ -179,10 +179,9 @@ int main(int argc, char **argv)
     clconv_context_get_device_info(st.ctx, &st.info);
     fprintf(stderr, "clconv-bench: %s (%s, %s), %zu layers, %d repeats\n", st.info.device_name,
             st.info.platform_name, st.info.driver_version, nlayers, st.opt.repeats);
-    if (!st.info.queue_profiling) {
-        fprintf(stderr, "clconv-bench: the queue has no profiling\n");
-        goto out;
-    }
+    tool_timing_check(clconv_context_get_cl_context(st.ctx), clconv_context_get_queue(st.ctx),
+                      &st.timing);
+    fprintf(stderr, "clconv-bench: timing: %s\n", st.timing.why);
     const char *env_algo = getenv("CLCONV_ALGO");
     if (env_algo && *env_algo)
         fprintf(stderr, "clconv-bench: note: CLCONV_ALGO=%s forces the AUTO rows\n", env_algo);
