@@ -191,6 +191,8 @@ START_TEST(test_suite_errors)
         {"b conv 1 4 8 8 4 3 3 1 1 1 1 1 1 3 0 0 1 zeros\n", 3, "groups = 3"},
         {"a conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 zeros\n", 3, "'a' repeats"},
         {"b conv 1 4 8 8 4 3 3 1 1 1x 1 1 1 1 0 0 1 zeros\n", 3, "column ph = '1x'"},
+        {"b conv 1 4 8 8 4 3 3 1 1 1,2,3 1 1 1 1 0 0 1 zeros\n", 3, "column ph = '1,2,3'"},
+        {"b conv 1 4 8 8 4 3 3 1 1 1 0,-1 1 1 1 0 0 1 zeros\n", 3, "column pw = '0,-1'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char text[512], err[1024] = "", path[64], expect[128];
@@ -218,6 +220,18 @@ START_TEST(test_suite_errors)
     ck_assert_int_eq(layers[0].desc.output_padding_w, 1);
     ck_assert_int_eq(layers[0].desc.bias, 0);
     ck_assert_int_eq(layers[0].input[0], 2);
+    ck_assert_int_eq(layers[0].desc.pad_top, 1);
+    ck_assert_int_eq(layers[0].desc.pad_right, 1);
+    free(layers);
+    /* asymmetric padding: ph and pw as before,after */
+    ck_assert_int_eq(read_text("y conv 1 4 8 8 4 3 3 2 2 0,1 1,2 1 1 1 0 0 1 zeros\n", &layers, &n,
+                               err, sizeof err, path, sizeof path),
+                     0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(layers[0].desc.pad_top, 0);
+    ck_assert_int_eq(layers[0].desc.pad_bottom, 1);
+    ck_assert_int_eq(layers[0].desc.pad_left, 1);
+    ck_assert_int_eq(layers[0].desc.pad_right, 2);
     free(layers);
     /* an empty suite is valid and yields no layers */
     ck_assert_int_eq(read_text("# nothing\n", &layers, &n, err, sizeof err, path, sizeof path), 0);

@@ -368,10 +368,29 @@ static int parse_suite_line(char *line, const char *path, int lineno, const char
     else
         return fail(err, err_size, "%s:%d: kind '%s': expected conv or tconv", path, lineno,
                     tok[1]);
-    int v[17]; /* columns 2..18 */
+    int v[17];                 /* columns 2..18 */
+    int pad[4] = {0, 0, 0, 0}; /* ph and pw: "P" (both sides) or "T,B" / "L,R" */
     for (int i = 2; i <= 18; i++) {
         /* sizes, kernel, stride, dilation and groups are >= 1; padding and flags >= 0 */
         int lo = (i >= 11 && i <= 12) || i >= 16 ? 0 : 1;
+        if ((i == 11 || i == 12) && strchr(tok[i], ',')) {
+            if (parse_ints(tok[i], ',', 2, 0, &pad[2 * (i - 11)]))
+                return fail(err, err_size,
+                            "%s:%d: column %s = '%s': expected an integer >= 0 or two "
+                            "(before,after)",
+                            path, lineno, cols[i], tok[i]);
+            v[i - 2] = 0;
+            continue;
+        }
+        if (i == 11 || i == 12) {
+            if (parse_one(tok[i], lo, &v[i - 2]))
+                return fail(err, err_size,
+                            "%s:%d: column %s = '%s': expected an integer >= 0 or two "
+                            "(before,after)",
+                            path, lineno, cols[i], tok[i]);
+            pad[2 * (i - 11)] = pad[2 * (i - 11) + 1] = v[i - 2];
+            continue;
+        }
         if (parse_one(tok[i], lo, &v[i - 2]))
             return fail(err, err_size, "%s:%d: column %s = '%s': expected an integer >= %d", path,
                         lineno, cols[i], tok[i], lo);
@@ -396,8 +415,10 @@ static int parse_suite_line(char *line, const char *path, int lineno, const char
     clconv_desc_init(d, kind, v[1], v[4], v[5], v[6]);
     d->stride_h = v[7];
     d->stride_w = v[8];
-    d->pad_top = d->pad_bottom = v[9];
-    d->pad_left = d->pad_right = v[10];
+    d->pad_top = pad[0];
+    d->pad_bottom = pad[1];
+    d->pad_left = pad[2];
+    d->pad_right = pad[3];
     d->dilation_h = v[11];
     d->dilation_w = v[12];
     d->groups = v[13];
