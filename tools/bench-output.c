@@ -90,6 +90,12 @@ int write_json(const bench_state *st, const char *path)
     fprintf(f, ",\n    \"gbps_from\": \"%s\",\n    \"ridge_flops_per_byte\": ", st->ceil.gbps_from);
     json_num(f, st->ceil.ridge);
     if (st->ceil.measured) {
+        /* the levels and the floor at the top of the ceilings, where clconv-report puts
+         * them too */
+        fprintf(f, ",\n    \"bandwidth_levels\": ");
+        peak_write_levels(f, &st->ceil.peak);
+        fprintf(f, ",\n    \"launch_floor_s\": ");
+        json_num(f, st->ceil.peak.launch_floor_s);
         fprintf(f, ",\n    \"peak\": {\n");
         peak_write_ceilings(f, &st->ceil.peak, "      ");
         fprintf(f, "\n    }");
