@@ -49,6 +49,11 @@ typedef struct clconv_variant_ops {
     clconv_status (*prepare)(clconv_plan *plan);
     clconv_status (*enqueue)(clconv_plan *plan, const clconv_enqueue_args *args);
     void (*release)(clconv_plan *plan);
+    /* optional: the floating-point operations the variant executes for p with cfg where
+     * they differ from the FLOP convention of clconv_count_ops (Winograd executes fewer; a
+     * kernel that skips or computes padded taps fewer or more); NULL: the counted FLOPs */
+    uint64_t (*executed_flops)(const clconv_variant *v, const clconv_problem *p,
+                               const clconv_config *cfg);
 } clconv_variant_ops;
 
 struct clconv_variant {
@@ -70,6 +75,10 @@ struct clconv_plan {
     bool prepared;          /* prepare ran successfully (bake or first enqueue) */
     void *state;            /* owned by the variant; set by prepare */
 };
+
+/* The operations plan's variant executes (its executed_flops op) into *flops: true; false
+ * when the variant does not report them (they are the counted FLOPs). For the tools. */
+bool clconv_plan_executed_flops(const clconv_plan *plan, uint64_t *flops);
 
 /* ---- the registry (variants.c) ---------------------------------------------------------- */
 

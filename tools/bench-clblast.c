@@ -100,6 +100,7 @@ void run_baseline(bench_state *st, const layer_spec *L, layer_data *d)
     if (L->desc.bias)
         snprintf(r->note, sizeof r->note, "convgemm adds no bias: timed without it");
     clconv_count_ops(&L->desc, L->input, &r->ops);
+    r->executed_flops = r->ops.flops; /* convgemm: im2col + GEMM over every tap, as counted */
     finish_row(st, r);
     verify_row(st, L, d, r, true);
 #else

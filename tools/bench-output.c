@@ -52,6 +52,8 @@ static void write_json_row(FILE *f, const row *r)
             r->repeats, (unsigned long long)r->ops.macs, (unsigned long long)r->ops.flops,
             (unsigned long long)r->ops.bytes);
     json_num(f, r->ops.intensity);
+    fprintf(f, ", \"executed_flops\": %llu, \"executed_from\": \"%s\"",
+            (unsigned long long)r->executed_flops, r->executed_reported ? "variant" : "counted");
     fprintf(f, ",\n     \"gflops\": ");
     json_num(f, r->gflops);
     fprintf(f, ", \"gbps\": ");
@@ -109,6 +111,10 @@ int write_json(const bench_state *st, const char *path)
     fprintf(f,
             ",\n  \"timing_mode\": \"%s\",\n  \"timing_check\": ", tool_timing_name(&st->timing));
     peak_json_string(f, st->timing.why);
+    fprintf(f, ",\n  \"flops_used\": ");
+    peak_json_string(f, "counted: gflops, roof_pct and the chart use the FLOP convention of "
+                        "clconv_count_ops; executed_flops is what the variant executes where it "
+                        "reports it (executed_from: variant), else the counted FLOPs");
     fprintf(f, ",\n  \"verify\": %s,\n  \"baseline\": {\"available\": %s, \"note\": ",
             st->opt.verify ? "true" : "false", st->baseline_available ? "true" : "false");
     peak_json_string(f, st->baseline_note);
@@ -158,7 +164,7 @@ int write_csv(const bench_state *st, const char *path)
         return -1;
     fprintf(f, "name,suite,kind,params,mode,algo,median_s,min_s,repeats,macs,flops,bytes,"
                "intensity,gflops,gbps,roof_gflops,roof_pct,bound,exceeds_roof,verified,variant,"
-               "timing\n");
+               "timing,executed_flops\n");
     for (size_t i = 0; i < st->nrows; i++) {
         const row *r = &st->rows[i];
         char params[512];
@@ -177,7 +183,8 @@ int write_csv(const bench_state *st, const char *path)
                 : r->verified   ? "1"
                                 : "0");
         csv_field(f, r->variant);
-        fprintf(f, ",%s\n", r->timing ? r->timing : "events");
+        fprintf(f, ",%s,%llu\n", r->timing ? r->timing : "events",
+                (unsigned long long)r->executed_flops);
     }
     int bad = ferror(f);
     return fclose(f) == 0 && !bad ? 0 : -1;

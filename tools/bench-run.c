@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/variant.h" /* clconv_plan_executed_flops */
 #include "tools/bench.h"
 #include "tools/tool-util.h"
 
@@ -160,6 +161,9 @@ void run_algo(bench_state *st, const layer_spec *L, layer_data *d, clconv_algo a
             r->repeats = reps;
             r->timing = tmp.timing;
             clconv_count_ops(&L->desc, L->input, &r->ops);
+            r->executed_reported = clconv_plan_executed_flops(plan, &r->executed_flops);
+            if (!r->executed_reported)
+                r->executed_flops = r->ops.flops;
             finish_row(st, r);
             verify_row(st, L, d, r, false);
         }

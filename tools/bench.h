@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <clconv.h>
 
@@ -42,6 +43,9 @@ typedef struct row {
     int repeats;
     const char *timing; /* "events" or "host" (tool_timing_name) */
     clconv_op_count ops;
+    uint64_t executed_flops; /* what the variant executes (its executed_flops op), else
+                                ops.flops */
+    bool executed_reported;  /* the variant reported executed_flops */
     double gflops, gbps, roof_gflops, roof_pct;
     const char *bound;
     bool exceeds_roof;
