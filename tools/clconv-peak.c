@@ -1,13 +1,18 @@
 /* clconv-peak: measured ceilings of an OpenCL device for the roofline, as JSON.
  *
  *   clconv-peak [--device SPEC] [--json FILE] [--quick] [--budget SECONDS] [--no-half]
+ *               [--version] [--help]
  *
  * float32 FLOP/s (and float16 where the device has cl_khr_fp16): CHAINS independent
  * multiply-add chains per work-item, vector widths 1 to 16, the best kept. Memory bandwidth:
- * read-only and copy over a buffer beyond the caches. Every figure is the best of several
- * launches timed by profiling events after a warm-up, the launch length calibrated to a time
- * budget. Theoretical figures appear only where the device reports enough to compute them,
- * labelled as estimates. JSON goes to stdout, or to FILE with --json; progress to stderr.
+ * read-only and copy over a buffer beyond the caches, and read bandwidth over a working-set
+ * sweep whose plateaus are the memory levels; the launch floor (an empty kernel). Every figure
+ * is the best of several launches after a warm-up, the launch length calibrated to a time
+ * budget, timed by profiling events where their timestamps pass a check, else by the host
+ * clock (the JSON says which). Theoretical figures appear only where the device reports enough
+ * to compute them, labelled as estimates (and as wrong when below the measurement). JSON goes
+ * to stdout, or to FILE with --json; progress to stderr (docs/roofline.md). Exit status: 0; 1
+ * when a measurement or the output failed; 2 for bad arguments.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +25,8 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: clconv-peak [--device SPEC] [--json FILE] [--quick] [--budget SECONDS] "
-               "[--no-half]\n");
+               "[--no-half]\n"
+               "                   [--version] [--help]\n");
 }
 
 int main(int argc, char **argv)
@@ -46,9 +52,12 @@ int main(int argc, char **argv)
             }
         } else if (!strcmp(argv[i], "--no-half"))
             opt.half = 0;
-        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+        else if (!strcmp(argv[i], "--version")) {
+            printf("clconv-peak %s\n", CLCONV_VERSION_STRING);
+            return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
-            return 0;
+            return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
         } else {
             fprintf(stderr, "clconv-peak: unknown argument %s\n", argv[i]);
             usage(stderr);
@@ -83,8 +92,9 @@ int main(int argc, char **argv)
     peak_write_ceilings(f, &r, "  ");
     fprintf(f, "\n}\n");
     int rc = 0;
-    if (f != stdout && fclose(f) != 0) {
-        fprintf(stderr, "clconv-peak: error writing %s\n", json_path);
+    const int bad = fflush(f) != 0 || ferror(f);
+    if ((f != stdout && fclose(f) != 0) || bad) {
+        fprintf(stderr, "clconv-peak: error writing %s\n", json_path ? json_path : "stdout");
         rc = 1;
     }
     const char *which;
