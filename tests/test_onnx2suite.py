@@ -104,6 +104,13 @@ def attribute_model():
               helper.make_node("Add", ["epi_c", "epi_x"], ["epi_s"], name="epi_add"),
               helper.make_node("Relu", ["epi_s"], ["epi_y"], name="epi_relu")]
     outputs.append(helper.make_tensor_value_info("epi_y", TensorProto.FLOAT, None))
+    # HardSwish as opsets below 14 export it: x * HardSigmoid(x, alpha 1/6, beta 0.5)
+    inputs.append(helper.make_tensor_value_info("hs_x", TensorProto.FLOAT, [1, 4, 6, 6]))
+    inits.append(weight("hs_w", [4, 4, 1, 1]))
+    nodes += [conv_node("Conv", "hs_conv", "hs_x", "hs_w", "hs_c"),
+              helper.make_node("HardSigmoid", ["hs_c"], ["hs_h"], alpha=1 / 6, beta=0.5),
+              helper.make_node("Mul", ["hs_c", "hs_h"], ["hs_y"])]
+    outputs.append(helper.make_tensor_value_info("hs_y", TensorProto.FLOAT, None))
     # cannot map: a 3-D convolution, and a reflect Pad followed by zero padding
     inputs.append(helper.make_tensor_value_info("c3_x", TensorProto.FLOAT, [1, 2, 4, 4, 4]))
     inits.append(weight("c3_w", [2, 2, 3, 3, 3]))
@@ -180,7 +187,10 @@ def test_attributes(tool, count, tmp):
         check(L["output"] == shapes[f"pad_{mode}_y"], f"Pad {mode}: output {L['output']}")
     with open(suite, encoding="utf-8") as f:
         text = f.read()
-    check("# epilogue: activation relu, residual epi_x" in text, "epilogue comment missing")
+    check("t.epi_conv " in text and "# epilogue: activation relu, residual epi_x" in text,
+          "epilogue comment (relu, residual) missing")
+    check("t.hs_conv " in text and "# epilogue: activation hardswish" in text,
+          "epilogue comment (hardswish) missing")
     for node in ("conv3d", "reflect_then_zeros"):
         check(f"# not mapped: {node} (Conv):" in text and f"not mapped: {node}" in r.stderr,
               f"{node}: not listed as not mapped")
