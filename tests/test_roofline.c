@@ -56,6 +56,16 @@ START_TEST(test_levels_dominated_and_flat)
     ck_assert_double_eq(levels[0].gbps, 31);
     ck_assert_str_eq(levels[1].name, "DRAM");
     ck_assert_double_eq(levels[1].gbps, 12);
+    /* a coarse, noisy sweep (PoCL, --quick): no transition to drop, every step a level */
+    const double coarse[] = {16, 23, 32, 21, 30, 20.5, 9.6, 5.4};
+    k = peak_find_levels(sweep, sweep_of(coarse, 8, sweep), levels, PEAK_LEVELS_MAX);
+    ck_assert_int_eq(k, 4);
+    ck_assert_double_eq(levels[0].gbps, 32);
+    ck_assert_double_eq(levels[0].bytes, sweep[4].bytes);
+    ck_assert_double_eq(levels[1].gbps, 20.5);
+    ck_assert_double_eq(levels[2].gbps, 9.6);
+    ck_assert_str_eq(levels[3].name, "DRAM");
+    ck_assert_double_eq(levels[3].gbps, 5.4);
     /* a flat sweep is one level, DRAM */
     const double flat[] = {20, 21, 19, 20, 20};
     k = peak_find_levels(sweep, sweep_of(flat, 5, sweep), levels, PEAK_LEVELS_MAX);

@@ -19,48 +19,34 @@ static double median_of(double *v, int n)
 
 int peak_find_levels(const peak_sweep_point *sweep, int n, peak_level *levels, int max)
 {
-    /* plateau g spans sweep[first[g] .. last[g]] */
+    if (n > PEAK_SWEEP_MAX)
+        n = PEAK_SWEEP_MAX;
+    /* the envelope: a working set gets at least what any larger one got (small sets on CPUs
+     * are held back by loop overhead, not by a cache) */
+    double env[PEAK_SWEEP_MAX];
+    for (int i = n - 1; i >= 0; i--)
+        env[i] = i + 1 < n && env[i + 1] > sweep[i].gbps ? env[i + 1] : sweep[i].gbps;
+    /* plateau g spans [first[g], last[g]]; the envelope does not rise, so a point joins while
+     * it stays within the tolerance of the plateau's first (highest) point */
     int first[PEAK_SWEEP_MAX], last[PEAK_SWEEP_MAX], groups = 0;
-    double members[PEAK_SWEEP_MAX];
-    for (int i = 0; i < n && i < PEAK_SWEEP_MAX; i++) {
-        if (groups > 0) {
-            const int g = groups - 1, count = last[g] - first[g] + 1;
-            for (int k = 0; k < count; k++)
-                members[k] = sweep[first[g] + k].gbps;
-            const double med = median_of(members, count), x = sweep[i].gbps;
-            if (x <= med * PLATEAU_TOLERANCE && x * PLATEAU_TOLERANCE >= med) {
-                last[g] = i;
-                continue;
-            }
+    for (int i = 0; i < n; i++) {
+        if (groups > 0 && env[i] * PLATEAU_TOLERANCE >= env[first[groups - 1]]) {
+            last[groups - 1] = i;
+            continue;
         }
         first[groups] = last[groups] = i;
         groups++;
     }
     int out = 0;
     for (int g = 0; g < groups && out < max; g++) {
+        /* one point between two resolved plateaus is the transition between them */
         const bool single = first[g] == last[g], inner = g > 0 && g + 1 < groups;
-        if (single && inner)
-            continue; /* a transition between two levels */
-        double best = 0;
-        for (int i = first[g]; i <= last[g]; i++)
-            if (sweep[i].gbps > best)
-                best = sweep[i].gbps;
-        peak_level *L = &levels[out];
-        L->bytes = sweep[last[g]].bytes;
-        L->gbps = best;
+        if (single && inner && last[g - 1] > first[g - 1] && last[g + 1] > first[g + 1])
+            continue;
+        levels[out].bytes = sweep[last[g]].bytes;
+        levels[out].gbps = env[first[g]];
         out++;
     }
-    /* a level slower than a larger one is no level: data that fits it gets the larger one's
-     * bandwidth too (small sets on CPUs are held back by loop overhead, not by a cache) */
-    int kept = 0;
-    for (int i = 0; i < out; i++) {
-        bool dominated = false;
-        for (int j = i + 1; j < out; j++)
-            dominated |= levels[j].gbps >= levels[i].gbps;
-        if (!dominated || i + 1 == out)
-            levels[kept++] = levels[i];
-    }
-    out = kept;
     for (int i = 0; i < out; i++)
         snprintf(levels[i].name, sizeof levels[i].name, i + 1 == out ? "DRAM" : "L%d", i + 1);
     return out;

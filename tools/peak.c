@@ -31,7 +31,7 @@ peak_options peak_quick_options(void)
                       .max_repeats = 4,
                       .half = 0,
                       .sweep_max_bytes = (double)(256u << 20),
-                      .sweep_factor = 4};
+                      .sweep_factor = 2};
     return o;
 }
 

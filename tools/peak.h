@@ -100,11 +100,13 @@ void peak_write_ceilings(FILE *f, const peak_results *r, const char *indent);
 /* "[{"name": ..., "bytes": ..., "gbps": ...}, ...]": the levels of r, on one line. */
 void peak_write_levels(FILE *f, const peak_results *r);
 
-/* Groups a sweep (ascending working sets) into plateaus: a point joins the current plateau
- * while its bandwidth stays within a factor of 1.3 of the plateau's median; plateaus of one
- * point between two others are transitions and dropped, and so is a plateau slower than a
- * later one (what fits it gets the later one's bandwidth). The last plateau is named "DRAM",
- * the others "L1", "L2", ... Writes at most max levels, returns their count. */
+/* Groups a sweep (ascending working sets) into memory levels. Each point first gets the best
+ * bandwidth of any larger working set where that is higher (data that fits a small set gets at
+ * least that); then a point joins the current plateau while within a factor of 1.3 of its
+ * first point. A single point between two plateaus of several points is the transition
+ * between them and dropped. A level's bytes is the largest set of its plateau, its gbps the
+ * plateau's best; the last level is named "DRAM", the others "L1", "L2", ... Writes at most
+ * max levels, returns their count. */
 int peak_find_levels(const peak_sweep_point *sweep, int n, peak_level *levels, int max);
 
 /* Shared by the peak*.c files. */

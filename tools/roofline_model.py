@@ -57,6 +57,8 @@ def annotate(bench, peak=None):
     levels = bandwidth_levels(bench, peak)
     floor = launch_floor_s(bench, peak)
     gflops = float(bench["ceilings"]["gflops"])
+    if levels:  # the last level is DRAM: the main measurement of it counts too
+        levels[-1]["gbps"] = max(levels[-1]["gbps"], float(bench["ceilings"]["gbps"]))
     for r in bench["rows"]:
         L = row_level(r, levels)
         if L:
