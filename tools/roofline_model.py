@@ -57,11 +57,12 @@ def annotate(bench, peak=None):
     levels = bandwidth_levels(bench, peak)
     floor = launch_floor_s(bench, peak)
     gflops = float(bench["ceilings"]["gflops"])
-    if levels:  # the last level is DRAM: the main measurement of it counts too
-        levels[-1]["gbps"] = max(levels[-1]["gbps"], float(bench["ceilings"]["gbps"]))
+    main_gbps = float(bench["ceilings"]["gbps"])
     for r in bench["rows"]:
         L = row_level(r, levels)
         if L:
+            if L is levels[-1]:  # DRAM: the main measurement of it counts too
+                L = dict(L, gbps=max(L["gbps"], main_gbps))
             roof = level_roof(r, L, gflops)
             r["level"], r["level_gbps"] = L["name"], L["gbps"]
             r["level_roof_gflops"] = roof
