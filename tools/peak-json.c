@@ -105,8 +105,8 @@ void peak_write_ceilings(FILE *f, const peak_results *r, const char *in)
                 r->sweep[i].bytes, r->sweep[i].gbps, r->sweep[i].passes);
     fprintf(f,
             "],\n%s\"launch_floor\": {\"seconds\": %.9g, \"repeats\": %d, \"kernel\": "
-            "\"empty, one work-item\"}",
-            in, r->launch_floor_s, r->launch_repeats);
+            "\"empty, one work-item\", \"median_s\": %.9g}",
+            in, r->launch_floor_s, r->launch_repeats, r->launch_median_s);
     fprintf(f, ",\n%s\"timing\": {\"mode\": \"%s\", \"check\": ", in, tool_timing_name(&r->timing));
     peak_json_string(f, r->timing.why);
     fprintf(f, "}");

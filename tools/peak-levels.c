@@ -160,7 +160,7 @@ done:
     return rc;
 }
 
-/* Median time of an empty kernel timed as clconv-bench times a run: from a marker just
+/* Fastest and median time of an empty kernel timed as clconv-bench times a run: from a marker just
  * before it to its end (events), or enqueue to clFinish on the host clock. */
 static int measure_launch(clconv_context *ctx, cl_program program, peak_results *r, char *err,
                           size_t err_size)
@@ -199,7 +199,9 @@ static int measure_launch(clconv_context *ctx, cl_program program, peak_results 
         snprintf(err, err_size, "peak_empty: launch failed (%d)", (int)e);
         return -1;
     }
-    r->launch_floor_s = median_of(samples, n);
+    /* a floor is a lower bound: the fastest launch; the median says how far noise lifts it */
+    r->launch_median_s = median_of(samples, n);
+    r->launch_floor_s = samples[0];
     r->launch_repeats = n;
     return 0;
 }

@@ -63,8 +63,9 @@ typedef struct peak_results {
     int nsweep;
     peak_level levels[PEAK_LEVELS_MAX];
     int nlevels;
-    /* launch floor: median time of an empty kernel, timed as clconv-bench times a run */
-    double launch_floor_s;
+    /* launch floor: the fastest of the empty-kernel launches (and their median), timed as
+     * clconv-bench times a run */
+    double launch_floor_s, launch_median_s;
     int launch_repeats;
     tool_timing timing; /* how every figure here was timed */
     double seconds;     /* wall time of the whole measurement */

@@ -8,8 +8,6 @@ roof (the main, measured bandwidth) is shown as well. A run whose median time is
 NEAR_FLOOR times the empty-kernel launch time is at the launch floor: no kernel change makes
 it much faster.
 """
-import math
-
 NEAR_FLOOR = 2.0
 
 
@@ -91,7 +89,3 @@ def theoretical(bench, peak=None):
                 return g, t.get("basis", ""), not below
             return None, t.get("basis", ""), False
     return None, None, False
-
-
-def finite(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)

@@ -15,7 +15,6 @@ are ringed in grey on both panels. Writes PREFIX.png and PREFIX.svg.
 """
 import argparse
 import json
-import math
 import os
 import sys
 
