@@ -9,11 +9,15 @@
  * Each layer runs with AUTO, then with every algorithm id that accepts it (the others are
  * listed as skipped, with the reason), then with CLBlast's convgemm where CLBlast was found
  * and supports the case (Conv2d, groups 1, symmetric zeros padding, float32). Every run is
- * warmed up, then timed N times (default 5, at least 5) by OpenCL profiling events; median
- * and minimum are kept. Each row names the algorithm and the kernel variant its plan ran
- * (clconv_plan_get_variant_name: for the AUTO row, the variant AUTO chose; none for the
- * baseline). Roofline columns use the ceilings given, else a quick measurement
- * (tools/peak.h). --verify compares every run's output with clconv_reference.
+ * warmed up, then timed N times (default 5, at least 5) by OpenCL profiling events where their
+ * timestamps pass a check (tool_timing_check), else by the host clock around clFinish, which
+ * every row says; median and minimum are kept. Each row names the algorithm and the kernel
+ * variant its plan ran (clconv_plan_get_variant_name: for the AUTO row, the variant AUTO chose;
+ * none for the baseline), and carries the counted FLOPs and those the variant executes where it
+ * reports them. Roofline columns use the ceilings given, else a quick measurement (tools/peak.h,
+ * memory levels and launch floor included). --verify compares every run's output with
+ * clconv_reference. Exit status: 0; 1 when a run failed verification, a layer could not be set
+ * up or an output could not be written; 2 for bad arguments. The parts: tools/bench.h.
  */
 
 #include <math.h>
