@@ -23,10 +23,10 @@
 __kernel void conv2d_direct(__global const STORAGE *restrict in,
                             __global const STORAGE *restrict weight,
                             __global const STORAGE *restrict bias,
-                            __global STORAGE *restrict out,
+                            __global STORAGE *OUT_RESTRICT out,
                             int C, int H, int W, int K, int OH, int OW,
                             int kh, int kw, int sh, int sw, int pt, int pl, int dh, int dw,
-                            int cinpg, int coutpg, int has_bias, int nk_tiles)
+                            int cinpg, int coutpg, int has_bias, int nk_tiles EPILOGUE_PARAMS)
 {
     const int tx = get_global_id(0);
     const int oy = get_global_id(1);
@@ -83,6 +83,6 @@ __kernel void conv2d_direct(__global const STORAGE *restrict in,
         const size_t base = (((size_t)n * K + oc0 + o) * OH + oy) * OW;
         for (int j = 0; j < X_TILE; j++)
             if (ox0 + j < OW)
-                STORE(out, base + ox0 + j, acc[o][j] + zeros[o]);
+                EPI_STORE(out, base + ox0 + j, acc[o][j] + zeros[o]);
     }
 }

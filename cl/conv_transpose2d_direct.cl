@@ -24,11 +24,11 @@
 __kernel void conv_transpose2d_direct(__global const STORAGE *restrict in,
                                       __global const STORAGE *restrict weight,
                                       __global const STORAGE *restrict bias,
-                                      __global STORAGE *restrict out,
+                                      __global STORAGE *OUT_RESTRICT out,
                                       int C, int H, int W, int K, int OH, int OW,
                                       int kh, int kw, int sh, int sw, int pt, int pl,
                                       int dh, int dw, int cinpg, int coutpg, int has_bias,
-                                      int x_items, int nk_tiles)
+                                      int x_items, int nk_tiles EPILOGUE_PARAMS)
 {
     const int t = get_global_id(0);
     const int oy = get_global_id(1);
@@ -93,6 +93,6 @@ __kernel void conv_transpose2d_direct(__global const STORAGE *restrict in,
     for (int o = 0; o < OC_TILE; o++) {
         const size_t base = (((size_t)n * K + oc0 + o) * OH + oy) * OW;
         for (int j = 0; j < valid_j; j++)
-            STORE(out, base + ox0 + sw * j, acc[o][j]);
+            EPI_STORE(out, base + ox0 + sw * j, acc[o][j]);
     }
 }

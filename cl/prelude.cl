@@ -5,9 +5,17 @@
  * Build options read here:
  *   -D CLCONV_HALF   half storage (vload_half / vstore_half), float arithmetic
  *
+ *   -D CLCONV_ACT=n, -D CLCONV_ACT_ALPHA=x, -D CLCONV_ACT_BETA=x, -D CLCONV_RESIDUAL
+ *                    the fused epilogue (src/epilogue.c writes them): the activation as its
+ *                    clconv_activation value, its float parameters, and a residual buffer
+ *
  * Defines STORAGE (the element type of the caller's buffers), LOAD(p, i) and STORE(p, i, v)
- * (one element as float), CAT(a, b) (token pasting after expansion), map_coord and
- * zero_times.
+ * (one element as float), CAT(a, b) (token pasting after expansion), map_coord,
+ * zero_times, and the epilogue: the kernel that writes the output names it `out`, declares
+ * it `__global STORAGE *OUT_RESTRICT out`, ends its parameters with EPILOGUE_PARAMS and
+ * stores each value v (bias included) with EPI_STORE(o, i, v), o being out or a pointer
+ * derived from it; EPI_STORE adds the residual's element at the same place and applies the
+ * activation.
  */
 
 /* Clang-based compilers (PoCL) warn that passing a wide vector changes the ABI on CPUs without
@@ -50,3 +58,48 @@ inline float zero_times(float w)
 {
     return (as_uint(w) & 0x7f800000u) == 0x7f800000u ? as_float(0x7fc00000u) : 0.0f;
 }
+
+/* ---- the fused epilogue ---------------------------------------------------------------- */
+#ifndef CLCONV_ACT
+#define CLCONV_ACT 0
+#endif
+
+/* The activation, as PyTorch defines it; comparisons keep NaN a NaN, as torch does. */
+inline float clconv_act(float v)
+{
+#if CLCONV_ACT == 0
+    return v;
+#elif CLCONV_ACT == 1 /* relu */
+    return v < 0.0f ? 0.0f : v;
+#elif CLCONV_ACT == 2 /* relu6 */
+    return v < 0.0f ? 0.0f : v > 6.0f ? 6.0f : v;
+#elif CLCONV_ACT == 3 /* leaky_relu */
+    return v > 0.0f ? v : v * CLCONV_ACT_ALPHA;
+#elif CLCONV_ACT == 4 /* clamp (hardtanh) */
+    return v < CLCONV_ACT_ALPHA ? CLCONV_ACT_ALPHA : v > CLCONV_ACT_BETA ? CLCONV_ACT_BETA : v;
+#elif CLCONV_ACT == 5 /* sigmoid */
+    return 1.0f / (1.0f + exp(-v));
+#elif CLCONV_ACT == 6 /* tanh */
+    return tanh(v);
+#elif CLCONV_ACT == 7 /* silu */
+    return v / (1.0f + exp(-v));
+#elif CLCONV_ACT == 8 /* gelu, erf form */
+    return 0.5f * v * (1.0f + erf(v * M_SQRT1_2_F));
+#elif CLCONV_ACT == 9 /* hardswish */
+    const float t = v + 3.0f < 0.0f ? 0.0f : v + 3.0f > 6.0f ? 6.0f : v + 3.0f;
+    return v * t / 6.0f;
+#else
+#error "CLCONV_ACT is not a clconv_activation"
+#endif
+}
+
+#ifdef CLCONV_RESIDUAL
+/* the residual may be the output itself (in place): out is then not restrict */
+#define OUT_RESTRICT
+#define EPILOGUE_PARAMS , __global const STORAGE *residual
+#define EPI_STORE(o, i, v) STORE(o, i, clconv_act((v) + LOAD(residual + ((o) - out), i)))
+#else
+#define OUT_RESTRICT restrict
+#define EPILOGUE_PARAMS
+#define EPI_STORE(o, i, v) STORE(o, i, clconv_act(v))
+#endif

@@ -114,6 +114,23 @@ typedef enum clconv_algo {
     CLCONV_ALGO_COUNT_     /* number of values; not an algorithm */
 } clconv_algo;
 
+/* The activation of a fused epilogue (output = activation(conv + bias + residual)), each
+ * with PyTorch's meaning; computed in float after the sum. */
+typedef enum clconv_activation {
+    CLCONV_ACTIVATION_NONE = 0,
+    CLCONV_ACTIVATION_RELU,       /* torch.nn.ReLU */
+    CLCONV_ACTIVATION_RELU6,      /* torch.nn.ReLU6 */
+    CLCONV_ACTIVATION_LEAKY_RELU, /* torch.nn.LeakyReLU(negative_slope = activation_alpha) */
+    CLCONV_ACTIVATION_CLAMP,      /* torch.nn.Hardtanh(min_val = activation_alpha,
+                                     max_val = activation_beta) */
+    CLCONV_ACTIVATION_SIGMOID,    /* torch.sigmoid */
+    CLCONV_ACTIVATION_TANH,       /* torch.tanh */
+    CLCONV_ACTIVATION_SILU,       /* torch.nn.SiLU */
+    CLCONV_ACTIVATION_GELU,       /* torch.nn.GELU(), the exact erf form */
+    CLCONV_ACTIVATION_HARDSWISH,  /* torch.nn.Hardswish */
+    CLCONV_ACTIVATION_COUNT_      /* number of values; not an activation */
+} clconv_activation;
+
 typedef struct clconv_desc {
     clconv_kind kind;
     int in_channels, out_channels, groups;
@@ -125,10 +142,20 @@ typedef struct clconv_desc {
     int bias;                               /* nonzero: bias of out_channels is added */
     clconv_padding_mode padding_mode;
     clconv_dtype dtype;
+    /* Fused epilogue, run by the command that writes the output:
+     *   output = activation(conv(input) + bias + residual)
+     * activation_alpha/beta are the activation's parameters (LEAKY_RELU: alpha is the
+     * negative slope; CLAMP: alpha = min, beta = max); other activations ignore them.
+     * residual nonzero: a tensor of the output's shape and dtype is added before the
+     * activation (clconv_plan_enqueue_buffers; it may be the output buffer itself). */
+    clconv_activation activation;
+    float activation_alpha, activation_beta;
+    int residual;
 } clconv_desc;
 
 /* Fills desc with torch's defaults: stride 1, padding 0, dilation 1, groups 1, output
- * padding 0, bias on, zeros padding, float32. A NULL desc is ignored. Nothing is validated
+ * padding 0, bias on, zeros padding, float32, no activation (alpha = beta = 0), no residual.
+ * A NULL desc is ignored. Nothing is validated
  * here: validation happens in clconv_output_shape and clconv_plan_create. */
 CLCONV_API void clconv_desc_init(clconv_desc *desc, clconv_kind kind, int in_channels,
                                  int out_channels, int kernel_h, int kernel_w);
@@ -309,6 +336,15 @@ CLCONV_API clconv_algo clconv_variant_get_algo(const char *name);
 /* Output shape of the plan. Errors: CLCONV_ERROR_INVALID_ARGUMENT for NULL arguments. */
 CLCONV_API clconv_status clconv_plan_get_output_shape(const clconv_plan *plan, int output_nchw[4]);
 
+/* Lower-case name of an activation as the tools write it ("none", "relu", "relu6",
+ * "leaky_relu", "clamp", "sigmoid", "tanh", "silu", "gelu", "hardswish"); "unknown" otherwise. */
+CLCONV_API const char *clconv_activation_name(clconv_activation activation);
+
+/* Parses an activation name as clconv_activation_name writes it (case-insensitive).
+ * Errors: CLCONV_ERROR_INVALID_ARGUMENT for NULL arguments or an unknown name. */
+CLCONV_API clconv_status clconv_activation_from_name(const char *name,
+                                                     clconv_activation *activation);
+
 /* Lower-case name of an algorithm ("auto", "direct", "gemm", "tiled", "depthwise");
  * "unknown" otherwise. */
 CLCONV_API const char *clconv_algo_name(clconv_algo algo);
@@ -372,6 +408,40 @@ CLCONV_API clconv_status clconv_plan_enqueue_on_queue(clconv_plan *plan, cl_comm
                                                       cl_mem output, cl_mem workspace,
                                                       cl_uint num_wait_events,
                                                       const cl_event *wait_events, cl_event *event);
+
+/* The buffers of one enqueue (clconv_plan_enqueue_buffers). weight and bias may be NULL
+ * after clconv_plan_set_weights (the plan's copies are used); bias is ignored without
+ * desc->bias; residual is required exactly when desc->residual is set, has the output's
+ * layout and may be the output buffer itself (in-place accumulate: the old output is added),
+ * but no other overlap with the output; workspace as clconv_plan_enqueue. */
+typedef struct clconv_buffers {
+    cl_mem input, weight, bias, residual, output, workspace;
+} clconv_buffers;
+
+/* Enqueues the convolution with its epilogue on queue (NULL: the context's queue; otherwise
+ * as clconv_plan_enqueue_on_queue), after the wait events; buffers as clconv_buffers says,
+ * checked as clconv_plan_enqueue checks them, before anything is enqueued.
+ * Errors: as clconv_plan_enqueue_on_queue; CLCONV_ERROR_INVALID_ARGUMENT for NULL buffers;
+ * CLCONV_ERROR_INVALID_BUFFER for a NULL weight (or bias) without set weights, a NULL
+ * residual when desc->residual is set, a residual given to a plan without one, a residual
+ * smaller than the output or overlapping it other than exactly. */
+CLCONV_API clconv_status clconv_plan_enqueue_buffers(clconv_plan *plan, cl_command_queue queue,
+                                                     const clconv_buffers *buffers,
+                                                     cl_uint num_wait_events,
+                                                     const cl_event *wait_events, cl_event *event);
+
+/* Copies the weights (and the bias, when desc->bias is set) once into device memory the plan
+ * owns, and lets the plan's variant prepare them (re-layout, packing, transforms), so that
+ * enqueues passing weight (and bias) NULL use them and re-lay out nothing. Builds the plan
+ * if it was not baked. Runs on the context's queue and returns when the copies are done: the
+ * caller's buffers may be changed or released afterwards. Calling it again replaces them.
+ * Errors: CLCONV_ERROR_INVALID_ARGUMENT (NULL plan), CLCONV_ERROR_INVALID_BUFFER (NULL,
+ * too small or unreadable weight, or bias for a plan with bias), the clconv_plan_bake
+ * errors, CLCONV_ERROR_OPENCL. On error the plan keeps the weights it had. */
+CLCONV_API clconv_status clconv_plan_set_weights(clconv_plan *plan, cl_mem weight, cl_mem bias);
+
+/* 1 when clconv_plan_set_weights has given the plan its weights, else 0 (also for NULL). */
+CLCONV_API int clconv_plan_has_weights(const clconv_plan *plan);
 
 /* Releases the plan. NULL is a no-op. */
 CLCONV_API void clconv_plan_destroy(clconv_plan *plan);
@@ -440,6 +510,16 @@ CLCONV_API clconv_status clconv_count_ops_moduleprofiler_tconv(const clconv_desc
 CLCONV_API clconv_status clconv_reference(const clconv_desc *desc, const int input_nchw[4],
                                           const float *input, const float *weight,
                                           const float *bias, float *output);
+
+/* As clconv_reference, with the epilogue's residual: residual has the output's layout and
+ * may be NULL when desc->residual == 0, or equal output (in place: output is read first).
+ * clconv_reference itself rejects a desc with residual set. Both apply desc->activation.
+ * Errors: as clconv_reference; CLCONV_ERROR_INVALID_ARGUMENT for a NULL residual with
+ * desc->residual set. */
+CLCONV_API clconv_status clconv_reference_residual(const clconv_desc *desc, const int input_nchw[4],
+                                                   const float *input, const float *weight,
+                                                   const float *bias, const float *residual,
+                                                   float *output);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,7 @@
 
 #include "src/algo-direct.h"
 #include "src/cost-model.h"
+#include "src/epilogue.h"
 #include "src/kernels.h"
 #include "src/launch.h"
 
@@ -21,6 +22,7 @@ CLCONV_CONFIG_FITS(direct_config);
 typedef struct direct_state {
     cl_kernel kernel;
     cl_uint buffer_slot[4]; /* in, weight, bias, out */
+    cl_uint residual_slot;
     clconv_launch launch;
 } direct_state;
 
@@ -107,12 +109,13 @@ static clconv_status direct_prepare(clconv_plan *plan)
     if (!s)
         return clconv_fail(plan->ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "direct plan state");
     plan->state = s;
-    char options[256];
+    char options[512], epilogue[256];
     char pad[32] = ""; /* ConvTranspose2d pads with zeros only */
     if (!transposed)
         snprintf(pad, sizeof pad, "-D PAD_MODE=%d ", (int)d->padding_mode);
-    snprintf(options, sizeof options, "%s-D OC_TILE=%d -D X_TILE=%d%s", pad, c->oc_tile, c->x_tile,
-             d->dtype == CLCONV_FLOAT16 ? " -D CLCONV_HALF" : "");
+    clconv_epilogue_options(p, epilogue, sizeof epilogue);
+    snprintf(options, sizeof options, "%s-D OC_TILE=%d -D X_TILE=%d%s%s", pad, c->oc_tile,
+             c->x_tile, d->dtype == CLCONV_FLOAT16 ? " -D CLCONV_HALF" : "", epilogue);
     clconv_status st = clconv_create_kernel(
         plan->ctx, transposed ? "conv_transpose2d_direct.cl" : "conv2d_direct.cl", options,
         transposed ? "conv_transpose2d_direct" : "conv2d_direct", &s->kernel);
@@ -133,6 +136,7 @@ static clconv_status direct_prepare(clconv_plan *plan)
         if (transposed)
             clconv_arg_int(&a, "x_items", c->x_items);
         clconv_arg_int(&a, "nk_tiles", c->nk_tiles);
+        s->residual_slot = clconv_arg_residual(&a, p);
         st = clconv_args_end(&a);
     }
     if (st == CLCONV_SUCCESS) {
@@ -157,6 +161,9 @@ static clconv_status direct_enqueue(clconv_plan *plan, const clconv_enqueue_args
         if (st != CLCONV_SUCCESS)
             return st;
     }
+    clconv_status st = clconv_set_residual_arg(plan->ctx, s->kernel, s->residual_slot, a);
+    if (st != CLCONV_SUCCESS)
+        return st;
     return clconv_enqueue_launch(plan->ctx, a->queue, s->kernel, &s->launch, a->num_wait_events,
                                  a->wait_events, a->event);
 }

@@ -2,6 +2,7 @@
 #include <limits.h>
 #include <stdint.h>
 
+#include "src/epilogue.h"
 #include "src/internal.h"
 
 void clconv_desc_init(clconv_desc *desc, clconv_kind kind, int in_channels, int out_channels,
@@ -86,6 +87,9 @@ static clconv_status check_desc(const clconv_desc *d)
     if ((unsigned)d->padding_mode > CLCONV_PADDING_CIRCULAR)
         REJECT("padding_mode = %d: must be zeros, reflect, replicate or circular",
                (int)d->padding_mode);
+    clconv_status st = clconv_check_epilogue(d);
+    if (st != CLCONV_SUCCESS)
+        return st;
     const struct {
         const char *name;
         int value;

@@ -108,6 +108,8 @@ int clconv_map_padded_coord(int i, int n, clconv_padding_mode mode);
 typedef struct clconv_enqueue_args {
     cl_command_queue queue; /* the context's or the caller's (same context and device) */
     cl_mem input, weight, bias, output, workspace;
+    cl_mem residual;     /* the epilogue's, when desc.residual (may be output itself) */
+    bool weights_packed; /* weight/bias are the plan's set weights, packed by the variant */
     cl_uint num_wait_events;
     const cl_event *wait_events;
     cl_event *event; /* may be NULL */

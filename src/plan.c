@@ -80,8 +80,7 @@ clconv_status clconv_plan_create_variant(clconv_context *ctx, const clconv_desc 
     return create_plan(ctx, desc, input_nchw, CLCONV_ALGO_AUTO, variant, out);
 }
 
-/* Runs prepare once; a failure leaves the plan unprepared so a later call retries. */
-static clconv_status ensure_prepared(clconv_plan *plan)
+clconv_status clconv_plan_ensure_prepared(clconv_plan *plan)
 {
     if (plan->prepared)
         return CLCONV_SUCCESS;
@@ -105,7 +104,7 @@ clconv_status clconv_plan_bake(clconv_plan *plan)
 {
     if (!plan)
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT, "plan is NULL");
-    return ensure_prepared(plan);
+    return clconv_plan_ensure_prepared(plan);
 }
 
 int clconv_plan_is_baked(const clconv_plan *plan)
@@ -146,12 +145,7 @@ size_t clconv_plan_get_workspace_size(const clconv_plan *plan)
     return plan ? plan->workspace_size : 0;
 }
 
-/* How the plan uses a buffer: the kernels read it, write it, or both. */
-enum { USE_READ = 1, USE_WRITE = 2 };
-
-/* One buffer argument: a buffer object (not an image), of this context, large enough, and
- * created with flags that let the kernels access it as the plan does. */
-static clconv_status check_buffer(clconv_context *ctx, const char *name, cl_mem buf, size_t needed,
+clconv_status clconv_check_buffer(clconv_context *ctx, const char *name, cl_mem buf, size_t needed,
                                   int use)
 {
     if (!buf)
@@ -179,10 +173,10 @@ static clconv_status check_buffer(clconv_context *ctx, const char *name, cl_mem 
     if (owner != ctx->cl_ctx)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
                            "%s buffer belongs to another OpenCL context", name);
-    if ((use & USE_WRITE) && (flags & CL_MEM_READ_ONLY))
+    if ((use & CLCONV_USE_WRITE) && (flags & CL_MEM_READ_ONLY))
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
                            "%s buffer was created CL_MEM_READ_ONLY: the plan writes it", name);
-    if ((use & USE_READ) && (flags & CL_MEM_WRITE_ONLY))
+    if ((use & CLCONV_USE_READ) && (flags & CL_MEM_WRITE_ONLY))
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
                            "%s buffer was created CL_MEM_WRITE_ONLY: the plan reads it", name);
     if (size < needed)
@@ -248,6 +242,11 @@ static buffer_range range_of(cl_mem buf, size_t used)
     return r;
 }
 
+static bool same_range(const buffer_range *a, const buffer_range *b)
+{
+    return a->root == b->root && a->offset == b->offset && a->size == b->size && a->host == b->host;
+}
+
 static bool ranges_overlap(const buffer_range *a, const buffer_range *b)
 {
     if (!a->root || !b->root)
@@ -259,10 +258,9 @@ static bool ranges_overlap(const buffer_range *a, const buffer_range *b)
     return a->offset < b->offset + b->size && b->offset < a->offset + a->size;
 }
 
-static clconv_status enqueue_checked(clconv_plan *plan, cl_command_queue queue, cl_mem input,
-                                     cl_mem weight, cl_mem bias, cl_mem output, cl_mem workspace,
-                                     cl_uint num_wait_events, const cl_event *wait_events,
-                                     cl_event *event);
+static clconv_status enqueue_checked(clconv_plan *plan, cl_command_queue queue,
+                                     const clconv_buffers *b, cl_uint num_wait_events,
+                                     const cl_event *wait_events, cl_event *event);
 
 clconv_status clconv_plan_enqueue(clconv_plan *plan, cl_mem input, cl_mem weight, cl_mem bias,
                                   cl_mem output, cl_mem workspace, cl_uint num_wait_events,
@@ -270,8 +268,8 @@ clconv_status clconv_plan_enqueue(clconv_plan *plan, cl_mem input, cl_mem weight
 {
     if (!plan)
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT, "plan is NULL");
-    return enqueue_checked(plan, plan->ctx->queue, input, weight, bias, output, workspace,
-                           num_wait_events, wait_events, event);
+    const clconv_buffers b = {input, weight, bias, NULL, output, workspace};
+    return enqueue_checked(plan, plan->ctx->queue, &b, num_wait_events, wait_events, event);
 }
 
 clconv_status clconv_plan_enqueue_on_queue(clconv_plan *plan, cl_command_queue queue, cl_mem input,
@@ -284,14 +282,61 @@ clconv_status clconv_plan_enqueue_on_queue(clconv_plan *plan, cl_command_queue q
     clconv_status st = check_queue(plan->ctx, queue);
     if (st != CLCONV_SUCCESS)
         return st;
-    return enqueue_checked(plan, queue, input, weight, bias, output, workspace, num_wait_events,
-                           wait_events, event);
+    const clconv_buffers b = {input, weight, bias, NULL, output, workspace};
+    return enqueue_checked(plan, queue, &b, num_wait_events, wait_events, event);
 }
 
-static clconv_status enqueue_checked(clconv_plan *plan, cl_command_queue queue, cl_mem input,
-                                     cl_mem weight, cl_mem bias, cl_mem output, cl_mem workspace,
-                                     cl_uint num_wait_events, const cl_event *wait_events,
-                                     cl_event *event)
+clconv_status clconv_plan_enqueue_buffers(clconv_plan *plan, cl_command_queue queue,
+                                          const clconv_buffers *buffers, cl_uint num_wait_events,
+                                          const cl_event *wait_events, cl_event *event)
+{
+    if (!plan)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT, "plan is NULL");
+    if (!buffers)
+        return clconv_fail(plan->ctx, CLCONV_ERROR_INVALID_ARGUMENT, "buffers is NULL");
+    if (!queue)
+        queue = plan->ctx->queue;
+    clconv_status st = check_queue(plan->ctx, queue);
+    if (st != CLCONV_SUCCESS)
+        return st;
+    return enqueue_checked(plan, queue, buffers, num_wait_events, wait_events, event);
+}
+
+/* The weight and bias an enqueue uses: the caller's, else the plan's set weights. */
+static clconv_status resolve_weights(clconv_plan *plan, const clconv_buffers *b,
+                                     clconv_enqueue_args *args)
+{
+    clconv_context *ctx = plan->ctx;
+    const clconv_problem *p = &plan->problem;
+    const size_t elem = clconv_dtype_size(p->desc.dtype);
+    args->weights_packed = false;
+    clconv_status st;
+    if (!b->weight && plan->weights.weight) {
+        args->weight = plan->weights.weight;
+        args->weights_packed = plan->weights.packed;
+    } else if ((st = clconv_check_buffer(ctx, "weight", b->weight, p->weight_count * elem,
+                                         CLCONV_USE_READ))) {
+        return st;
+    } else {
+        args->weight = b->weight;
+    }
+    args->bias = NULL;
+    if (!p->desc.bias)
+        return CLCONV_SUCCESS;
+    if (!b->bias && plan->weights.bias) {
+        args->bias = plan->weights.bias;
+        return CLCONV_SUCCESS;
+    }
+    /* the caller's bias with the plan's weights: a variant may have packed the bias with
+     * them, so the weights are used unpacked */
+    args->weights_packed = false;
+    args->bias = b->bias;
+    return clconv_check_buffer(ctx, "bias", b->bias, p->bias_count * elem, CLCONV_USE_READ);
+}
+
+static clconv_status enqueue_checked(clconv_plan *plan, cl_command_queue queue,
+                                     const clconv_buffers *b, cl_uint num_wait_events,
+                                     const cl_event *wait_events, cl_event *event)
 {
     clconv_context *ctx = plan->ctx;
     const clconv_problem *p = &plan->problem;
@@ -300,42 +345,63 @@ static clconv_status enqueue_checked(clconv_plan *plan, cl_command_queue queue, 
                            "num_wait_events = %u with wait_events %s", num_wait_events,
                            wait_events ? "non-NULL" : "NULL");
     const size_t elem = clconv_dtype_size(p->desc.dtype);
+    const size_t out_bytes = p->output_count * elem;
+    clconv_enqueue_args args = {.queue = queue,
+                                .input = b->input,
+                                .output = b->output,
+                                .num_wait_events = num_wait_events,
+                                .wait_events = wait_events,
+                                .event = event};
+    const int out_use = CLCONV_USE_WRITE | (p->desc.residual ? CLCONV_USE_READ : 0);
     clconv_status st;
-    if ((st = check_buffer(ctx, "input", input, p->input_count * elem, USE_READ)) ||
-        (st = check_buffer(ctx, "weight", weight, p->weight_count * elem, USE_READ)) ||
-        (st = check_buffer(ctx, "output", output, p->output_count * elem, USE_WRITE)))
+    if ((st =
+             clconv_check_buffer(ctx, "input", b->input, p->input_count * elem, CLCONV_USE_READ)) ||
+        (st = resolve_weights(plan, b, &args)) ||
+        (st = clconv_check_buffer(ctx, "output", b->output, out_bytes, out_use)))
         return st;
-    if (!p->desc.bias)
-        bias = NULL;
-    else if ((st = check_buffer(ctx, "bias", bias, p->bias_count * elem, USE_READ)))
-        return st;
-    if (plan->workspace_size) {
-        if ((st = check_buffer(ctx, "workspace", workspace, plan->workspace_size,
-                               USE_READ | USE_WRITE)))
+    if (p->desc.residual) {
+        if (!b->residual)
+            return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
+                               "residual buffer is NULL: the plan's desc has residual set");
+        if ((st = clconv_check_buffer(ctx, "residual", b->residual, out_bytes, CLCONV_USE_READ)))
             return st;
-    } else {
-        workspace = NULL;
+        args.residual = b->residual;
+    } else if (b->residual) {
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
+                           "residual buffer given to a plan without residual (desc.residual = 0)");
     }
-    const buffer_range out_range = range_of(output, p->output_count * elem);
+    if (plan->workspace_size) {
+        if ((st = clconv_check_buffer(ctx, "workspace", b->workspace, plan->workspace_size,
+                                      CLCONV_USE_READ | CLCONV_USE_WRITE)))
+            return st;
+        args.workspace = b->workspace;
+    }
+    const buffer_range out_range = range_of(args.output, out_bytes);
     const buffer_range reads[] = {
-        range_of(input, p->input_count * elem), range_of(weight, p->weight_count * elem),
-        range_of(bias, p->bias_count * elem), range_of(workspace, plan->workspace_size)};
-    static const char *const read_names[] = {"input", "weight", "bias", "workspace"};
-    for (size_t i = 0; i < 4; i++)
-        if (ranges_overlap(&out_range, &reads[i]))
-            return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER, "output buffer overlaps the %s %s",
-                               read_names[i],
-                               i == 3 ? "buffer: the workspace is scratch memory of its own"
-                                      : "buffer: in-place convolution is not supported");
-    for (size_t i = 0; i < 3; i++)
-        if (ranges_overlap(&reads[3], &reads[i]))
+        range_of(args.input, p->input_count * elem), range_of(args.weight, p->weight_count * elem),
+        range_of(args.bias, p->bias_count * elem), range_of(args.workspace, plan->workspace_size),
+        range_of(args.residual, out_bytes)};
+    static const char *const read_names[] = {"input", "weight", "bias", "workspace", "residual"};
+    enum { WORKSPACE = 3, RESIDUAL = 4, READS = 5 };
+    for (size_t i = 0; i < READS; i++) {
+        if (!ranges_overlap(&out_range, &reads[i]))
+            continue;
+        if (i == RESIDUAL && same_range(&out_range, &reads[i]))
+            continue; /* in-place accumulate: out = act(out + conv) */
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER, "output buffer overlaps the %s %s",
+                           read_names[i],
+                           i == WORKSPACE  ? "buffer: the workspace is scratch memory of its own"
+                           : i == RESIDUAL ? "buffer other than exactly: a residual is the "
+                                             "output itself or disjoint from it"
+                                           : "buffer: in-place convolution is not supported");
+    }
+    for (size_t i = 0; i < READS; i++)
+        if (i != WORKSPACE && ranges_overlap(&reads[WORKSPACE], &reads[i]))
             return clconv_fail(ctx, CLCONV_ERROR_INVALID_BUFFER,
                                "workspace buffer overlaps the %s buffer", read_names[i]);
     /* built here when the plan was not baked: a build failure surfaces at this call */
-    if ((st = ensure_prepared(plan)) != CLCONV_SUCCESS)
+    if ((st = clconv_plan_ensure_prepared(plan)) != CLCONV_SUCCESS)
         return st;
-    const clconv_enqueue_args args = {queue,     input,           weight,      bias, output,
-                                      workspace, num_wait_events, wait_events, event};
     return plan->variant->ops->enqueue(plan, &args);
 }
 
@@ -345,5 +411,6 @@ void clconv_plan_destroy(clconv_plan *plan)
         return;
     if (plan->prepared)
         plan->variant->ops->release(plan);
+    clconv_plan_release_weights(plan);
     free(plan);
 }

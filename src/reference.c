@@ -3,8 +3,10 @@
  * Non-finite values follow torch.nn.Conv2d's definition: Conv2d is the correlation of the
  * explicitly padded input, so every tap multiplies, zero-padding taps included (0 * inf and
  * 0 * NaN give NaN); ConvTranspose2d forms only the products x[i] * w[k] that exist. */
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "src/epilogue.h"
 #include "src/internal.h"
 
 int clconv_map_padded_coord(int i, int n, clconv_padding_mode mode)
@@ -23,8 +25,17 @@ int clconv_map_padded_coord(int i, int n, clconv_padding_mode mode)
     }
 }
 
+/* The epilogue of one output: the residual's element (read before the output is written, so
+ * residual may be out itself), then the activation. */
+static float finish(const clconv_problem *p, double acc, const float *residual, size_t i)
+{
+    if (residual)
+        acc += residual[i];
+    return (float)clconv_activate_double(&p->desc, acc);
+}
+
 static void conv2d(const clconv_problem *p, const float *in, const float *w, const float *bias,
-                   float *out)
+                   const float *residual, float *out)
 {
     const clconv_desc *d = &p->desc;
     const int H = p->in[2], W = p->in[3], OH = p->out[2], OW = p->out[3];
@@ -55,7 +66,8 @@ static void conv2d(const clconv_problem *p, const float *in, const float *w, con
                             }
                         }
                     }
-                    out[(((size_t)n * p->out[1] + co) * OH + y) * OW + x] = (float)acc;
+                    const size_t o = (((size_t)n * p->out[1] + co) * OH + y) * OW + x;
+                    out[o] = finish(p, acc, residual, o);
                 }
         }
 }
@@ -71,7 +83,7 @@ static int transposed_source(int o, int k, int s, int pad, int dil, int n)
 }
 
 static void conv_transpose2d(const clconv_problem *p, const float *in, const float *w,
-                             const float *bias, float *out)
+                             const float *bias, const float *residual, float *out)
 {
     const clconv_desc *d = &p->desc;
     const int H = p->in[2], W = p->in[3], OH = p->out[2], OW = p->out[3];
@@ -101,31 +113,56 @@ static void conv_transpose2d(const clconv_problem *p, const float *in, const flo
                             }
                         }
                     }
-                    out[(((size_t)n * p->out[1] + co) * OH + y) * OW + x] = (float)acc;
+                    const size_t o = (((size_t)n * p->out[1] + co) * OH + y) * OW + x;
+                    out[o] = finish(p, acc, residual, o);
                 }
         }
 }
 
-clconv_status clconv_reference(const clconv_desc *desc, const int input_nchw[4], const float *input,
-                               const float *weight, const float *bias, float *output)
+static clconv_status reference(const clconv_desc *desc, const int input_nchw[4], const float *input,
+                               const float *weight, const float *bias, const float *residual,
+                               float *output)
 {
     clconv_problem p;
     clconv_status st = clconv_problem_init(desc, input_nchw, &p);
     if (st != CLCONV_SUCCESS)
         return st;
-    const char *missing = !input                  ? "input"
-                          : !weight               ? "weight"
-                          : !output               ? "output"
-                          : (desc->bias && !bias) ? "bias"
-                                                  : NULL;
+    const char *missing = !input                          ? "input"
+                          : !weight                       ? "weight"
+                          : !output                       ? "output"
+                          : (desc->bias && !bias)         ? "bias"
+                          : (desc->residual && !residual) ? "residual"
+                                                          : NULL;
+    const bool by_desc = missing && (missing[0] == 'b' || missing[0] == 'r');
     if (missing)
-        return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT, "%s is NULL%s", missing,
-                           missing[0] == 'b' ? " but desc->bias is set" : "");
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT, "%s is NULL%s%s%s", missing,
+                           by_desc ? " but desc->" : "", by_desc ? missing : "",
+                           by_desc ? " is set" : "");
     if (!desc->bias)
         bias = NULL;
+    if (!desc->residual)
+        residual = NULL;
     if (desc->kind == CLCONV_CONV2D)
-        conv2d(&p, input, weight, bias, output);
+        conv2d(&p, input, weight, bias, residual, output);
     else
-        conv_transpose2d(&p, input, weight, bias, output);
+        conv_transpose2d(&p, input, weight, bias, residual, output);
     return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_reference(const clconv_desc *desc, const int input_nchw[4], const float *input,
+                               const float *weight, const float *bias, float *output)
+{
+    if (desc && desc->residual)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT,
+                           "desc->residual = %d: use clconv_reference_residual, which takes the "
+                           "residual tensor",
+                           desc->residual);
+    return reference(desc, input_nchw, input, weight, bias, NULL, output);
+}
+
+clconv_status clconv_reference_residual(const clconv_desc *desc, const int input_nchw[4],
+                                        const float *input, const float *weight, const float *bias,
+                                        const float *residual, float *output)
+{
+    return reference(desc, input_nchw, input, weight, bias, residual, output);
 }

@@ -48,6 +48,11 @@ typedef struct clconv_variant_ops {
                        const clconv_calibration *cal);
     clconv_status (*prepare)(clconv_plan *plan);
     clconv_status (*enqueue)(clconv_plan *plan, const clconv_enqueue_args *args);
+    /* optional: after clconv_plan_set_weights copied the weights into plan->weights, re-lays
+     * them out (or transforms them) once into buffers of the plan's state, so that enqueues
+     * with args->weights_packed skip that step; runs after prepare, on the context's queue.
+     * Called again when the weights are replaced. */
+    clconv_status (*pack_weights)(clconv_plan *plan);
     void (*release)(clconv_plan *plan);
     /* optional: the floating-point operations the variant executes for p with cfg where
      * they differ from the FLOP convention of clconv_count_ops (Winograd executes fewer; a
@@ -69,12 +74,33 @@ struct clconv_plan {
     clconv_context *ctx;
     clconv_problem problem;
     const clconv_variant *variant;
-    clconv_config config;   /* from applies() at creation; read-only afterwards */
-    size_t workspace_size;  /* config.workspace, as reported to the caller */
-    size_t workspace_limit; /* the context's cap when the plan was created */
-    bool prepared;          /* prepare ran successfully (bake or first enqueue) */
-    void *state;            /* owned by the variant; set by prepare */
+    clconv_config config;    /* from applies() at creation; read-only afterwards */
+    size_t workspace_size;   /* config.workspace, as reported to the caller */
+    size_t workspace_limit;  /* the context's cap when the plan was created */
+    bool prepared;           /* prepare ran successfully (bake or first enqueue) */
+    struct {                 /* clconv_plan_set_weights: the plan's own copies */
+        cl_mem weight, bias; /* NULL until set; bias NULL without desc->bias */
+        bool packed;         /* the variant's pack_weights ran on them */
+    } weights;
+    void *state; /* owned by the variant; set by prepare */
 };
+
+/* ---- plans (plan.c, plan-weights.c) ----------------------------------------------------- */
+
+/* How a plan uses a buffer: its kernels read it, write it, or both. */
+enum { CLCONV_USE_READ = 1, CLCONV_USE_WRITE = 2 };
+
+/* One buffer argument: a buffer object (not an image), of ctx's context, at least needed
+ * bytes, created with flags that let the kernels access it as use says. */
+clconv_status clconv_check_buffer(clconv_context *ctx, const char *name, cl_mem buf, size_t needed,
+                                  int use);
+
+/* Runs the variant's prepare once; a failure leaves the plan unprepared so a later call
+ * retries. */
+clconv_status clconv_plan_ensure_prepared(clconv_plan *plan);
+
+/* Releases the plan's set weights (nothing when none were set). */
+void clconv_plan_release_weights(clconv_plan *plan);
 
 /* The operations plan's variant executes (its executed_flops op) into *flops: true; false
  * when the variant does not report them (they are the counted FLOPs). For the tools. */
