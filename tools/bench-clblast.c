@@ -20,6 +20,8 @@ const char *baseline_unsupported(const clconv_desc *d)
         return "convgemm: symmetric padding only";
     if (d->dtype != CLCONV_FLOAT32)
         return "convgemm: float32 only here";
+    if (d->activation != CLCONV_ACTIVATION_NONE || d->residual)
+        return "convgemm: no fused epilogue";
     return NULL;
 }
 

@@ -101,13 +101,14 @@ void layer_data_free(layer_data *d)
     free(d->in);
     free(d->w);
     free(d->b);
+    free(d->res);
     free(d->ref);
     free(d->scale);
     free(d->ref_nobias);
     free(d->scale_nobias);
     free(d->out);
-    cl_mem bufs[] = {d->d_in, d->d_w, d->d_b, d->d_out};
-    tool_release_buffers(bufs, 4);
+    cl_mem bufs[] = {d->d_in, d->d_w, d->d_b, d->d_out, d->d_res};
+    tool_release_buffers(bufs, 5);
     memset(d, 0, sizeof *d);
 }
 
@@ -120,8 +121,9 @@ static float *abs_copy(const float *x, size_t n)
     return y;
 }
 
-/* Reference output and its scale (the same convolution of |x|, |w|, |b|: sum of |x*w| + |b|
- * per output) for desc; bias dropped when no_bias. */
+/* Reference output and its scale (the same convolution of |x|, |w|, |b| plus |residual|, no
+ * activation: the activations are about 1-Lipschitz, so the bound carries over) for desc;
+ * bias dropped when no_bias. */
 static int reference_pair(const layer_spec *L, const layer_data *d, bool no_bias, float **ref,
                           float **scale)
 {
@@ -131,12 +133,17 @@ static int reference_pair(const layer_spec *L, const layer_data *d, bool no_bias
     *ref = malloc(d->nout * sizeof **ref);
     *scale = malloc(d->nout * sizeof **scale);
     float *ai = abs_copy(d->in, d->nin), *aw = abs_copy(d->w, d->nw), *ab = abs_copy(d->b, d->nb);
+    float *ar = d->res ? abs_copy(d->res, d->nout) : NULL;
+    clconv_desc plain = desc;
+    plain.activation = CLCONV_ACTIVATION_NONE;
     int rc = -1;
-    if (*ref && *scale && ai && aw && ab &&
-        clconv_reference(&desc, L->input, d->in, d->w, desc.bias ? d->b : NULL, *ref) ==
-            CLCONV_SUCCESS &&
-        clconv_reference(&desc, L->input, ai, aw, desc.bias ? ab : NULL, *scale) == CLCONV_SUCCESS)
+    if (*ref && *scale && ai && aw && ab && (!d->res || ar) &&
+        clconv_reference_residual(&desc, L->input, d->in, d->w, desc.bias ? d->b : NULL, d->res,
+                                  *ref) == CLCONV_SUCCESS &&
+        clconv_reference_residual(&plain, L->input, ai, aw, desc.bias ? ab : NULL, ar, *scale) ==
+            CLCONV_SUCCESS)
         rc = 0;
+    free(ar);
     free(ai);
     free(aw);
     free(ab);
@@ -173,6 +180,14 @@ int layer_data_init(bench_state *st, const layer_spec *L, layer_data *d, char *e
         d->w[i] = frand(&seed) * wscale;
     for (size_t i = 0; i < d->nb; i++)
         d->b[i] = frand(&seed) * 0.1f;
+    if (ds->residual) {
+        if (!(d->res = malloc(d->nout * sizeof(float)))) {
+            snprintf(err, n, "host memory for the residual");
+            return -1;
+        }
+        for (size_t i = 0; i < d->nout; i++)
+            d->res[i] = frand(&seed);
+    }
     if (ds->dtype == CLCONV_FLOAT16) { /* the reference sees what the device sees */
         for (size_t i = 0; i < d->nin; i++)
             d->in[i] = half_to_float(float_to_half(d->in[i]));
@@ -180,13 +195,16 @@ int layer_data_init(bench_state *st, const layer_spec *L, layer_data *d, char *e
             d->w[i] = half_to_float(float_to_half(d->w[i]));
         for (size_t i = 0; i < d->nb; i++)
             d->b[i] = half_to_float(float_to_half(d->b[i]));
+        for (size_t i = 0; d->res && i < d->nout; i++)
+            d->res[i] = half_to_float(float_to_half(d->res[i]));
     }
     cl_context cl = clconv_context_get_cl_context(st->ctx);
     d->d_in = make_buffer(cl, d->in, d->nin, ds->dtype);
     d->d_w = make_buffer(cl, d->w, d->nw, ds->dtype);
     d->d_b = ds->bias ? make_buffer(cl, d->b, d->nb, ds->dtype) : NULL;
     d->d_out = make_buffer(cl, NULL, d->nout, ds->dtype);
-    if (!d->d_in || !d->d_w || (ds->bias && !d->d_b) || !d->d_out) {
+    d->d_res = ds->residual ? make_buffer(cl, d->res, d->nout, ds->dtype) : NULL;
+    if (!d->d_in || !d->d_w || (ds->bias && !d->d_b) || !d->d_out || (ds->residual && !d->d_res)) {
         snprintf(err, n, "device buffers for the layer could not be created");
         return -1;
     }

@@ -109,8 +109,13 @@ typedef struct plan_run {
 static int plan_enqueue_fn(void *arg, cl_event *event, char *err, size_t n)
 {
     plan_run *p = arg;
-    if (clconv_plan_enqueue(p->plan, p->d->d_in, p->d->d_w, p->d->d_b, p->d->d_out, p->workspace, 0,
-                            NULL, event) != CLCONV_SUCCESS) {
+    const clconv_buffers b = {.input = p->d->d_in,
+                              .weight = p->d->d_w,
+                              .bias = p->d->d_b,
+                              .residual = p->d->d_res,
+                              .output = p->d->d_out,
+                              .workspace = p->workspace};
+    if (clconv_plan_enqueue_buffers(p->plan, NULL, &b, 0, NULL, event) != CLCONV_SUCCESS) {
         snprintf(err, n, "%s", clconv_context_last_error(p->ctx));
         return -1;
     }

@@ -76,9 +76,10 @@ typedef struct bench_state {
 typedef struct layer_data {
     size_t nin, nw, nb, nout;
     float *in, *w, *b;
+    float *res; /* the residual (desc.residual), the output's shape; else NULL */
     float *ref, *scale, *ref_nobias, *scale_nobias; /* verify only */
     float *out;
-    cl_mem d_in, d_w, d_b, d_out;
+    cl_mem d_in, d_w, d_b, d_out, d_res;
 } layer_data;
 
 /* One run to time: enqueues it and returns its last event in *event (0), or -1 with the
