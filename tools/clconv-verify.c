@@ -12,7 +12,7 @@
 
 #include <clconv.h>
 
-#include "tests/common.h"
+#include "harness/harness.h"
 
 enum { FAM_CONV, FAM_CONV_F16, FAM_TCONV, FAM_TCONV_F16, FAM_DEPTHWISE, FAM_WIDE, NFAM };
 static const char *const family_names[NFAM] = {"conv2d",    "conv2d-f16", "tconv",
