@@ -7,7 +7,7 @@
  * clconv_plan_bake), the first enqueue up to clFinish (which builds the programs when the plan
  * is not baked), and a second enqueue for comparison. Run it twice with the same
  * CLCONV_CACHE_DIR (and, for a really cold first run, an empty POCL_CACHE_DIR on PoCL) to see
- * cold and warm figures; README "Program cache and first-call latency" has them.
+ * cold and warm figures; docs/performance.md, "First-call latency", has them.
  */
 #include <stdio.h>
 #include <stdlib.h>

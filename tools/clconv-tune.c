@@ -1,6 +1,6 @@
 /* clconv-tune: times every kernel variant on the layers of suites or specs and writes the
- * device's tuning database (format version 2: src/tuning.c, README "Tuning"), which contexts
- * load for AUTO.
+ * device's tuning database (format version 2: src/tuning.c, docs/selection.md, "Tuning"), which
+ * contexts load for AUTO.
  *
  *   clconv-tune [--device SPEC] [--repeats N] [--output FILE] [--fresh]
  *               SUITE_FILE_OR_LAYER_SPEC...

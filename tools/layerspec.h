@@ -2,7 +2,7 @@
  *
  * A layer is a clconv_desc plus an input shape and a name. The tools take one layer from
  * options that read like torch's constructor arguments, or many from suite files (format:
- * bench/suites/README.md, one layer a line). Everything returned is validated with
+ * tools/suites/README.md, one layer a line). Everything returned is validated with
  * clconv_output_shape, so a spec that parses is a layer clconv accepts. */
 #ifndef CLCONV_TOOLS_LAYERSPEC_H
 #define CLCONV_TOOLS_LAYERSPEC_H

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's PoCL performance tables: PAIRS back-to-back pairs of clconv-report (the five
+# The PoCL performance tables of docs/performance.md: PAIRS back-to-back pairs of clconv-report (the five
 # suites and the float16 pairs) and the PyTorch peer script, then tools/perf_tables.py over
 # all of them (each side's fastest median per layer: a shared host's noise hits both sides).
 #   tools/perf_pairs.sh [PAIRS=5] [OUT=perf]
