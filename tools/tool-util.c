@@ -1,7 +1,11 @@
 /* Helpers shared by the tools (see tool-util.h). */
 #include "tools/tool-util.h"
 
+#include <errno.h>
+#include <string.h>
 #include <time.h>
+
+#include "clconv_version.h"
 
 double tool_now_s(void)
 {
@@ -49,4 +53,28 @@ double tool_span_seconds(cl_event marker, cl_event done)
     if (t0 == 0 || t0 > s1)
         t0 = s1;
     return t1 > t0 ? (double)(t1 - t0) * 1e-9 : 0;
+}
+
+int tool_standard_option(const char *arg, const char *tool, void (*usage)(FILE *))
+{
+    if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+        usage(stdout);
+        return 1;
+    }
+    if (!strcmp(arg, "--version")) {
+        printf("%s %s\n", tool, CLCONV_VERSION_STRING);
+        return 1;
+    }
+    return 0;
+}
+
+int tool_exit(const char *tool, int status)
+{
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "%s: cannot write the output: %s\n", tool,
+                errno ? strerror(errno) : "write error");
+        return status ? status : 1;
+    }
+    return status;
 }

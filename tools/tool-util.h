@@ -4,6 +4,7 @@
 #define CLCONV_TOOLS_TOOL_UTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <CL/cl.h>
 
@@ -28,5 +29,18 @@ cl_int tool_event_seconds(cl_event ev, double *sec);
  * end of the run's returned event, so runs of several commands are timed whole. Falls back to
  * the last event alone on drivers whose markers carry no timestamps. */
 double tool_span_seconds(cl_event marker, cl_event done);
+
+/* The options every tool takes: "--help" (or "-h") prints usage(stdout), "--version" prints
+ * "TOOL VERSION"; either returns 1 (the tool then exits 0 through tool_exit). Any other arg
+ * returns 0. */
+int tool_standard_option(const char *arg, const char *tool, void (*usage)(FILE *));
+
+/* The exit status of a tool: status, unless stdout could not be written (a full disk, a
+ * closed pipe), which is reported on stderr and gives 1. Every tool returns through it. */
+int tool_exit(const char *tool, int status);
+
+/* Exit status of a usage error (an unknown option, a missing argument, a file that cannot be
+ * opened), the same in every tool. */
+#define TOOL_EXIT_USAGE 2
 
 #endif
