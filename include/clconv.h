@@ -222,7 +222,7 @@ CLCONV_API cl_device_id clconv_context_get_device(const clconv_context *ctx);
  * CLCONV_ERROR_BUILD); "" if none. Valid until the next failing call on this context. */
 CLCONV_API const char *clconv_context_last_error(const clconv_context *ctx);
 
-/* Tuning database (README "Tuning"; written by clconv-tune). Context creation loads
+/* Tuning database (docs/selection.md, "Tuning"; written by clconv-tune). Context creation loads
  * $CLCONV_TUNING_FILE, else the device's default file in the cache folder when it exists; a
  * missing, corrupt, other-version or other-device file is ignored (AUTO then uses its
  * heuristic) and clconv_context_tuning_info says why. With a database, AUTO takes the fastest
@@ -447,7 +447,7 @@ CLCONV_API int clconv_plan_has_weights(const clconv_plan *plan);
 CLCONV_API void clconv_plan_destroy(clconv_plan *plan);
 
 /* ---------------------------------------------------------------------------------------
- * Operation counts (conventions: README "Counting operations")
+ * Operation counts (conventions: docs/op-counting.md)
  * ------------------------------------------------------------------------------------- */
 typedef struct clconv_op_count {
     uint64_t macs;      /* multiply-accumulates (convention below) */

@@ -1,5 +1,5 @@
 /* Op-counting model: MACs, FLOPs, exact operations, compulsory bytes and intensity.
- * Conventions (README "Counting operations"): Conv2d counts every tap at every output,
+ * Conventions (docs/op-counting.md): Conv2d counts every tap at every output,
  * padded taps included; ConvTranspose2d MACs are input-centric, its exact operations count
  * only the products that land inside the output. Everything is closed form: O(kh + kw). */
 #include <stdbool.h>

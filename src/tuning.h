@@ -1,5 +1,5 @@
 /* Tuning database: measured variant times per layer shape for one device, written by
- * clconv-tune, read by contexts, consulted by AUTO (format: tuning.c, README "Tuning"). */
+ * clconv-tune, read by contexts, consulted by AUTO (format: tuning.c; docs/selection.md). */
 #ifndef CLCONV_TUNING_H
 #define CLCONV_TUNING_H
 

@@ -1,90 +1,17 @@
-/* Shared helpers of the Check suites: random data, device runs, comparison with the reference. */
+/* What the Check suites add to the harness (harness/harness.h): one shared context, case
+ * runners and tallies on it, and Check assertions. */
 #ifndef CLCONV_TESTS_COMMON_H
 #define CLCONV_TESTS_COMMON_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <clconv.h>
-
-/* Deterministic generator (xorshift64*): same seed, same data, on every machine. */
-typedef struct test_rng {
-    uint64_t state;
-} test_rng;
-void test_rng_seed(test_rng *rng, uint64_t seed);
-uint32_t test_rng_u32(test_rng *rng);
-int test_rng_range(test_rng *rng, int lo, int hi); /* uniform in [lo, hi] */
-float test_rng_float(test_rng *rng);               /* uniform in [-1, 1) */
-void test_fill(test_rng *rng, float *data, size_t count);
+#include "harness/harness.h"
 
 /* The context every suite shares: created once from $CLCONV_DEVICE / the default device. */
 clconv_context *test_context(void);
 void test_context_release(void);
 
-/* Host tensors of one case, filled with random data from seed. */
-typedef struct test_tensors {
-    float *input, *weight, *bias, *output;
-    size_t input_count, weight_count, bias_count, output_count;
-    int out_shape[4];
-} test_tensors;
-bool test_tensors_alloc(test_tensors *t, const clconv_desc *desc, const int in_shape[4],
-                        uint64_t seed);
-void test_tensors_free(test_tensors *t);
-
-/* Rounds every value to the nearest float16 and back (float16-storage cases feed the
- * reference the same data the device sees). */
-void test_round_to_half(float *data, size_t count);
-
-/* Outcome of one case run on the device and compared with the reference. */
-typedef struct test_outcome {
-    clconv_status status; /* plan_create or enqueue status */
-    clconv_algo algo;     /* algorithm the plan ran */
-    const char *variant;  /* variant the plan ran (static storage); NULL without a plan */
-    double worst_ratio;   /* max over outputs of |dev - ref| / tolerance(output) */
-    size_t worst_index;   /* where worst_ratio was seen */
-    double worst_dev, worst_ref;
-    char message[512]; /* failure text, for assertion messages */
-} test_outcome;
-
-/* Runs desc on the shared context with algo and compares with clconv_reference. The
- * tolerance of each output is rel * (sum over its taps of |x*w| + |bias|) + abs_floor; rel is
- * 1e-5 for float32 storage and 2e-3 for float16 storage (inputs rounded to half first; storing the
- * output in half alone costs up to 2^-11 relative).
- * Returns true when status is success and worst_ratio <= 1. */
+/* test_run_case_on (harness.h: random data, reference, tolerance) on the shared context. */
 bool test_run_case(const clconv_desc *desc, const int in_shape[4], clconv_algo algo, uint64_t seed,
                    test_outcome *result);
-
-/* test_run_case on a given context (adopted queues, fresh contexts with other settings). */
-bool test_run_case_on(clconv_context *ctx, const clconv_desc *desc, const int in_shape[4],
-                      clconv_algo algo, uint64_t seed, test_outcome *result);
-
-/* Draws a random valid Conv2d case from rng: stride 1-3, dilation 1-3, kernels 1-5 (also
- * rectangular and even), asymmetric padding 0-3, every padding mode, groups (depthwise with a
- * depth multiplier 1-3 among them), bias on/off, N 1-3, channels 1-12, H and W 1-12. The
- * parameters are drawn freely and then fixed up to be valid (reflect pad < size, circular pad
- * <= size, kernel fits the padded input). */
-void test_random_conv2d(test_rng *rng, clconv_dtype dtype, clconv_desc *desc, int in_shape[4]);
-
-/* Same for ConvTranspose2d: zeros padding, output_padding below stride or dilation, H and W
- * 1-10, padding reduced until the output is non-empty. */
-void test_random_conv_transpose2d(test_rng *rng, clconv_dtype dtype, clconv_desc *desc,
-                                  int in_shape[4]);
-
-/* A hand-picked case as one table row. mode is the padding mode (Conv2d); oph/opw the output
- * padding (ConvTranspose2d). */
-typedef struct test_spec {
-    const char *name;
-    int n, cin, h, w, cout;
-    int kh, kw, sh, sw;
-    int pt, pb, pl, pr;
-    int dh, dw, groups, bias;
-    int mode, oph, opw;
-} test_spec;
-
-/* Fills desc and in_shape from spec for kind and dtype. */
-void test_spec_desc(const test_spec *spec, clconv_kind kind, clconv_dtype dtype, clconv_desc *desc,
-                    int in_shape[4]);
 
 /* Counts the cases of one family and keeps the first failures' descriptions, so that one Check
  * test can loop over many cases and report every failing one. */
@@ -160,26 +87,8 @@ void test_tally_grid(test_tally *tally, const test_grid *grid);
         return failed ? EXIT_FAILURE : EXIT_SUCCESS;                                               \
     }
 
-/* Formats a one-line description of a case into buf (for failure messages). */
-void test_describe(const clconv_desc *desc, const int in_shape[4], char *buf, size_t size);
-
-/* Converts float data to IEEE half bits (round to nearest even) and back. */
-uint16_t test_float_to_half(float f);
-float test_half_to_float(uint16_t h);
-
-/* test_run_case_on with one kernel variant forced by name (clconv_plan_create_variant). A
- * variant that declines the layer leaves status CLCONV_ERROR_UNSUPPORTED; a plan that ran
- * another variant than the forced one is a failure (status success, message says so). */
-bool test_run_variant_on(clconv_context *ctx, const clconv_desc *desc, const int in_shape[4],
-                         const char *variant, uint64_t seed, test_outcome *result);
-
 /* test_run_variant_on on the shared context. */
 bool test_run_variant(const clconv_desc *desc, const int in_shape[4], const char *variant,
                       uint64_t seed, test_outcome *result);
-
-/* Draws a random depthwise Conv2d: channels 1-16, groups = channels, depth multiplier 1-2,
- * square kernel 1, 3, 5 or 7, stride 1-2, padding 0 or kernel/2 (zeros, sometimes reflect),
- * bias on/off, N 1-2, H and W from the kernel size to 14. */
-void test_random_depthwise(test_rng *rng, clconv_dtype dtype, clconv_desc *desc, int in_shape[4]);
 
 #endif

@@ -274,7 +274,8 @@ START_TEST(test_suite_errors)
     ck_assert_uint_eq(n, 0);
     ck_assert_ptr_null(layers);
     /* a missing file names itself */
-    ck_assert_int_eq(layer_suite_read("/nonexistent/x.txt", &layers, &n, err, sizeof err), -1);
+    ck_assert_int_eq(layer_suite_read("/nonexistent/x.txt", &layers, &n, err, sizeof err),
+                     LAYER_SUITE_UNREADABLE);
     ck_assert_ptr_nonnull(strstr(err, "/nonexistent/x.txt: cannot open"));
 }
 END_TEST

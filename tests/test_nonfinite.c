@@ -1,9 +1,9 @@
 /* Non-finite values (inf, NaN) in weights and inputs: every variant agrees with the reference,
  * and the reference with PyTorch.
  *
- * The semantics (README, "Reliability"): Conv2d is the correlation of the explicitly padded
- * input, so every tap multiplies, zero-padding taps included (0 * inf = NaN), for every groups
- * value; ConvTranspose2d forms only the products x[i] * w[k] that exist. */
+ * The semantics (docs/reliability.md, "Non-finite values"): Conv2d is the correlation of the
+ * explicitly padded input, so every tap multiplies, zero-padding taps included (0 * inf = NaN), for
+ * every groups value; ConvTranspose2d forms only the products x[i] * w[k] that exist. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>

@@ -52,7 +52,8 @@ static int parse_positive(const char *opt, const char *s, double *v)
     return 0;
 }
 
-/* Appends the layers of one argument (suite file or layer spec) to *layers. */
+/* Appends the layers of one argument (suite file or layer spec) to *layers: 0; -1 for a bad
+ * spec, an unreadable file or no memory; -2 for a malformed suite file. */
 static int load_layers(const char *arg, layer_spec **layers, size_t *count, size_t *spec_index)
 {
     char err[512];
@@ -71,9 +72,12 @@ static int load_layers(const char *arg, layer_spec **layers, size_t *count, size
             snprintf(one.suite, sizeof one.suite, "cli");
         add = &one;
         nadd = 1;
-    } else if (layer_suite_read(arg, &add, &nadd, err, sizeof err)) {
-        fprintf(stderr, "clconv-bench: %s\n", err);
-        return -1;
+    } else {
+        int got = layer_suite_read(arg, &add, &nadd, err, sizeof err);
+        if (got) {
+            fprintf(stderr, "clconv-bench: %s\n", err);
+            return got == LAYER_SUITE_UNREADABLE ? -1 : -2;
+        }
     }
     layer_spec *all = realloc(*layers, (*count + nadd + 1) * sizeof *all);
     if (!all) {
@@ -125,6 +129,7 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         double v;
+        int loaded;
         if (!strcmp(a, "--device") && i + 1 < argc)
             st.opt.device = argv[++i];
         else if (!strcmp(a, "--repeats") && i + 1 < argc) {
@@ -152,12 +157,8 @@ int main(int argc, char **argv)
             if (parse_positive(a, argv[++i], &v))
                 RC_OUT(2);
             st.opt.ceiling_gbps = v;
-        } else if (!strcmp(a, "--version")) {
-            printf("clconv-bench %s\n", CLCONV_VERSION_STRING);
-            RC_OUT(fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1);
-        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            RC_OUT(fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1);
+        } else if (tool_standard_option(a, "clconv-bench", usage)) {
+            RC_OUT(0);
         } else if (a[0] == '-' && a[1] == '-' && !strchr(a, ' ')) {
             fprintf(stderr,
                     "clconv-bench: unknown option %s (quote a layer spec as one "
@@ -165,8 +166,8 @@ int main(int argc, char **argv)
                     a);
             usage(stderr);
             RC_OUT(2);
-        } else if (load_layers(a, &layers, &nlayers, &nspec))
-            RC_OUT(2);
+        } else if ((loaded = load_layers(a, &layers, &nlayers, &nspec)) != 0)
+            RC_OUT(loaded == -2 ? 1 : TOOL_EXIT_USAGE); /* a malformed suite: 1, as clconv-count */
     }
     if (nlayers == 0) {
         usage(stderr);
@@ -281,5 +282,5 @@ out:
     free(st.skips);
     free(layers);
     clconv_context_destroy(st.ctx);
-    return rc;
+    return tool_exit("clconv-bench", rc);
 }

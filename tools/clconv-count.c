@@ -8,25 +8,29 @@
 #include <clconv.h>
 
 #include "layerspec.h"
+#include "tools/tool-util.h"
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: clconv-count [--json] LAYER-OPTIONS\n"
                "       clconv-count [--json] SUITE.txt...\n"
                "\n"
-               "Counts the operations of a convolution layer (conventions: README, \"Counting\n"
-               "operations\"). LAYER-OPTIONS read like torch's constructor arguments:\n"
+               "Counts the operations of a convolution layer (conventions: docs/op-counting.md).\n"
+               "LAYER-OPTIONS read like torch's constructor arguments:\n"
                "  --input NxCxHxW --out-channels N --kernel K|KHxKW [--stride S|SHxSW]\n"
                "  [--padding P|PHxPW|T,B,L,R|same] [--dilation D|DHxDW] [--groups G]\n"
                "  [--transposed [--output-padding P|PHxPW]] [--no-bias] [--dtype f32|f16]\n"
                "  [--padding-mode zeros|reflect|replicate|circular] [--name NAME]\n"
                "A suite file has one layer a line (format: tools/suites/README.md).\n"
                "\n"
-               "  --json   one JSON object with a \"layers\" array instead of the table\n"
-               "  --help   this text\n"
+               "  --json     one JSON object with a \"layers\" array instead of the table\n"
+               "  --help     this text\n"
+               "  --version  print the version\n"
                "\n"
                "Exit status: 0 on success, 1 for an invalid layer or suite file, 2 for a usage "
-               "error.\n");
+               "error\n"
+               "(an unknown option, a suite file that cannot be read), 1 when the output cannot "
+               "be written.\n");
 }
 
 typedef struct row {
@@ -145,12 +149,11 @@ int main(int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "--json")) {
             json = 1;
-        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
+        } else if (tool_standard_option(a, "clconv-count", usage)) {
             goto out;
         } else if (a[0] == '-' && a[1] && (a[1] != '-' || layer_spec_option_arity(a) < 0)) {
             fprintf(stderr, "clconv-count: unknown option '%s' (try --help)\n", a);
-            status = 2;
+            status = TOOL_EXIT_USAGE;
             goto out;
         } else if (a[0] == '-' && a[1]) {
             /* layer option, with its value word */
@@ -166,12 +169,12 @@ int main(int argc, char **argv)
                 "clconv-count: give either layer options or suite files, not both "
                 "(first file: %s)\n",
                 files[0]);
-        status = 2;
+        status = TOOL_EXIT_USAGE;
         goto out;
     }
     if (!nwords && !nfiles) {
         usage(stderr);
-        status = 2;
+        status = TOOL_EXIT_USAGE;
         goto out;
     }
 
@@ -188,9 +191,13 @@ int main(int argc, char **argv)
         for (int f = 0; f < nfiles; f++) {
             layer_spec *part;
             size_t n;
-            if (layer_suite_read(files[f], &part, &n, err, sizeof err)) {
+            int rc = layer_suite_read(files[f], &part, &n, err, sizeof err);
+            if (rc) {
                 fprintf(stderr, "clconv-count: %s\n", err);
-                status = 1;
+                if (rc == LAYER_SUITE_UNREADABLE)
+                    status = TOOL_EXIT_USAGE;
+                else if (status == 0)
+                    status = 1;
                 continue;
             }
             layer_spec *grown = realloc(specs, (nspecs + n + 1) * sizeof *grown);
@@ -220,7 +227,7 @@ int main(int argc, char **argv)
                  specs[i].name[0] ? specs[i].name : "layer");
         if (count_layer(&specs[i], &rows[nrows], where) == 0)
             nrows++;
-        else
+        else if (status == 0)
             status = 1;
     }
     if (json)
@@ -232,5 +239,5 @@ out:
     free(specs);
     free(words);
     free(files);
-    return status;
+    return tool_exit("clconv-count", status);
 }

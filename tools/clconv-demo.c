@@ -1,9 +1,6 @@
 /* clconv-demo: one Conv2d and one ConvTranspose2d on the default device, each checked against
- * the CPU reference; prints device, algorithm, time and error. Exit status 0 when both match.
- *
- *   clconv-demo [--device SPEC] [--algo auto|direct|gemm]
- */
-#include <math.h>
+ * the CPU reference under the harness's tolerance; prints device, algorithm, time and error.
+ * Exit status 0 when both match, 1 on a mismatch or a device error, 2 on a usage error. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,37 +8,22 @@
 
 #include <clconv.h>
 
+#include "harness/harness.h"
 #include "tools/tool-util.h"
-
-static float frand(unsigned *state)
-{
-    *state = *state * 1664525u + 1013904223u;
-    return (float)((*state >> 8) & 0xffff) / 32768.0f - 1.0f;
-}
 
 static int run_layer(clconv_context *ctx, const char *title, const clconv_desc *desc,
                      const int in_shape[4], clconv_algo algo)
 {
-    size_t nin, nw, nb, nout;
-    if (clconv_tensor_sizes(desc, in_shape, &nin, &nw, &nb, &nout) != CLCONV_SUCCESS) {
+    test_tensors t;
+    if (!test_tensors_alloc(&t, desc, in_shape, 42)) {
         fprintf(stderr, "%s: %s\n", title, clconv_last_error());
         return 1;
     }
-    float *in = malloc(nin * sizeof *in), *w = malloc(nw * sizeof *w);
-    float *b = malloc((nb ? nb : 1) * sizeof *b), *out = malloc(nout * sizeof *out);
-    float *ref = malloc(nout * sizeof *ref);
+    const size_t nin = t.input_count, nw = t.weight_count, nb = t.bias_count, nout = t.output_count;
+    float *in = t.input, *w = t.weight, *b = t.bias, *out = t.output;
     int rc = 1;
     cl_mem bin = NULL, bw = NULL, bb = NULL, bout = NULL, bws = NULL;
     clconv_plan *plan = NULL;
-    if (!in || !w || !b || !out || !ref)
-        goto done;
-    unsigned seed = 42;
-    for (size_t i = 0; i < nin; i++)
-        in[i] = frand(&seed);
-    for (size_t i = 0; i < nw; i++)
-        w[i] = frand(&seed) * 0.1f;
-    for (size_t i = 0; i < nb; i++)
-        b[i] = frand(&seed);
     cl_context cl = clconv_context_get_cl_context(ctx);
     bin = tool_buffer(cl, nin * sizeof(float), in);
     bw = tool_buffer(cl, nw * sizeof(float), w);
@@ -86,31 +68,36 @@ static int run_layer(clconv_context *ctx, const char *title, const clconv_desc *
     }
     clEnqueueReadBuffer(clconv_context_get_queue(ctx), bout, CL_TRUE, 0, nout * sizeof(float), out,
                         0, NULL, NULL);
-    clconv_reference(desc, in_shape, in, w, b, ref);
-    double max_err = 0, max_ref = 0;
-    for (size_t i = 0; i < nout; i++) {
-        double e = fabs((double)out[i] - ref[i]);
-        max_err = e > max_err ? e : max_err;
-        max_ref = fabs(ref[i]) > max_ref ? fabs(ref[i]) : max_ref;
-    }
+    test_outcome check;
+    bool ok = test_check_output(desc, in_shape, in, w, b, out, &check);
     int out_shape[4];
     clconv_plan_get_output_shape(plan, out_shape);
-    bool ok = max_err <= 1e-4 * (max_ref > 1 ? max_ref : 1);
-    printf("%-18s %dx%dx%dx%d -> %dx%dx%dx%d  algo %-6s  %8.3f ms  max |error| %.2e  %s\n", title,
-           in_shape[0], in_shape[1], in_shape[2], in_shape[3], out_shape[0], out_shape[1],
+    printf("%-18s %dx%dx%dx%d -> %dx%dx%dx%d  algo %-6s  %8.3f ms  error %.3f x tolerance  %s\n",
+           title, in_shape[0], in_shape[1], in_shape[2], in_shape[3], out_shape[0], out_shape[1],
            out_shape[2], out_shape[3], clconv_algo_name(clconv_plan_get_algo(plan)), best * 1e3,
-           max_err, ok ? "OK" : "MISMATCH");
+           check.worst_ratio, ok ? "OK" : "MISMATCH");
+    if (!ok)
+        fprintf(stderr, "%s: %s\n", title, check.message);
     rc = ok ? 0 : 1;
 done:
     clconv_plan_destroy(plan);
     cl_mem bufs[] = {bin, bw, bb, bout, bws};
     tool_release_buffers(bufs, 5);
-    free(in);
-    free(w);
-    free(b);
-    free(out);
-    free(ref);
+    test_tensors_free(&t);
     return rc;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: clconv-demo [--device SPEC] [--algo auto|direct|gemm|tiled|depthwise]\n"
+               "Runs one Conv2d (64->64, 3x3, 1x64x56x56) and one ConvTranspose2d (128->64, 4x4,\n"
+               "stride 2) on the device, each checked against the CPU reference.\n"
+               "  --device SPEC  P:D, a name fragment, gpu or cpu (default: $CLCONV_DEVICE, else\n"
+               "                 the first GPU, else the first device)\n"
+               "  --algo NAME    force an algorithm (default auto)\n"
+               "  --help         this text\n"
+               "  --version      print the version\n"
+               "Exit status: 0 both match, 1 a mismatch or device error, 2 a usage error.\n");
 }
 
 int main(int argc, char **argv)
@@ -118,16 +105,19 @@ int main(int argc, char **argv)
     const char *device = NULL;
     clconv_algo algo = CLCONV_ALGO_AUTO;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--device") && i + 1 < argc) {
+        if (tool_standard_option(argv[i], "clconv-demo", usage)) {
+            return tool_exit("clconv-demo", 0);
+        } else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
             device = argv[++i];
         } else if (!strcmp(argv[i], "--algo") && i + 1 < argc) {
             if (clconv_algo_from_name(argv[++i], &algo) != CLCONV_SUCCESS) {
                 fprintf(stderr, "clconv-demo: %s\n", clconv_last_error());
-                return 2;
+                return TOOL_EXIT_USAGE;
             }
         } else {
-            fprintf(stderr, "usage: clconv-demo [--device SPEC] [--algo auto|direct|gemm]\n");
-            return 2;
+            fprintf(stderr, "clconv-demo: unknown option or missing value: '%s'\n", argv[i]);
+            usage(stderr);
+            return TOOL_EXIT_USAGE;
         }
     }
     clconv_context *ctx;
@@ -153,5 +143,5 @@ int main(int argc, char **argv)
     int rc = run_layer(ctx, "conv2d 3x3", &conv, conv_in, algo);
     rc |= run_layer(ctx, "conv_transpose2d", &tconv, tconv_in, algo);
     clconv_context_destroy(ctx);
-    return rc;
+    return tool_exit("clconv-demo", rc);
 }

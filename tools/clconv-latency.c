@@ -7,7 +7,7 @@
  * clconv_plan_bake), the first enqueue up to clFinish (which builds the programs when the plan
  * is not baked), and a second enqueue for comparison. Run it twice with the same
  * CLCONV_CACHE_DIR (and, for a really cold first run, an empty POCL_CACHE_DIR on PoCL) to see
- * cold and warm figures; README "Program cache and first-call latency" has them.
+ * cold and warm figures; docs/performance.md, "First-call latency", has them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,34 +23,58 @@ static double now_ms(void)
     return 1e3 * tool_now_s();
 }
 
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: clconv-latency [--device SPEC] [--algo NAME] [--bake] "
+            "SUITE_FILE_OR_LAYER_SPEC [LAYER_NAME]\n"
+            "Times a new process's first call on the host clock: context creation, the first\n"
+            "plan_create, (--bake) plan_bake, the first enqueue to completion and a second one.\n"
+            "The layer is LAYER_NAME of the suite file (default its first layer), or a quoted\n"
+            "layer spec in clconv-count's syntax.\n"
+            "  --device SPEC  the device (as CLCONV_DEVICE)\n"
+            "  --algo NAME    force an algorithm (default auto)\n"
+            "  --bake         build the programs with clconv_plan_bake before the first enqueue\n"
+            "  --help         this text\n"
+            "  --version      print the version\n"
+            "Output: one \"key value\" line per figure (context_create_ms, plan_create_ms,\n"
+            "bake_ms, first_enqueue_ms, second_enqueue_ms, first_call_ms).\n"
+            "Exit status: 0 on success, 1 a device or write error, 2 a usage error.\n");
+}
+
 int main(int argc, char **argv)
 {
     const char *device = NULL, *source = NULL, *name = NULL;
     clconv_algo algo = CLCONV_ALGO_AUTO;
     int bake = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--device") && i + 1 < argc)
+        if (tool_standard_option(argv[i], "clconv-latency", usage))
+            return tool_exit("clconv-latency", 0);
+        else if (!strcmp(argv[i], "--device") && i + 1 < argc)
             device = argv[++i];
         else if (!strcmp(argv[i], "--algo") && i + 1 < argc) {
             if (clconv_algo_from_name(argv[++i], &algo) != CLCONV_SUCCESS) {
                 fprintf(stderr, "clconv-latency: %s\n", clconv_last_error());
-                return 2;
+                return TOOL_EXIT_USAGE;
             }
         } else if (!strcmp(argv[i], "--bake"))
             bake = 1;
-        else if (!source)
+        else if (argv[i][0] == '-' && argv[i][1] == '-' && !strchr(argv[i], ' ')) {
+            fprintf(stderr, "clconv-latency: unknown option or missing value: %s\n", argv[i]);
+            usage(stderr);
+            return TOOL_EXIT_USAGE;
+        } else if (!source)
             source = argv[i];
         else if (!name)
             name = argv[i];
         else {
             fprintf(stderr, "clconv-latency: unexpected argument %s\n", argv[i]);
-            return 2;
+            return TOOL_EXIT_USAGE;
         }
     }
     if (!source) {
-        fprintf(stderr, "usage: clconv-latency [--device SPEC] [--algo NAME] [--bake] "
-                        "SUITE_FILE_OR_LAYER_SPEC [LAYER_NAME]\n");
-        return 2;
+        usage(stderr);
+        return TOOL_EXIT_USAGE;
     }
     char err[512];
     layer_spec one, *layers = NULL, *L = NULL;
@@ -58,20 +82,20 @@ int main(int argc, char **argv)
     if (strstr(source, "--")) {
         if (layer_spec_parse_string(source, &one, err, sizeof err)) {
             fprintf(stderr, "clconv-latency: %s\n", err);
-            return 2;
+            return TOOL_EXIT_USAGE;
         }
         L = &one;
     } else {
         if (layer_suite_read(source, &layers, &count, err, sizeof err)) {
             fprintf(stderr, "clconv-latency: %s\n", err);
-            return 2;
+            return TOOL_EXIT_USAGE;
         }
         for (size_t i = 0; i < count && !L; i++)
             if (!name || !strcmp(layers[i].name, name))
                 L = &layers[i];
         if (!L) {
             fprintf(stderr, "clconv-latency: no layer %s in %s\n", name ? name : "at all", source);
-            return 2;
+            return TOOL_EXIT_USAGE;
         }
     }
     const double t0 = now_ms();
@@ -126,5 +150,5 @@ int main(int argc, char **argv)
     clconv_plan_destroy(plan);
     clconv_context_destroy(ctx);
     free(layers);
-    return 0;
+    return tool_exit("clconv-latency", 0);
 }

@@ -21,12 +21,24 @@
 #include <clconv.h>
 
 #include "tools/peak.h"
+#include "tools/tool-util.h"
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: clconv-peak [--device SPEC] [--json FILE] [--quick] [--budget SECONDS] "
                "[--no-half]\n"
-               "                   [--version] [--help]\n");
+               "Measures the device's ceilings for the roofline (float32 and float16 FLOP/s, read\n"
+               "and copy bandwidth, the memory levels of a working-set sweep, the launch floor)\n"
+               "and writes them as JSON; progress goes to stderr. Timed by profiling events\n"
+               "where their timestamps pass a check, else by the host clock (docs/roofline.md).\n"
+               "  --device SPEC     P:D, a name fragment, gpu or cpu (default: $CLCONV_DEVICE)\n"
+               "  --json FILE       write the JSON into FILE instead of stdout\n"
+               "  --quick           shorter measurements (what clconv-bench uses)\n"
+               "  --budget SECONDS  time budget of each measurement, in (0, 60]\n"
+               "  --no-half         skip the float16 FLOP/s\n"
+               "  --help            this text\n"
+               "  --version         print the version\n"
+               "Exit status: 0 on success, 1 a device or write error, 2 a usage error.\n");
 }
 
 int main(int argc, char **argv)
@@ -52,12 +64,8 @@ int main(int argc, char **argv)
             }
         } else if (!strcmp(argv[i], "--no-half"))
             opt.half = 0;
-        else if (!strcmp(argv[i], "--version")) {
-            printf("clconv-peak %s\n", CLCONV_VERSION_STRING);
-            return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
-        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+        else if (tool_standard_option(argv[i], "clconv-peak", usage)) {
+            return tool_exit("clconv-peak", 0);
         } else {
             fprintf(stderr, "clconv-peak: unknown argument %s\n", argv[i]);
             usage(stderr);
@@ -104,5 +112,5 @@ int main(int argc, char **argv)
             "ridge %.2f FLOP/byte, %.1f s\n",
             r.f32.gflops, r.f32.best_width, bw, which, r.f32.gflops / bw, r.seconds);
     clconv_context_destroy(ctx);
-    return rc;
+    return tool_exit("clconv-peak", rc);
 }

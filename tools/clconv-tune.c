@@ -1,6 +1,6 @@
 /* clconv-tune: times every kernel variant on the layers of suites or specs and writes the
- * device's tuning database (format version 2: src/tuning.c, README "Tuning"), which contexts
- * load for AUTO.
+ * device's tuning database (format version 2: src/tuning.c, docs/selection.md, "Tuning"), which
+ * contexts load for AUTO.
  *
  *   clconv-tune [--device SPEC] [--repeats N] [--output FILE] [--fresh]
  *               SUITE_FILE_OR_LAYER_SPEC...
@@ -151,8 +151,12 @@ static void usage(FILE *f)
             "  --fresh         start an empty database; without it the file's entries are\n"
             "                  kept, and a file that cannot be read or parsed is left alone\n"
             "                  (exit 1)\n"
+            "  --help          this text\n"
+            "  --version       print the version\n"
             "A layer spec is one quoted argument in clconv-count's syntax, e.g.\n"
-            "  \"--input 1x64x56x56 --out-channels 64 --kernel 3 --padding 1\"\n",
+            "  \"--input 1x64x56x56 --out-channels 64 --kernel 3 --padding 1\"\n"
+            "Exit status: 0 on success, 1 a device, database or write error, 2 a usage error\n"
+            "(an unknown option, a suite file that cannot be read, an invalid layer).\n",
             CLCONV_TUNING_VERSION);
 }
 
@@ -202,9 +206,8 @@ int main(int argc, char **argv)
             }
         } else if (!strcmp(a, "--fresh")) {
             fresh = true;
-        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
+        } else if (tool_standard_option(a, "clconv-tune", usage)) {
+            return tool_exit("clconv-tune", 0);
         } else if (a[0] == '-' && a[1] == '-' && !strchr(a, ' ')) {
             fprintf(stderr, "clconv-tune: unknown option %s\n", a);
             usage(stderr);
@@ -302,5 +305,5 @@ int main(int argc, char **argv)
     clconv_tuning_clear(&db);
     free(layers);
     clconv_context_destroy(ctx);
-    return status;
+    return tool_exit("clconv-tune", status);
 }

@@ -12,7 +12,8 @@
 
 #include <clconv.h>
 
-#include "tests/common.h"
+#include "harness/harness.h"
+#include "tools/tool-util.h"
 
 enum { FAM_CONV, FAM_CONV_F16, FAM_TCONV, FAM_TCONV_F16, FAM_DEPTHWISE, FAM_WIDE, NFAM };
 static const char *const family_names[NFAM] = {"conv2d",    "conv2d-f16", "tconv",
@@ -84,7 +85,14 @@ static void usage(FILE *f)
             "layer, which is counted apart, not as a failure. --list-variants prints the\n"
             "variant names of this build, one per line. With CLCONV_VARIANT or CLCONV_ALGO set,\n"
             "the auto row runs what they force, and its declined layers are counted as such.\n"
-            "Exit status: 0 all passed, 1 a case failed, 2 usage or device error.\n");
+            "  --count N      cases per family (default 10)\n"
+            "  --seed S       seed of the case generator (default 1)\n"
+            "  --device SPEC  the device (as CLCONV_DEVICE)\n"
+            "  --verbose      one line per case\n"
+            "  --help         this text\n"
+            "  --version      print the version\n"
+            "Exit status: 0 all passed, 1 a case failed or the output could not be written,\n"
+            "2 usage or device error.\n");
 }
 
 /* Parses a comma list of names with lookup(); false on an unknown name. all_ok: the word
@@ -271,8 +279,7 @@ static int parse_options(int argc, char **argv, bool *variants, row *rows, int *
         const char *opt = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         bool ok = true;
-        if (!strcmp(opt, "--help") || !strcmp(opt, "-h")) {
-            usage(stdout);
+        if (tool_standard_option(opt, "clconv-verify", usage)) {
             return 0;
         } else if (!strcmp(opt, "--verbose") || !strcmp(opt, "-v")) {
             *verbose = true;
@@ -413,5 +420,5 @@ out:
     clconv_context_destroy(sw.ctx);
     free(rows);
     free(variants);
-    return status;
+    return tool_exit("clconv-verify", status);
 }

@@ -523,8 +523,10 @@ int layer_suite_read(const char *path, layer_spec **layers, size_t *count, char 
     if (!path || !layers || !count)
         return fail(err, err_size, "layer_suite_read: NULL argument");
     FILE *f = fopen(path, "r");
-    if (!f)
-        return fail(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) {
+        fail(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+        return LAYER_SUITE_UNREADABLE;
+    }
 
     /* suite = base name without .txt */
     char suite[64];

@@ -2,7 +2,7 @@
  *
  * A layer is a clconv_desc plus an input shape and a name. The tools take one layer from
  * options that read like torch's constructor arguments, or many from suite files (format:
- * bench/suites/README.md, one layer a line). Everything returned is validated with
+ * tools/suites/README.md, one layer a line). Everything returned is validated with
  * clconv_output_shape, so a spec that parses is a layer clconv accepts. */
 #ifndef CLCONV_TOOLS_LAYERSPEC_H
 #define CLCONV_TOOLS_LAYERSPEC_H
@@ -27,12 +27,14 @@ typedef struct layer_spec {
  * kind is conv or tconv; ph and pw are one padding for both sides or "before,after"; bias 0 or 1,
  * mode zeros|reflect|replicate|circular; the optional 21st column is f32 (default) or f16.
  * A word epilogue=EPILOGUE anywhere after the name sets the fused epilogue (syntax as
- * --epilogue: ACTIVATION[:ALPHA[:BETA]][+residual], or residual). '#'
- * starts a comment; blank lines are skipped. Layer names must be unique within the file. suite is
- * the file's base name without ".txt". On success *layers is malloc'd (the caller frees it; NULL
- * when *count is 0) and 0 is returned. On failure -1 is returned, *layers and *count are untouched,
- * and err (if non-NULL) holds "FILE:LINE: what is wrong" (or "FILE: ..." for an unreadable file).
- */
+ * --epilogue: ACTIVATION[:ALPHA[:BETA]][+residual], or residual). '#' starts a comment; blank
+ * lines are skipped. Layer names must be unique within the file. suite is the file's base name
+ * without ".txt". On success *layers is malloc'd (the caller frees it; NULL when *count is 0)
+ * and 0 is returned. On failure *layers and *count are untouched, err (if non-NULL) holds
+ * "FILE:LINE: what is wrong" (or "FILE: ..." for an unreadable file), and the result is -1
+ * for a malformed file or LAYER_SUITE_UNREADABLE for one that cannot be opened (the tools
+ * treat that as a usage error). */
+#define LAYER_SUITE_UNREADABLE (-2)
 int layer_suite_read(const char *path, layer_spec **layers, size_t *count, char *err,
                      size_t err_size);
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The README's PoCL performance tables: PAIRS back-to-back pairs of clconv-report (the five
+# The PoCL performance tables of docs/performance.md: PAIRS back-to-back pairs of clconv-report (the five
 # suites and the float16 pairs) and the PyTorch peer script, then tools/perf_tables.py over
 # all of them (each side's fastest median per layer: a shared host's noise hits both sides).
 #   tools/perf_pairs.sh [PAIRS=5] [OUT=perf]
 # BUILD_DIR (default build), REPEATS (default 7), THREADS (default 2) and PEER (default
-# ../shared/peers/torch_cpu_bench.py, run with /usr/bin/python3) may be set.
+# tools/peers/torch_bench.py, run with /usr/bin/python3) may be set; PEER_DEVICE (default cpu)
+# is its --device.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -13,7 +14,8 @@ out=${2:-perf}
 build=${BUILD_DIR:-build}
 repeats=${REPEATS:-7}
 threads=${THREADS:-2}
-peer=${PEER:-../shared/peers/torch_cpu_bench.py}
+peer=${PEER:-tools/peers/torch_bench.py}
+peer_device=${PEER_DEVICE:-cpu}
 case "$pairs" in
 '' | *[!0-9]* | 0)
     echo "perf_pairs: PAIRS must be a positive integer, got '$pairs'" >&2
@@ -39,7 +41,7 @@ for i in $(seq "$pairs"); do
         --out "$out/report$i" >"$out/report$i.log"
     files=()
     for s in "${suites[@]}"; do files+=("tools/suites/$s.txt"); done
-    /usr/bin/python3 "$peer" --threads "$threads" --reps "$repeats" --json "$out/torch$i.json" \
+    /usr/bin/python3 "$peer" --device "$peer_device" --threads "$threads" --reps "$repeats" --json "$out/torch$i.json" \
         "${files[@]}" >"$out/torch$i.log"
     if [ "$i" -eq 1 ]; then
         args+=("$out/report1/bench.json" "$out/torch1.json")

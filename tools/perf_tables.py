@@ -4,7 +4,7 @@
   perf_tables.py BENCH_JSON TORCH_JSON [--also BENCH_JSON TORCH_JSON]...
 
 BENCH_JSON is clconv-bench's (or clconv-report's bench.json) output; TORCH_JSON is written by
-torch_cpu_bench.py --json. Prints, per suite, each layer's AUTO result (algorithm, GFLOP/s,
+tools/peers/torch_bench.py --json. Prints, per suite, each layer's AUTO result (algorithm, GFLOP/s,
 % of roof), the direct kernels' and the fastest forced algorithm's GFLOP/s, PyTorch's GFLOP/s
 and the ratios to PyTorch and to CLBlast's convgemm; then the geometric means against the
 targets of the performance work. A suite with float16 layers (tools/suites/float16.txt) is
@@ -34,6 +34,13 @@ def fmt(value, spec):
 def is_depthwise(row):
     shape = row["shape"]
     return row["kind"] == "conv" and shape["groups"] == shape["c"] and shape["groups"] > 1
+
+
+def peer_where(torch):
+    """Where the peer ran: CPU threads, or the CUDA device (cuDNN, TF32 off)."""
+    if torch.get("peer") == "pytorch-cuda":
+        return f"on {torch.get('device', 'CUDA')} (cuDNN {torch.get('cudnn', '?')}, TF32 off)"
+    return f"with {torch.get('threads', '?')} threads"
 
 
 def layer_table(suite, layers, torch_gflops):
@@ -151,7 +158,7 @@ def main():
     out = [f"Device: {dev['name']} ({dev['platform']} {dev['driver_version']}), "
            f"{dev['compute_units']} compute units; ceilings {fmt(ceil.get('gflops'), '.0f')} "
            f"GFLOP/s, {fmt(ceil.get('gbps'), '.1f')} GB/s; PyTorch {torch.get('torch', '?')} "
-           f"with {torch.get('threads', '?')} threads.", ""]
+           f"{peer_where(torch)}.", ""]
     summary, half_summary = [], []
     for suite, layers in suites.items():
         layers = {n: r for n, r in layers.items() if r["auto"]}

@@ -1,8 +1,12 @@
 /* Helpers shared by the tools (see tool-util.h). */
 #include "tools/tool-util.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
+
+#include "clconv_version.h"
 
 double tool_now_s(void)
 {
@@ -120,4 +124,28 @@ void tool_timing_check(cl_context cl, cl_command_queue q, tool_timing *t)
     } else
         snprintf(t->why, sizeof t->why,
                  "host clock around clFinish (profiling timestamps unusable: %s)", verdict);
+}
+
+int tool_standard_option(const char *arg, const char *tool, void (*usage)(FILE *))
+{
+    if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+        usage(stdout);
+        return 1;
+    }
+    if (!strcmp(arg, "--version")) {
+        printf("%s %s\n", tool, CLCONV_VERSION_STRING);
+        return 1;
+    }
+    return 0;
+}
+
+int tool_exit(const char *tool, int status)
+{
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "%s: cannot write the output: %s\n", tool,
+                errno ? strerror(errno) : "write error");
+        return status ? status : 1;
+    }
+    return status;
 }

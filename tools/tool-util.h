@@ -4,6 +4,7 @@
 #define CLCONV_TOOLS_TOOL_UTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <CL/cl.h>
 
@@ -46,5 +47,18 @@ void tool_timing_check(cl_context cl, cl_command_queue q, tool_timing *t);
 
 /* A short description of the mode for rows and reports: "events" or "host". */
 const char *tool_timing_name(const tool_timing *t);
+
+/* The options every tool takes: "--help" (or "-h") prints usage(stdout), "--version" prints
+ * "TOOL VERSION"; either returns 1 (the tool then exits 0 through tool_exit). Any other arg
+ * returns 0. */
+int tool_standard_option(const char *arg, const char *tool, void (*usage)(FILE *));
+
+/* The exit status of a tool: status, unless stdout could not be written (a full disk, a
+ * closed pipe), which is reported on stderr and gives 1. Every tool returns through it. */
+int tool_exit(const char *tool, int status);
+
+/* Exit status of a usage error (an unknown option, a missing argument, a file that cannot be
+ * opened), the same in every tool. */
+#define TOOL_EXIT_USAGE 2
 
 #endif

@@ -2,7 +2,10 @@
 # Installs a build into a staging folder, checks the installed clconv.pc, then builds
 # tests/install/consumer.c against it the way an application outside the tree would
 # (`pkg-config --cflags --libs clconv`), once against the shared library and once statically
-# (`pkg-config --static`, libclconv.a), and runs both on golden cases from PyTorch.
+# (`pkg-config --static`, libclconv.a), and runs both on golden cases from PyTorch. Before
+# that, the installed tools: each runs --version and --help without LD_LIBRARY_PATH (the
+# install rpath finds the staged library), has its man page, and the installed clconv-report
+# draws its chart when the python3 first on PATH, and the one running it, lack matplotlib.
 #
 # usage: test-install.sh BUILDDIR SOURCEDIR      (meson runs it as the test 'install')
 # env:   CC (default cc), MESON (default meson), PKG_CONFIG (default pkg-config)
@@ -55,6 +58,53 @@ header_version=$(sed -n 's/^#define CLCONV_VERSION_STRING "\(.*\)"/\1/p' "$incdi
     fail "clconv.pc version $version, clconv_version.h $header_version"
 cflags_out=$(pkg --cflags)
 grep -q -- "-I$incdir" <<<"$cflags_out" || fail "cflags lack -I$incdir: $cflags_out"
+
+# The installed tools run from the staged prefix alone: no LD_LIBRARY_PATH (meson test sets
+# one pointing at the build tree), and no build tree to find suites or modules in.
+# clconv-bench: --help only until it takes --version.
+bindir="$root/bin"
+mandir="$root/share/man/man1"
+tools=(clconv-count clconv-demo clconv-peak clconv-bench clconv-tune clconv-latency
+    clconv-verify clconv-report)
+no_version=(clconv-bench)
+for t in "${tools[@]}"; do
+    [ -x "$bindir/$t" ] || fail "$t not installed in ${bindir#"$stage"}"
+    [ -s "$mandir/$t.1" ] || fail "no man page ${mandir#"$stage"}/$t.1"
+    help=$(env -u LD_LIBRARY_PATH "$bindir/$t" --help) || fail "$t --help: exit $?"
+    grep -qi "usage" <<<"$help" || fail "$t --help prints no usage"
+    if [[ " ${no_version[*]} " != *" $t "* ]]; then
+        v=$(env -u LD_LIBRARY_PATH "$bindir/$t" --version) || fail "$t --version: exit $?"
+        [ "$v" = "$t $(pkg --modversion)" ] || fail "$t --version printed '$v'"
+    fi
+done
+echo "installed tools: --help and man pages of all, --version of all but: ${no_version[*]:-none}"
+# A python3 first on PATH without matplotlib (a venv, pyenv): its site packages are off.
+fakebin="$stage/fake-python"
+mkdir -p "$fakebin"
+printf '#!/bin/sh\nexec /usr/bin/python3 -S "$@"\n' >"$fakebin/python3"
+chmod +x "$fakebin/python3"
+if "$fakebin/python3" -c 'import matplotlib' 2>/dev/null; then
+    fail "the fake python3 has matplotlib"
+fi
+# The interpreter the installed script starts with must have matplotlib (as the report test
+# needs it too); the fake one first on PATH must not matter.
+chart_python=$(sed -n '1s/^#!//p' "$bindir/clconv-report")
+"$chart_python" -c 'import matplotlib' 2>/dev/null ||
+    fail "clconv-report starts with $chart_python, which has no matplotlib (python3-matplotlib)"
+env -u LD_LIBRARY_PATH "$bindir/clconv-peak" --quick --no-half --json "$stage/peak.json" \
+    2>"$stage/peak.log" || { cat "$stage/peak.log" >&2; fail "installed clconv-peak"; }
+for how in direct fake-interpreter; do
+    run=("$bindir/clconv-report")
+    [ "$how" = direct ] || run=("$fakebin/python3" "$bindir/clconv-report")
+    out="$stage/report-$how"
+    env -u LD_LIBRARY_PATH PATH="$fakebin:$PATH" "${run[@]}" --suite tiny --no-baseline \
+        --ceilings "$stage/peak.json" --out "$out" 2>"$stage/report.log" ||
+        { cat "$stage/report.log" >&2; fail "installed clconv-report ($how)"; }
+    [ -s "$out/roofline.png" ] && [ -s "$out/report.md" ] ||
+        { cat "$stage/report.log" >&2; fail "installed clconv-report drew no chart ($how)"; }
+    grep -q "roofline.png" "$out/report.md" || fail "report.md ($how) lacks the chart"
+done
+echo "installed clconv-report: chart drawn with a python3 without matplotlib first on PATH"
 
 # The consumer is strict C11: the installed header must compile cleanly in a foreign project.
 cflags=(-std=c11 -Wall -Wextra -Werror -O1)

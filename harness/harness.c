@@ -1,5 +1,5 @@
-/* Shared helpers of the Check suites. */
-#include "tests/common.h"
+/* The test harness shared by the Check suites and the tools (harness.h). */
+#include "harness/harness.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -37,23 +37,6 @@ void test_fill(test_rng *rng, float *data, size_t count)
 {
     for (size_t i = 0; i < count; i++)
         data[i] = test_rng_float(rng);
-}
-
-static clconv_context *shared_ctx;
-
-clconv_context *test_context(void)
-{
-    if (!shared_ctx && clconv_context_create(NULL, &shared_ctx) != CLCONV_SUCCESS) {
-        fprintf(stderr, "test_context: %s\n", clconv_last_error());
-        shared_ctx = NULL;
-    }
-    return shared_ctx;
-}
-
-void test_context_release(void)
-{
-    clconv_context_destroy(shared_ctx);
-    shared_ctx = NULL;
 }
 
 bool test_tensors_alloc(test_tensors *t, const clconv_desc *desc, const int in_shape[4],
@@ -205,10 +188,73 @@ static void abs_copy(float *dst, const float *src, size_t n)
         dst[i] = fabsf(src[i]);
 }
 
-bool test_run_case(const clconv_desc *desc, const int in_shape[4], clconv_algo algo, uint64_t seed,
-                   test_outcome *r)
+double test_tolerance(clconv_dtype dtype, double scale)
 {
-    return test_run_case_on(test_context(), desc, in_shape, algo, seed, r);
+    const double rel = dtype == CLCONV_FLOAT16 ? 2e-3 : 1e-5, floor_abs = 1e-7;
+    return rel * scale + floor_abs;
+}
+
+bool test_compare_outputs(clconv_dtype dtype, const float *got, const float *ref,
+                          const float *scale, size_t count, test_outcome *r)
+{
+    r->worst_ratio = 0;
+    for (size_t i = 0; i < count; i++) {
+        double err = fabs((double)got[i] - (double)ref[i]);
+        double ratio = isnan(got[i]) ? INFINITY : err / test_tolerance(dtype, scale[i]);
+        if (ratio > r->worst_ratio || (i == 0 && isnan(ratio))) {
+            r->worst_ratio = ratio;
+            r->worst_index = i;
+            r->worst_dev = got[i];
+            r->worst_ref = ref[i];
+        }
+    }
+    return r->worst_ratio <= 1.0;
+}
+
+bool test_check_output(const clconv_desc *desc, const int in_shape[4], const float *input,
+                       const float *weight, const float *bias, const float *got, test_outcome *r)
+{
+    size_t n_in, n_w, n_b, n_out;
+    memset(r, 0, sizeof *r);
+    r->status = clconv_tensor_sizes(desc, in_shape, &n_in, &n_w, &n_b, &n_out);
+    if (r->status != CLCONV_SUCCESS) {
+        snprintf(r->message, sizeof r->message, "%s", clconv_last_error());
+        return false;
+    }
+    float *ref = malloc((n_out ? n_out : 1) * sizeof(float));
+    float *scale = malloc((n_out ? n_out : 1) * sizeof(float));
+    float *ain = malloc((n_in ? n_in : 1) * sizeof(float));
+    float *aw = malloc((n_w ? n_w : 1) * sizeof(float));
+    float *ab = malloc((n_b ? n_b : 1) * sizeof(float));
+    bool ok = false;
+    if (!ref || !scale || !ain || !aw || !ab) {
+        r->status = CLCONV_ERROR_OUT_OF_HOST_MEMORY;
+        snprintf(r->message, sizeof r->message, "host allocation failed");
+        goto done;
+    }
+    abs_copy(ain, input, n_in);
+    abs_copy(aw, weight, n_w);
+    if (desc->bias)
+        abs_copy(ab, bias, n_b);
+    r->status = clconv_reference(desc, in_shape, input, weight, desc->bias ? bias : NULL, ref);
+    if (r->status == CLCONV_SUCCESS)
+        r->status = clconv_reference(desc, in_shape, ain, aw, desc->bias ? ab : NULL, scale);
+    if (r->status != CLCONV_SUCCESS) {
+        snprintf(r->message, sizeof r->message, "reference: %s", clconv_last_error());
+        goto done;
+    }
+    ok = test_compare_outputs(desc->dtype, got, ref, scale, n_out, r);
+    if (!ok)
+        snprintf(r->message, sizeof r->message,
+                 "output[%zu] = %.9g, reference %.9g: error %.3g x tolerance", r->worst_index,
+                 r->worst_dev, r->worst_ref, r->worst_ratio);
+done:
+    free(ref);
+    free(scale);
+    free(ain);
+    free(aw);
+    free(ab);
+    return ok;
 }
 
 /* One case with algo, or with the variant forced by name when variant is set. */
@@ -290,20 +336,7 @@ static bool run_case(clconv_context *ctx, const clconv_desc *desc, const int in_
         r->status = CLCONV_ERROR_OPENCL;
         goto done;
     }
-    const double rel = half ? 2e-3 : 1e-5, floor_abs = 1e-7;
-    r->worst_ratio = 0;
-    for (size_t i = 0; i < t.output_count; i++) {
-        double tol = rel * scale[i] + floor_abs;
-        double err = fabs((double)t.output[i] - (double)ref[i]);
-        double ratio = isnan(t.output[i]) ? INFINITY : err / tol;
-        if (ratio > r->worst_ratio || (i == 0 && isnan(ratio))) {
-            r->worst_ratio = ratio;
-            r->worst_index = i;
-            r->worst_dev = t.output[i];
-            r->worst_ref = ref[i];
-        }
-    }
-    ok = r->worst_ratio <= 1.0;
+    ok = test_compare_outputs(desc->dtype, t.output, ref, scale, t.output_count, r);
     if (!ok)
         snprintf(r->message, sizeof r->message,
                  "output[%zu] = %.9g, reference %.9g: error %.3g x tolerance (variant %s)",
@@ -480,46 +513,6 @@ void test_spec_desc(const test_spec *s, clconv_kind kind, clconv_dtype dtype, cl
     in[3] = s->w;
 }
 
-bool test_tally_run(test_tally *t, const char *label, const clconv_desc *desc, const int in[4],
-                    clconv_algo algo, uint64_t seed)
-{
-    test_outcome r;
-    bool ok = test_run_case(desc, in, algo, seed, &r);
-    t->run++;
-    if (!ok) {
-        t->failed++;
-        char what[256];
-        test_describe(desc, in, what, sizeof what);
-        size_t used = strlen(t->failures);
-        if (t->failed <= 4 && used < sizeof t->failures)
-            snprintf(t->failures + used, sizeof t->failures - used, "\n  %s [%s]: %s", label, what,
-                     r.message);
-    }
-    return ok;
-}
-
-void test_tally_grid(test_tally *tally, const test_grid *g)
-{
-    for (int i = 0; i < g->count; i += g->step) {
-        test_rng rng;
-        test_rng_seed(&rng, g->rng_seed + (uint64_t)i);
-        clconv_desc d;
-        int in[4];
-        if (g->kind == CLCONV_CONV2D)
-            test_random_conv2d(&rng, g->dtype, &d, in);
-        else
-            test_random_conv_transpose2d(&rng, g->dtype, &d, in);
-        if (g->seen)
-            g->seen(g->arg, &d, in);
-        char label[32];
-        snprintf(label, sizeof label, "random %d%s", i,
-                 g->algo == CLCONV_ALGO_AUTO ? " (auto)" : "");
-        const bool via_auto = g->auto_every > 0 && i % g->auto_every == 0;
-        test_tally_run(tally, label, &d, in, via_auto ? CLCONV_ALGO_AUTO : g->algo,
-                       g->data_seed + (uint64_t)i);
-    }
-}
-
 bool test_run_case_on(clconv_context *ctx, const clconv_desc *desc, const int in_shape[4],
                       clconv_algo algo, uint64_t seed, test_outcome *r)
 {
@@ -544,12 +537,6 @@ bool test_run_variant_on(clconv_context *ctx, const clconv_desc *desc, const int
     return ok;
 }
 
-bool test_run_variant(const clconv_desc *desc, const int in_shape[4], const char *variant,
-                      uint64_t seed, test_outcome *r)
-{
-    return test_run_variant_on(test_context(), desc, in_shape, variant, seed, r);
-}
-
 void test_random_depthwise(test_rng *rng, clconv_dtype dtype, clconv_desc *d, int in[4])
 {
     static const int kernels[] = {1, 3, 3, 5, 7};
@@ -567,27 +554,4 @@ void test_random_depthwise(test_rng *rng, clconv_dtype dtype, clconv_desc *d, in
     in[1] = c;
     in[2] = test_rng_range(rng, k, 14);
     in[3] = test_rng_range(rng, k, 14);
-}
-
-bool test_plan_variant(const clconv_desc *d, const int in[4], clconv_algo algo, const char *variant,
-                       const char *expect, char *msg, size_t msg_size)
-{
-    clconv_context *ctx = test_context();
-    clconv_plan *plan = NULL;
-    const clconv_status st = variant ? clconv_plan_create_variant(ctx, d, in, variant, &plan)
-                                     : clconv_plan_create(ctx, d, in, algo, &plan);
-    char what[256];
-    test_describe(d, in, what, sizeof what);
-    bool ok = st == CLCONV_SUCCESS;
-    if (!ok)
-        snprintf(msg, msg_size, "%s: %s", what, clconv_context_last_error(ctx));
-    else if (strcmp(clconv_plan_get_variant_name(plan), expect) ||
-             clconv_plan_get_workspace_size(plan) != 0) {
-        snprintf(msg, msg_size, "%s: ran %s with %zu bytes of workspace, expected %s and none",
-                 what, clconv_plan_get_variant_name(plan), clconv_plan_get_workspace_size(plan),
-                 expect);
-        ok = false;
-    }
-    clconv_plan_destroy(plan);
-    return ok;
 }
