@@ -1,59 +1,14 @@
-/* clconv-bench: the layer's host and device tensors, the reference and verification. */
+/* clconv-bench: the layer's host and device tensors, the reference and verification (the
+ * shared harness: random data, half conversion, the tolerance policy of the tests). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/harness.h" /* data, half conversion, the one tolerance policy */
 #include "tools/bench.h"
 #include "tools/tool-util.h"
-
-static float frand(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return (float)((*s * 2685821657736338717ull) >> 40) / 8388608.0f - 1.0f;
-}
-
-static uint16_t float_to_half(float f)
-{
-    /* round to nearest even; values here are small and normal or zero */
-    union {
-        float f;
-        uint32_t u;
-    } v = {f};
-    uint32_t sign = (v.u >> 16) & 0x8000u, exp = (v.u >> 23) & 0xffu, man = v.u & 0x7fffffu;
-    if (exp < 103)
-        return (uint16_t)sign;
-    if (exp > 142)
-        return (uint16_t)(sign | 0x7c00u);
-    if (exp < 113) { /* subnormal half */
-        man |= 0x800000u;
-        uint32_t shift = 126 - exp, h = man >> shift, rem = man & ((1u << shift) - 1);
-        uint32_t half_way = 1u << (shift - 1);
-        if (rem > half_way || (rem == half_way && (h & 1)))
-            h++;
-        return (uint16_t)(sign | h);
-    }
-    uint32_t h = ((exp - 112) << 10) | (man >> 13), rem = man & 0x1fffu;
-    if (rem > 0x1000u || (rem == 0x1000u && (h & 1)))
-        h++;
-    return (uint16_t)(sign | h);
-}
-
-static float half_to_float(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, man = h & 0x3ffu;
-    float mag;
-    if (exp == 0)
-        mag = ldexpf((float)man, -24);
-    else if (exp == 31)
-        mag = man ? NAN : INFINITY;
-    else
-        mag = ldexpf((float)(man | 0x400u), (int)exp - 25);
-    return sign ? -mag : mag;
-}
 
 /* Uploads count floats as the layer's dtype. */
 static cl_mem make_buffer(cl_context cl, const float *host, size_t count, clconv_dtype dtype)
@@ -66,7 +21,7 @@ static cl_mem make_buffer(cl_context cl, const float *host, size_t count, clconv
         if (!halves)
             return NULL;
         for (size_t i = 0; i < count; i++)
-            halves[i] = float_to_half(host[i]);
+            halves[i] = test_float_to_half(host[i]);
         data = halves;
     }
     cl_mem m = tool_buffer(cl, bytes, host && count ? data : NULL);
@@ -91,7 +46,7 @@ static int read_output(clconv_context *ctx, cl_mem buf, size_t count, clconv_dty
             ? 0
             : -1;
     for (size_t i = 0; i < count && rc == 0; i++)
-        out[i] = half_to_float(h[i]);
+        out[i] = test_half_to_float(h[i]);
     free(h);
     return rc;
 }
@@ -166,37 +121,36 @@ int layer_data_init(bench_state *st, const layer_spec *L, layer_data *d, char *e
         snprintf(err, n, "host memory for %zu outputs", d->nout);
         return -1;
     }
-    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    uint64_t seed = 0x9e3779b97f4a7c15ull; /* the layer's name picks its data */
     for (const char *c = L->name; *c; c++)
         seed = (seed ^ (unsigned char)*c) * 0x100000001b3ull;
+    test_rng rng;
+    test_rng_seed(&rng, seed);
     /* weights scaled by 1/sqrt(fan-in) keep outputs near 1, as torch's initialisation does */
     const clconv_desc *ds = &L->desc;
     double fan_in = (double)ds->kernel_h * ds->kernel_w *
                     (ds->kind == CLCONV_CONV2D ? ds->in_channels : ds->out_channels) / ds->groups;
     float wscale = (float)(1.0 / sqrt(fan_in > 0 ? fan_in : 1));
     for (size_t i = 0; i < d->nin; i++)
-        d->in[i] = frand(&seed);
+        d->in[i] = test_rng_float(&rng);
     for (size_t i = 0; i < d->nw; i++)
-        d->w[i] = frand(&seed) * wscale;
+        d->w[i] = test_rng_float(&rng) * wscale;
     for (size_t i = 0; i < d->nb; i++)
-        d->b[i] = frand(&seed) * 0.1f;
+        d->b[i] = test_rng_float(&rng) * 0.1f;
     if (ds->residual) {
         if (!(d->res = malloc(d->nout * sizeof(float)))) {
             snprintf(err, n, "host memory for the residual");
             return -1;
         }
         for (size_t i = 0; i < d->nout; i++)
-            d->res[i] = frand(&seed);
+            d->res[i] = test_rng_float(&rng);
     }
     if (ds->dtype == CLCONV_FLOAT16) { /* the reference sees what the device sees */
-        for (size_t i = 0; i < d->nin; i++)
-            d->in[i] = half_to_float(float_to_half(d->in[i]));
-        for (size_t i = 0; i < d->nw; i++)
-            d->w[i] = half_to_float(float_to_half(d->w[i]));
-        for (size_t i = 0; i < d->nb; i++)
-            d->b[i] = half_to_float(float_to_half(d->b[i]));
-        for (size_t i = 0; d->res && i < d->nout; i++)
-            d->res[i] = half_to_float(float_to_half(d->res[i]));
+        test_round_to_half(d->in, d->nin);
+        test_round_to_half(d->w, d->nw);
+        test_round_to_half(d->b, d->nb);
+        if (d->res)
+            test_round_to_half(d->res, d->nout);
     }
     cl_context cl = clconv_context_get_cl_context(st->ctx);
     d->d_in = make_buffer(cl, d->in, d->nin, ds->dtype);
@@ -216,20 +170,6 @@ int layer_data_init(bench_state *st, const layer_spec *L, layer_data *d, char *e
         }
     }
     return 0;
-}
-
-/* Worst |dev - ref| / (rel * scale + floor) over the outputs (NaN counts as a failure). */
-static double compare(const float *out, const float *ref, const float *scale, size_t n,
-                      clconv_dtype dtype)
-{
-    const double rel = dtype == CLCONV_FLOAT16 ? 1e-2 : 1e-4, floor = 1e-6;
-    double worst = 0;
-    for (size_t i = 0; i < n; i++) {
-        double e = fabs((double)out[i] - ref[i]) / (rel * scale[i] + floor);
-        if (!(e <= worst))
-            worst = isnan(e) ? INFINITY : e;
-    }
-    return worst;
 }
 
 int poison_output(bench_state *st, const layer_spec *L, layer_data *d)
@@ -256,7 +196,9 @@ void verify_row(bench_state *st, const layer_spec *L, layer_data *d, row *r, boo
         return;
     }
     const bool nb = no_bias && L->desc.bias;
-    r->verify_ratio = compare(d->out, nb ? d->ref_nobias : d->ref, nb ? d->scale_nobias : d->scale,
-                              d->nout, L->desc.dtype);
-    r->verified = r->verify_ratio <= 1.0;
+    test_outcome o;
+    memset(&o, 0, sizeof o);
+    r->verified = test_compare_outputs(L->desc.dtype, d->out, nb ? d->ref_nobias : d->ref,
+                                       nb ? d->scale_nobias : d->scale, d->nout, &o);
+    r->verify_ratio = o.worst_ratio;
 }
