@@ -117,6 +117,14 @@ clconv_algo clconv_plan_get_algo(const clconv_plan *plan)
     return plan ? plan->variant->algo : CLCONV_ALGO_AUTO;
 }
 
+bool clconv_plan_executed_flops(const clconv_plan *plan, uint64_t *flops)
+{
+    if (!plan || !plan->variant->ops->executed_flops)
+        return false;
+    *flops = plan->variant->ops->executed_flops(plan->variant, &plan->problem, &plan->config);
+    return true;
+}
+
 const char *clconv_plan_get_variant_name(const clconv_plan *plan)
 {
     return plan ? plan->variant->name : NULL;

@@ -54,6 +54,11 @@ typedef struct clconv_variant_ops {
      * Called again when the weights are replaced. */
     clconv_status (*pack_weights)(clconv_plan *plan);
     void (*release)(clconv_plan *plan);
+    /* optional: the floating-point operations the variant executes for p with cfg where
+     * they differ from the FLOP convention of clconv_count_ops (Winograd executes fewer; a
+     * kernel that skips or computes padded taps fewer or more); NULL: the counted FLOPs */
+    uint64_t (*executed_flops)(const clconv_variant *v, const clconv_problem *p,
+                               const clconv_config *cfg);
 } clconv_variant_ops;
 
 struct clconv_variant {
@@ -96,6 +101,10 @@ clconv_status clconv_plan_ensure_prepared(clconv_plan *plan);
 
 /* Releases the plan's set weights (nothing when none were set). */
 void clconv_plan_release_weights(clconv_plan *plan);
+
+/* The operations plan's variant executes (its executed_flops op) into *flops: true; false
+ * when the variant does not report them (they are the counted FLOPs). For the tools. */
+bool clconv_plan_executed_flops(const clconv_plan *plan, uint64_t *flops);
 
 /* ---- the registry (variants.c) ---------------------------------------------------------- */
 

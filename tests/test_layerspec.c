@@ -73,6 +73,25 @@ START_TEST(test_options)
     ck_assert_int_eq(s.desc.kind, CLCONV_CONV_TRANSPOSE2D);
     ck_assert_int_eq(s.desc.output_padding_h, 1);
     ck_assert_int_eq(s.desc.output_padding_w, 1);
+
+    /* the fused epilogue, and its round trip through layer_spec_format */
+    s = parse_ok("--input 1x4x8x8 --out-channels 4 --kernel 3 --epilogue leaky_relu:0.1+residual");
+    ck_assert_int_eq(s.desc.activation, CLCONV_ACTIVATION_LEAKY_RELU);
+    ck_assert(s.desc.activation_alpha == 0.1f && s.desc.activation_beta == 0.0f);
+    ck_assert_int_eq(s.desc.residual, 1);
+    char words[512];
+    layer_spec_format(&s, words, sizeof words);
+    layer_spec back = parse_ok(words);
+    ck_assert(back.desc.activation == s.desc.activation &&
+              back.desc.activation_alpha == s.desc.activation_alpha &&
+              back.desc.residual == s.desc.residual);
+    s = parse_ok("--input 1x4x8x8 --out-channels 4 --kernel 3 --epilogue clamp:-1.5:6");
+    ck_assert(s.desc.activation == CLCONV_ACTIVATION_CLAMP && s.desc.activation_alpha == -1.5f &&
+              s.desc.activation_beta == 6.0f && !s.desc.residual);
+    s = parse_ok("--input 1x4x8x8 --out-channels 4 --kernel 3 --epilogue residual");
+    ck_assert(s.desc.activation == CLCONV_ACTIVATION_NONE && s.desc.residual);
+    layer_spec_format(&s, words, sizeof words);
+    ck_assert_ptr_nonnull(strstr(words, "--epilogue residual"));
 }
 END_TEST
 
@@ -81,6 +100,11 @@ START_TEST(test_option_errors)
     const char *base = "--input 1x4x8x8 --out-channels 4 --kernel 3";
     char text[256];
     parse_bad("--input 1x4x8 --out-channels 4 --kernel 3", "--input '1x4x8'");
+    parse_bad("--input 1x4x8x8 --out-channels 4 --kernel 3 --epilogue swish", "--epilogue 'swish'");
+    parse_bad("--input 1x4x8x8 --out-channels 4 --kernel 3 --epilogue relu+bias",
+              "--epilogue 'relu+bias'");
+    parse_bad("--input 1x4x8x8 --out-channels 4 --kernel 3 --epilogue clamp:0:6:1",
+              "--epilogue 'clamp:0:6:1'");
     parse_bad("--input 1x4x8x8 --out-channels 0 --kernel 3", "--out-channels '0'");
     parse_bad("--input 1x4x8x8 --out-channels 4 --kernel 3x", "--kernel '3x'");
     parse_bad("--input 1x4x8x8 --out-channels 4", "missing --kernel");
@@ -191,6 +215,9 @@ START_TEST(test_suite_errors)
         {"b conv 1 4 8 8 4 3 3 1 1 1 1 1 1 3 0 0 1 zeros\n", 3, "groups = 3"},
         {"a conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 zeros\n", 3, "'a' repeats"},
         {"b conv 1 4 8 8 4 3 3 1 1 1x 1 1 1 1 0 0 1 zeros\n", 3, "column ph = '1x'"},
+        {"b conv 1 4 8 8 4 3 3 1 1 1,2,3 1 1 1 1 0 0 1 zeros\n", 3, "column ph = '1,2,3'"},
+        {"b conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 zeros epilogue=mish\n", 3, "epilogue=mish"},
+        {"b conv 1 4 8 8 4 3 3 1 1 1 0,-1 1 1 1 0 0 1 zeros\n", 3, "column pw = '0,-1'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char text[512], err[1024] = "", path[64], expect[128];
@@ -218,6 +245,29 @@ START_TEST(test_suite_errors)
     ck_assert_int_eq(layers[0].desc.output_padding_w, 1);
     ck_assert_int_eq(layers[0].desc.bias, 0);
     ck_assert_int_eq(layers[0].input[0], 2);
+    ck_assert_int_eq(layers[0].desc.pad_top, 1);
+    ck_assert_int_eq(layers[0].desc.pad_right, 1);
+    free(layers);
+    /* the epilogue word, after the dtype column or before it */
+    ck_assert_int_eq(
+        read_text("e conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 zeros f16 epilogue=relu6\n"
+                  "f conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 epilogue=relu+residual zeros\n",
+                  &layers, &n, err, sizeof err, path, sizeof path),
+        0);
+    ck_assert_uint_eq(n, 2);
+    ck_assert(layers[0].desc.activation == CLCONV_ACTIVATION_RELU6 && !layers[0].desc.residual);
+    ck_assert_int_eq(layers[0].desc.dtype, CLCONV_FLOAT16);
+    ck_assert(layers[1].desc.activation == CLCONV_ACTIVATION_RELU && layers[1].desc.residual);
+    free(layers);
+    /* asymmetric padding: ph and pw as before,after */
+    ck_assert_int_eq(read_text("y conv 1 4 8 8 4 3 3 2 2 0,1 1,2 1 1 1 0 0 1 zeros\n", &layers, &n,
+                               err, sizeof err, path, sizeof path),
+                     0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(layers[0].desc.pad_top, 0);
+    ck_assert_int_eq(layers[0].desc.pad_bottom, 1);
+    ck_assert_int_eq(layers[0].desc.pad_left, 1);
+    ck_assert_int_eq(layers[0].desc.pad_right, 2);
     free(layers);
     /* an empty suite is valid and yields no layers */
     ck_assert_int_eq(read_text("# nothing\n", &layers, &n, err, sizeof err, path, sizeof path), 0);

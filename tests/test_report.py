@@ -8,8 +8,12 @@ with a fake ceiling file far below anything measured. Checks the JSON and CSV sc
 every layer has its AUTO row and every algorithm a row or a skip with a reason, that every
 clconv row names the kernel variant its plan ran ("variant"; null for the baseline), that the
 chart files are written, that the ceilings are positive, and that every run above a ceiling
-is flagged (all of them with the fake file). Also checks that the tools reject bad arguments
-with a message naming the option.
+is flagged (all of them with the fake file; bandwidth against the memory level a layer's bytes
+fit in). Checks the memory levels and the launch floor of clconv-peak, the timing mode every
+row states, executed and counted operations, that a theoretical estimate below the measured
+peak is called wrong, --compare on the two runs (per-layer speed-ups) and --onnx on a model
+written with onnx.helper where python3-onnx is installed. Also checks that the tools reject
+bad arguments with a message naming the option.
 """
 import csv
 import json
@@ -80,6 +84,14 @@ def check_peak(peak):
     bw = peak.get("bandwidth", {})
     check(bw.get("read_gbps", 0) > 0 and bw.get("copy_gbps", 0) > 0,
           "peak.json: read and copy bandwidth > 0")
+    levels = peak.get("bandwidth_levels") or []
+    check(levels and all(L.get("name") and L.get("bytes", 0) > 0 and L.get("gbps", 0) > 0
+                         for L in levels) and levels[-1]["name"] == "DRAM"
+          and [L["bytes"] for L in levels] == sorted(L["bytes"] for L in levels),
+          f"peak.json: bandwidth_levels ascending, the last DRAM ({levels})")
+    check(len(peak.get("sweep") or []) >= len(levels), "peak.json: the sweep behind the levels")
+    check((peak.get("launch_floor") or {}).get("seconds", 0) > 0, "peak.json: launch floor > 0")
+    check((peak.get("timing") or {}).get("mode") in ("events", "host"), "peak.json: timing mode")
     theo = peak.get("theoretical", {})
     check("basis" in theo and (not theo.get("gflops_f32") or theo.get("estimate") is True),
           "peak.json: theoretical figures carry their basis and are labelled estimates")
@@ -92,6 +104,16 @@ def check_bench(bench, layers, out, fake):
           "bench.json: ridge = gflops / gbps")
     rows = bench.get("rows", [])
     check(rows, "bench.json: rows present")
+    mode = bench.get("timing_mode")
+    check(mode in ("events", "host") and bench.get("timing_check"),
+          f"bench.json: timing_mode ({mode}) and the check behind it")
+    check("counted" in (bench.get("flops_used") or ""), "bench.json: says which FLOPs it uses")
+    for r in rows:
+        tag = f"row {r.get('name')}/{r.get('mode')}/{r.get('algo')}"
+        check(r.get("timing") == mode, f"{tag}: timing {r.get('timing')} is the run's {mode}")
+        check(r.get("executed_from") in ("variant", "counted") and r.get("executed_flops", 0) > 0
+              and (r["executed_from"] == "variant" or r["executed_flops"] == r["flops"]),
+              f"{tag}: executed_flops ({r.get('executed_flops')}, {r.get('executed_from')})")
     for r in rows:
         for k, t in ROW_KEYS.items():
             v = r.get(k)
@@ -183,10 +205,17 @@ def check_outputs(out, layers, fake):
     if not fake:
         check_peak(peak)
     check_bench(bench, layers, out, fake)
-    # the flags: exactly the runs above a ceiling
+    # the flags: exactly the runs above a ceiling; bandwidth against the level the layer's
+    # bytes fit in (the smallest level that holds them, else the last)
     ceil = bench["ceilings"]
-    expected = sum((r["gflops"] > ceil["gflops"]) + (r["gbps"] > ceil["gbps"])
-                   for r in bench["rows"])
+    levels = sorted(peak.get("bandwidth_levels") or [], key=lambda L: L["bytes"])
+
+    def level_gbps(r):
+        fits = [L for L in levels if r["bytes"] <= L["bytes"]] or levels[-1:]
+        return fits[0]["gbps"] if fits else 0
+
+    expected = sum((r["gflops"] > ceil["gflops"]) +
+                   (r["gbps"] > max(ceil["gbps"], level_gbps(r))) for r in bench["rows"])
     flags = summary.get("ceiling_flags", [])
     check(len(flags) == expected, f"summary.json: {len(flags)} ceiling flags, expected {expected}")
     s = summary.get("suites", {}).get("tiny", {})
@@ -201,8 +230,69 @@ def check_outputs(out, layers, fake):
                     "![roofline](roofline.png)"):
         check(heading in md, f"report.md: has {heading}")
     check(("FLAG:" in md) == bool(flags), "report.md: FLAG present exactly when runs exceed")
+    check(summary.get("ceilings", {}).get("bandwidth_levels") == levels,
+          "summary.json: ceilings.bandwidth_levels are clconv-peak's")
+    check("| launch floor |" in md and "Timing:" in md, "report.md: launch floor and timing")
+    check(("host-clock time" in md) == (bench.get("timing_mode") == "host"),
+          "report.md: says host-clock timing exactly when it was used")
+    theo = peak.get("theoretical", {})
+    if theo.get("gflops_f32"):
+        below = theo["gflops_f32"] < peak["flops_f32"]["gflops"]
+        check(("wrong, not drawn as a ceiling" in md) == below,
+              "report.md: a theoretical estimate below the measured peak is called wrong")
     if fake:
         check(len(flags) >= len(bench["rows"]), "fake ceilings: every run flagged")
+
+
+def check_compare(report, a, b, tmp):
+    out = os.path.join(tmp, "compare")
+    cmd = [sys.executable, report, "--compare", os.path.join(a, "bench.json"),
+           os.path.join(b, "bench.json"), "--out", out]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       universal_newlines=True)
+    if not check(p.returncode == 0, f"--compare: exit {p.returncode}: {p.stdout[-500:]}"):
+        return
+    for name in ("compare.png", "compare.md", "compare.json"):
+        check(os.path.isfile(os.path.join(out, name)), f"--compare: {name} written")
+    doc = load(os.path.join(out, "compare.json"))
+    auto = [{(r["suite"], r["name"]): r for r in load(os.path.join(d, "bench.json"))["rows"]
+             if r["mode"] == "auto"} for d in (a, b)]
+    check(len(doc["layers"]) == len(auto[0]), "--compare: every layer compared")
+    with open(os.path.join(out, "compare.md"), encoding="utf-8") as f:
+        md = f.read()
+    for r in doc["layers"]:
+        ta, tb = (x[(r["suite"], r["name"])]["median_s"] for x in auto)
+        check(close(r["speedup"], ta / tb), f"--compare {r['name']}: speed-up = A / B time")
+        check(f"| {r['name']} |" in md, f"compare.md: a row for {r['name']}")
+
+
+def check_onnx(report, peak_path, tmp):
+    try:
+        import onnx
+        from onnx import TensorProto, helper
+    except ImportError:
+        print("python3-onnx is not installed: --onnx is not part of this run", file=sys.stderr)
+        return
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 12, 12])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    w1 = helper.make_tensor("w1", TensorProto.FLOAT, [8, 4, 3, 3], [0.0] * 288)
+    w2 = helper.make_tensor("w2", TensorProto.FLOAT, [8, 1, 3, 3], [0.0] * 72)
+    nodes = [helper.make_node("Conv", ["x", "w1"], ["a"], name="first", pads=[1, 1, 1, 1]),
+             helper.make_node("Conv", ["a", "w2"], ["y"], name="dw", group=8, strides=[2, 2],
+                              pads=[0, 0, 1, 1])]
+    model = helper.make_model(helper.make_graph(nodes, "m", [x], [y], [w1, w2]),
+                              opset_imports=[helper.make_opsetid("", 13)])
+    path = os.path.join(tmp, "tinynet.onnx")
+    onnx.save(model, path)
+    out = os.path.join(tmp, "onnx")
+    p = run_report(report, out, ["--onnx", path, "--ceilings", peak_path, "--no-baseline"])
+    if not check(p.returncode == 0, f"--onnx: exit {p.returncode}: {p.stdout[-800:]}"):
+        return
+    check(os.path.isfile(os.path.join(out, "tinynet.txt")), "--onnx: the suite file is kept")
+    with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
+        md = f.read()
+    check("## Suite tinynet" in md and "| tinynet.first |" in md and "| tinynet.dw |" in md,
+          "--onnx: the report has the model's suite and both layers")
 
 
 def check_rejections(report_dir, suite):
@@ -241,6 +331,9 @@ def main():
             peak["bandwidth"]["read_gbps"] = peak["bandwidth"]["copy_gbps"] = 1e-6
             peak["roof"] = {"gflops": 1e-4, "gbps": 1e-6, "gbps_from": "read",
                             "ridge_flops_per_byte": 100.0}
+            peak["bandwidth_levels"] = [{"name": "L1", "bytes": 65536, "gbps": 2e-6},
+                                        {"name": "DRAM", "bytes": 1 << 28, "gbps": 1e-6}]
+            peak["theoretical"] = {"gflops_f32": 5e-5, "estimate": True, "basis": "fake"}
             fake_path = os.path.join(tmp, "fake-peak.json")
             with open(fake_path, "w", encoding="utf-8") as f:
                 json.dump(peak, f)
@@ -249,6 +342,8 @@ def main():
             print(p.stdout, file=sys.stderr)
             if check(p.returncode == 0, f"clconv-report (fake ceilings) exit {p.returncode}"):
                 check_outputs(fake, layers, fake=True)
+                check_compare(report, real, fake, tmp)
+            check_onnx(report, fake_path, tmp)
     if failures:
         print(f"{len(failures)} check(s) failed", file=sys.stderr)
         return 1

@@ -1,13 +1,18 @@
 /* clconv-peak: measured ceilings of an OpenCL device for the roofline, as JSON.
  *
  *   clconv-peak [--device SPEC] [--json FILE] [--quick] [--budget SECONDS] [--no-half]
+ *               [--version] [--help]
  *
  * float32 FLOP/s (and float16 where the device has cl_khr_fp16): CHAINS independent
  * multiply-add chains per work-item, vector widths 1 to 16, the best kept. Memory bandwidth:
- * read-only and copy over a buffer beyond the caches. Every figure is the best of several
- * launches timed by profiling events after a warm-up, the launch length calibrated to a time
- * budget. Theoretical figures appear only where the device reports enough to compute them,
- * labelled as estimates. JSON goes to stdout, or to FILE with --json; progress to stderr.
+ * read-only and copy over a buffer beyond the caches, and read bandwidth over a working-set
+ * sweep whose plateaus are the memory levels; the launch floor (an empty kernel). Every figure
+ * is the best of several launches after a warm-up, the launch length calibrated to a time
+ * budget, timed by profiling events where their timestamps pass a check, else by the host
+ * clock (the JSON says which). Theoretical figures appear only where the device reports enough
+ * to compute them, labelled as estimates (and as wrong when below the measurement). JSON goes
+ * to stdout, or to FILE with --json; progress to stderr (docs/roofline.md). Exit status: 0; 1
+ * when a measurement or the output failed; 2 for bad arguments.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +28,9 @@ static void usage(FILE *f)
     fprintf(f, "usage: clconv-peak [--device SPEC] [--json FILE] [--quick] [--budget SECONDS] "
                "[--no-half]\n"
                "Measures the device's ceilings for the roofline (float32 and float16 FLOP/s, read\n"
-               "and copy bandwidth) and writes them as JSON; progress goes to stderr.\n"
+               "and copy bandwidth, the memory levels of a working-set sweep, the launch floor)\n"
+               "and writes them as JSON; progress goes to stderr. Timed by profiling events\n"
+               "where their timestamps pass a check, else by the host clock (docs/roofline.md).\n"
                "  --device SPEC     P:D, a name fragment, gpu or cpu (default: $CLCONV_DEVICE)\n"
                "  --json FILE       write the JSON into FILE instead of stdout\n"
                "  --quick           shorter measurements (what clconv-bench uses)\n"
@@ -93,8 +100,9 @@ int main(int argc, char **argv)
     peak_write_ceilings(f, &r, "  ");
     fprintf(f, "\n}\n");
     int rc = 0;
-    if (f != stdout && fclose(f) != 0) {
-        fprintf(stderr, "clconv-peak: error writing %s\n", json_path);
+    const int bad = fflush(f) != 0 || ferror(f);
+    if ((f != stdout && fclose(f) != 0) || bad) {
+        fprintf(stderr, "clconv-peak: error writing %s\n", json_path ? json_path : "stdout");
         rc = 1;
     }
     const char *which;

@@ -9,14 +9,15 @@
  * syntax, quoted as one argument. Every variant of this build (clconv_variant_name) that
  * accepts a layer is forced on it (clconv_plan_create_variant), baked, warmed up, then run N
  * times (default 5); one run is an enqueue plus clFinish, timed on the host clock so
- * multi-kernel variants count whole; the median is stored, one "variant=seconds" per variant.
- * The output defaults to the device's file in the cache folder. Entries already there are
- * kept (layers tuned again are replaced), times of variants this build lacks included; an
- * existing file that cannot be read or parsed (corrupt, of another device or driver, of format
- * version 1) is never overwritten: the tool stops with a message before timing anything,
- * unless --fresh, which starts an empty database. The file is replaced atomically (temporary
- * file + rename). Exit status: 0; 1 when the existing file is refused (nothing written), a
- * layer had no variant that ran, or the file could not be written; 2 for bad arguments.
+ * multi-kernel variants count whole and drivers whose profiling timestamps are unusable
+ * (rusticl on llvmpipe) still give true times (the tool says what the events are worth); the median
+ * is stored, one "variant=seconds" per variant. The output defaults to the device's file in the
+ * cache folder. Entries already there are kept (layers tuned again are replaced), times of variants
+ * this build lacks included; an existing file that cannot be read or parsed (corrupt, of another
+ * device or driver, of format version 1) is never overwritten: the tool stops with a message before
+ * timing anything, unless --fresh, which starts an empty database. The file is replaced atomically
+ * (temporary file + rename). Exit status: 0; 1 when the existing file is refused (nothing written),
+ * a layer had no variant that ran, or the file could not be written; 2 for bad arguments.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -247,6 +248,13 @@ int main(int argc, char **argv)
     snprintf(db.driver, sizeof db.driver, "%s", info.driver_version);
     printf("tuning %zu layer(s) on %s (driver %s), %d repeats\n", count, info.device_name,
            info.driver_version, repeats);
+    /* the database is built on host-clock times, whatever the profiling events are worth:
+     * say what the events are worth so that a reader of the times knows what they include */
+    tool_timing events;
+    tool_timing_check(clconv_context_get_cl_context(ctx), clconv_context_get_queue(ctx), &events);
+    printf("timing: host clock around each enqueue and clFinish (launch and wait included); "
+           "the queue's profiling events: %s\n",
+           events.mode == TOOL_TIMING_EVENTS ? "usable, not needed" : events.why);
     int status = 0;
     for (size_t i = 0; i < count; i++) {
         const layer_spec *L = &layers[i];

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,46 @@ static int parse_mode(const char *s, clconv_padding_mode *mode)
             return 0;
         }
     return -1;
+}
+
+/* The fused epilogue, "ACT[:ALPHA[:BETA]][+residual]" or "residual" (ACT as
+ * clconv_activation_name writes it), into the desc's activation fields. */
+static int parse_epilogue(const char *s, clconv_desc *d)
+{
+    char act[32];
+    const char *plus = strchr(s, '+');
+    size_t len = plus ? (size_t)(plus - s) : strlen(s);
+    if (plus && strcmp(plus + 1, "residual") != 0)
+        return -1;
+    if (len >= sizeof act)
+        return -1;
+    memcpy(act, s, len);
+    act[len] = '\0';
+    d->residual = plus != NULL;
+    d->activation = CLCONV_ACTIVATION_NONE;
+    d->activation_alpha = d->activation_beta = 0;
+    if (!strcmp(act, "residual") && !plus) {
+        d->residual = 1;
+        return 0;
+    }
+    char *params = strchr(act, ':');
+    if (params)
+        *params++ = '\0';
+    if (clconv_activation_from_name(act, &d->activation) != CLCONV_SUCCESS)
+        return -1;
+    float v[2] = {0, 0};
+    for (int i = 0; params && i < 2; i++) {
+        char *end;
+        v[i] = strtof(params, &end);
+        if (end == params || (*end && *end != ':') || !isfinite(v[i]))
+            return -1;
+        params = *end ? end + 1 : NULL;
+    }
+    if (params)
+        return -1;
+    d->activation_alpha = v[0];
+    d->activation_beta = v[1];
+    return 0;
 }
 
 static int parse_dtype(const char *s, clconv_dtype *dtype)
@@ -124,9 +165,11 @@ static int validate(const layer_spec *spec, const char *where, char *err, size_t
     return fail(err, size, "%s%s (layer: %s)", where, clconv_last_error(), words);
 }
 
+#define EPILOGUE_SYNTAX "ACTIVATION[:ALPHA[:BETA]][+residual] or residual"
+
 static const char *const valued_options[] = {
     "--input",  "--out-channels",   "--kernel", "--stride",       "--padding", "--dilation",
-    "--groups", "--output-padding", "--dtype",  "--padding-mode", "--name",
+    "--groups", "--output-padding", "--dtype",  "--padding-mode", "--name",    "--epilogue",
 };
 
 int layer_spec_option_arity(const char *word)
@@ -154,6 +197,8 @@ int layer_spec_parse_words(int argc, char **argv, layer_spec *out, char *err, si
     int dil[2] = {1, 1}, groups = 1, outpad[2] = {0, 0}, bias = 1;
     clconv_padding_mode mode = CLCONV_PADDING_ZEROS;
     clconv_dtype dtype = CLCONV_FLOAT32;
+    clconv_desc epilogue; /* its activation and residual fields, from --epilogue */
+    memset(&epilogue, 0, sizeof epilogue);
 
     if (argc < 0 || (argc > 0 && !argv))
         return fail(err, err_size, "no option words");
@@ -235,6 +280,9 @@ int layer_spec_parse_words(int argc, char **argv, layer_spec *out, char *err, si
         } else if (!strcmp(opt, "--padding-mode")) {
             bad = parse_mode(value, &mode);
             expect = "zeros, reflect, replicate or circular";
+        } else if (!strcmp(opt, "--epilogue")) {
+            bad = parse_epilogue(value, &epilogue);
+            expect = EPILOGUE_SYNTAX;
         } else { /* --name */
             bad = !value[0] || strlen(value) >= sizeof s.name || strpbrk(value, " \t\r\n") != NULL;
             expect = "a non-empty word shorter than 96 characters";
@@ -266,6 +314,10 @@ int layer_spec_parse_words(int argc, char **argv, layer_spec *out, char *err, si
     s.desc.pad_bottom = pad[1];
     s.desc.pad_left = pad[2];
     s.desc.pad_right = pad[3];
+    s.desc.activation = epilogue.activation;
+    s.desc.activation_alpha = epilogue.activation_alpha;
+    s.desc.activation_beta = epilogue.activation_beta;
+    s.desc.residual = epilogue.residual;
     memcpy(s.input, input, sizeof input);
     if (same && clconv_desc_set_padding_same(&s.desc) != CLCONV_SUCCESS)
         return fail(err, err_size, "--padding 'same': %s", clconv_last_error());
@@ -326,6 +378,26 @@ void layer_spec_format(const layer_spec *spec, char *buf, size_t size)
         PUT(" --padding-mode %s", layer_mode_name(d->padding_mode));
     if (d->dtype != CLCONV_FLOAT32)
         PUT(" --dtype %s", layer_dtype_name(d->dtype));
+    if (d->activation != CLCONV_ACTIVATION_NONE || d->residual) {
+        PUT(" --epilogue ");
+        if (d->activation != CLCONV_ACTIVATION_NONE) {
+            PUT("%s", clconv_activation_name(d->activation));
+            if (d->activation_alpha != 0 || d->activation_beta != 0) {
+                /* the shortest form that reads back to the same float */
+                const float ab[2] = {d->activation_alpha, d->activation_beta};
+                for (int k = 0; k < 2; k++) {
+                    char num[32];
+                    snprintf(num, sizeof num, "%g", ab[k]);
+                    if (strtof(num, NULL) != ab[k])
+                        snprintf(num, sizeof num, "%.9g", ab[k]);
+                    PUT(":%s", num);
+                }
+            }
+        }
+        PUT("%s", d->activation == CLCONV_ACTIVATION_NONE ? "residual"
+                  : d->residual                           ? "+residual"
+                                                          : "");
+    }
     if (spec->name[0])
         PUT(" --name %s", spec->name);
 #undef PUT
@@ -341,9 +413,13 @@ static int parse_suite_line(char *line, const char *path, int lineno, const char
     static const char *const cols[] = {"name", "kind", "n",   "c",   "h",    "w",    "oc",
                                        "kh",   "kw",   "sh",  "sw",  "ph",   "pw",   "dh",
                                        "dw",   "g",    "oph", "opw", "bias", "mode", "dtype"};
-    char *tok[SUITE_COLUMNS + 2];
+    char *tok[SUITE_COLUMNS + 2], *epilogue = NULL;
     int n = 0;
     for (char *t = strtok(line, " \t\r\n"); t; t = strtok(NULL, " \t\r\n")) {
+        if (n > 0 && !strncmp(t, "epilogue=", 9)) { /* a keyword column, after the name */
+            epilogue = t + 9;
+            continue;
+        }
         if (n == SUITE_COLUMNS + 1)
             return fail(err, err_size, "%s:%d: %d columns or more, expected %d (or %d with dtype)",
                         path, lineno, n + 1, SUITE_COLUMNS, SUITE_COLUMNS + 1);
@@ -368,10 +444,29 @@ static int parse_suite_line(char *line, const char *path, int lineno, const char
     else
         return fail(err, err_size, "%s:%d: kind '%s': expected conv or tconv", path, lineno,
                     tok[1]);
-    int v[17]; /* columns 2..18 */
+    int v[17];                 /* columns 2..18 */
+    int pad[4] = {0, 0, 0, 0}; /* ph and pw: "P" (both sides) or "T,B" / "L,R" */
     for (int i = 2; i <= 18; i++) {
         /* sizes, kernel, stride, dilation and groups are >= 1; padding and flags >= 0 */
         int lo = (i >= 11 && i <= 12) || i >= 16 ? 0 : 1;
+        if ((i == 11 || i == 12) && strchr(tok[i], ',')) {
+            if (parse_ints(tok[i], ',', 2, 0, &pad[2 * (i - 11)]))
+                return fail(err, err_size,
+                            "%s:%d: column %s = '%s': expected an integer >= 0 or two "
+                            "(before,after)",
+                            path, lineno, cols[i], tok[i]);
+            v[i - 2] = 0;
+            continue;
+        }
+        if (i == 11 || i == 12) {
+            if (parse_one(tok[i], lo, &v[i - 2]))
+                return fail(err, err_size,
+                            "%s:%d: column %s = '%s': expected an integer >= 0 or two "
+                            "(before,after)",
+                            path, lineno, cols[i], tok[i]);
+            pad[2 * (i - 11)] = pad[2 * (i - 11) + 1] = v[i - 2];
+            continue;
+        }
         if (parse_one(tok[i], lo, &v[i - 2]))
             return fail(err, err_size, "%s:%d: column %s = '%s': expected an integer >= %d", path,
                         lineno, cols[i], tok[i], lo);
@@ -390,14 +485,21 @@ static int parse_suite_line(char *line, const char *path, int lineno, const char
                     tok[20]);
     spec->input[0] = v[0];
     spec->input[1] = v[1];
+    clconv_desc epi;
+    memset(&epi, 0, sizeof epi);
+    if (epilogue && parse_epilogue(epilogue, &epi))
+        return fail(err, err_size, "%s:%d: epilogue=%s: expected %s", path, lineno, epilogue,
+                    EPILOGUE_SYNTAX);
     spec->input[2] = v[2];
     spec->input[3] = v[3];
     clconv_desc *d = &spec->desc;
     clconv_desc_init(d, kind, v[1], v[4], v[5], v[6]);
     d->stride_h = v[7];
     d->stride_w = v[8];
-    d->pad_top = d->pad_bottom = v[9];
-    d->pad_left = d->pad_right = v[10];
+    d->pad_top = pad[0];
+    d->pad_bottom = pad[1];
+    d->pad_left = pad[2];
+    d->pad_right = pad[3];
     d->dilation_h = v[11];
     d->dilation_w = v[12];
     d->groups = v[13];
@@ -406,6 +508,10 @@ static int parse_suite_line(char *line, const char *path, int lineno, const char
     d->bias = v[16];
     d->padding_mode = mode;
     d->dtype = dtype;
+    d->activation = epi.activation;
+    d->activation_alpha = epi.activation_alpha;
+    d->activation_beta = epi.activation_beta;
+    d->residual = epi.residual;
     char where[1100];
     snprintf(where, sizeof where, "%s:%d: layer %s: ", path, lineno, spec->name);
     return validate(spec, where, err, err_size);

@@ -14,24 +14,31 @@
 extern const clconv_embedded_kernel peak_kernel_sources[];
 
 static const int widths[PEAK_WIDTHS] = {1, 2, 4, 8, 16};
-#define PEAK_CHAINS 16 /* independent chains per work-item, as in cl/peak_flops.cl */
 
 peak_options peak_default_options(void)
 {
-    peak_options o = {.budget_s = 0.4, .max_repeats = 10, .half = 1};
+    peak_options o = {.budget_s = 0.4,
+                      .max_repeats = 10,
+                      .half = 1,
+                      .sweep_max_bytes = (double)(1u << 30),
+                      .sweep_factor = 2};
     return o;
 }
 
 peak_options peak_quick_options(void)
 {
-    peak_options o = {.budget_s = 0.12, .max_repeats = 4, .half = 0};
+    peak_options o = {.budget_s = 0.12,
+                      .max_repeats = 4,
+                      .half = 0,
+                      .sweep_max_bytes = (double)(256u << 20),
+                      .sweep_factor = 2};
     return o;
 }
 
 /* The program of the embedded file built with options for ctx's device (the caller releases
  * it), or NULL with the failure and the build log in err. */
-static cl_program build_program(clconv_context *ctx, const char *file, const char *options,
-                                char *err, size_t err_size)
+cl_program peak_build_program(clconv_context *ctx, const char *file, const char *options, char *err,
+                              size_t err_size)
 {
     const clconv_embedded_kernel *k = peak_kernel_sources;
     while (k->name && strcmp(k->name, file))
@@ -73,7 +80,7 @@ static cl_program build_program(clconv_context *ctx, const char *file, const cha
 static cl_kernel build_kernel(clconv_context *ctx, const char *file, const char *options,
                               const char *name, char *err, size_t err_size)
 {
-    cl_program program = build_program(ctx, file, options, err, err_size);
+    cl_program program = peak_build_program(ctx, file, options, err, err_size);
     if (!program)
         return NULL;
     cl_int e;
@@ -84,10 +91,19 @@ static cl_kernel build_kernel(clconv_context *ctx, const char *file, const char 
     return k;
 }
 
-/* One launch, its device time from the profiling event. Returns the cl error. */
-static cl_int run_timed(cl_command_queue q, cl_kernel k, size_t global, size_t local, double *sec)
+cl_int peak_run_timed(cl_command_queue q, cl_kernel k, size_t global, size_t local,
+                      const tool_timing *t, double *sec)
 {
     cl_event ev;
+    *sec = 0;
+    if (t->mode == TOOL_TIMING_HOST) {
+        const double t0 = tool_now_s();
+        cl_int err = clEnqueueNDRangeKernel(q, k, 1, NULL, &global, &local, 0, NULL, NULL);
+        if (err == CL_SUCCESS)
+            err = clFinish(q);
+        *sec = tool_now_s() - t0;
+        return err;
+    }
     cl_int err = clEnqueueNDRangeKernel(q, k, 1, NULL, &global, &local, 0, NULL, &ev);
     if (err != CL_SUCCESS)
         return err;
@@ -114,8 +130,8 @@ static size_t local_size_for(cl_kernel k, cl_device_id dev, const clconv_device_
     return local;
 }
 
-static void measure_width(clconv_context *ctx, const peak_options *opt, int half, peak_width *w,
-                          size_t *global_out, size_t *local_out)
+static void measure_width(clconv_context *ctx, const peak_options *opt, const tool_timing *timing,
+                          int half, peak_width *w, size_t *global_out, size_t *local_out)
 {
     const clconv_device_info *info = NULL;
     clconv_device_info info_buf;
@@ -149,11 +165,11 @@ static void measure_width(clconv_context *ctx, const peak_options *opt, int half
     double t = 0;
     /* warm-up: the first launch may include the driver's own compilation */
     if (err == CL_SUCCESS)
-        err = run_timed(q, k, global, local, &t);
+        err = peak_run_timed(q, k, global, local, timing, &t);
     /* calibrate the trip count so one launch takes about budget / max_repeats */
     const double target = opt->budget_s / (opt->max_repeats > 0 ? opt->max_repeats : 1);
     for (int step = 0; err == CL_SUCCESS && step < 8; step++) {
-        err = run_timed(q, k, global, local, &t);
+        err = peak_run_timed(q, k, global, local, timing, &t);
         if (err != CL_SUCCESS || t >= 0.5 * target)
             break;
         double scale = t > 0 ? target / t : 64;
@@ -172,7 +188,7 @@ static void measure_width(clconv_context *ctx, const peak_options *opt, int half
     double spent = 0;
     const int max_rep = opt->max_repeats > 64 ? 64 : opt->max_repeats;
     while (err == CL_SUCCESS && n < max_rep && (n < 3 || spent < opt->budget_s)) {
-        err = run_timed(q, k, global, local, &t);
+        err = peak_run_timed(q, k, global, local, timing, &t);
         if (err == CL_SUCCESS && t > 0) {
             double flops = (double)global * iters * PEAK_CHAINS * w->width * 2.0;
             samples[n++] = flops / t * 1e-9;
@@ -207,7 +223,7 @@ static void measure_flops(clconv_context *ctx, const peak_options *opt, int half
         memset(w, 0, sizeof *w);
         w->width = widths[i];
         size_t g = 0, l = 0;
-        measure_width(ctx, opt, half, w, &g, &l);
+        measure_width(ctx, opt, &r->timing, half, w, &g, &l);
         if (verbose) {
             if (w->ok)
                 fprintf(stderr, "clconv-peak: %s width %2d: %8.2f GFLOP/s\n",
@@ -231,10 +247,11 @@ static void measure_flops(clconv_context *ctx, const peak_options *opt, int half
 }
 
 /* Best bandwidth of one kernel of program over the repeats, in GB/s (bytes_per_run / time). */
-static int measure_bandwidth(clconv_context *ctx, const peak_options *opt, cl_program program,
-                             const char *name, cl_mem in, cl_mem out, size_t global, size_t local,
-                             int per_item, double bytes_per_run, double *gbps, int *repeats,
-                             char *why, size_t why_size)
+static int measure_bandwidth(clconv_context *ctx, const peak_options *opt,
+                             const tool_timing *timing, cl_program program, const char *name,
+                             cl_mem in, cl_mem out, size_t global, size_t local, int per_item,
+                             double bytes_per_run, double *gbps, int *repeats, char *why,
+                             size_t why_size)
 {
     cl_int err;
     cl_kernel k = clCreateKernel(program, name, &err);
@@ -248,10 +265,11 @@ static int measure_bandwidth(clconv_context *ctx, const peak_options *opt, cl_pr
     err |= clSetKernelArg(k, 2, sizeof per_item, &per_item);
     double t = 0, spent = 0, best = 0;
     if (err == CL_SUCCESS)
-        err = run_timed(q, k, global, local, &t); /* warm-up: first touch, driver compile */
+        err = peak_run_timed(q, k, global, local, timing,
+                             &t); /* warm-up: first touch, driver compile */
     int n = 0;
     while (err == CL_SUCCESS && n < opt->max_repeats && (n < 3 || spent < opt->budget_s)) {
-        err = run_timed(q, k, global, local, &t);
+        err = peak_run_timed(q, k, global, local, timing, &t);
         if (err == CL_SUCCESS && t > 0) {
             double g = bytes_per_run / t * 1e-9;
             if (g > best)
@@ -279,10 +297,10 @@ int peak_measure(clconv_context *ctx, const peak_options *opt, int verbose, peak
         snprintf(err, err_size, "no device information");
         return -1;
     }
-    if (!info.queue_profiling) {
-        snprintf(err, err_size, "the queue has no profiling: ceilings need profiling events");
-        return -1;
-    }
+    tool_timing_check(clconv_context_get_cl_context(ctx), clconv_context_get_queue(ctx),
+                      &r->timing);
+    if (verbose)
+        fprintf(stderr, "clconv-peak: timing: %s\n", r->timing.why);
     measure_flops(ctx, opt, 0, verbose, &r->f32, r);
     if (!r->f32.measured) {
         snprintf(err, err_size, "float32 peak: %s", r->f32.note);
@@ -332,14 +350,15 @@ int peak_measure(clconv_context *ctx, const peak_options *opt, int verbose, peak
     /* CPUs: one stream per work-item (measured here: 10x the interleaved layout on PoCL) */
     const bool contiguous = (info.type & CL_DEVICE_TYPE_CPU) != 0;
     char why[1024];
-    program =
-        build_program(ctx, "peak_bandwidth.cl", contiguous ? "-D CONTIGUOUS" : "", why, sizeof why);
+    program = peak_build_program(ctx, "peak_bandwidth.cl", contiguous ? "-D CONTIGUOUS" : "", why,
+                                 sizeof why);
     int rep_read = 0, rep_copy = 0;
     if (!program ||
-        measure_bandwidth(ctx, opt, program, "peak_read", in, sums, global, local, per_item,
-                          (double)bytes, &r->read_gbps, &rep_read, why, sizeof why) ||
-        measure_bandwidth(ctx, opt, program, "peak_copy", in, out, global, local, per_item,
-                          2.0 * (double)bytes, &r->copy_gbps, &rep_copy, why, sizeof why)) {
+        measure_bandwidth(ctx, opt, &r->timing, program, "peak_read", in, sums, global, local,
+                          per_item, (double)bytes, &r->read_gbps, &rep_read, why, sizeof why) ||
+        measure_bandwidth(ctx, opt, &r->timing, program, "peak_copy", in, out, global, local,
+                          per_item, 2.0 * (double)bytes, &r->copy_gbps, &rep_copy, why,
+                          sizeof why)) {
         snprintf(err, err_size, "bandwidth kernels failed: %s", why);
         goto done;
     }
@@ -362,6 +381,10 @@ int peak_measure(clconv_context *ctx, const peak_options *opt, int verbose, peak
                  "(one FMA per lane per cycle); the FMA pipes per core and turbo clocks are "
                  "not reported",
                  info.compute_units, info.max_clock_mhz, native);
+        if (r->theoretical_gflops < r->f32.gflops)
+            snprintf(r->theoretical_basis + strlen(r->theoretical_basis),
+                     sizeof r->theoretical_basis - strlen(r->theoretical_basis),
+                     "; below the measured peak, so wrong: not a ceiling");
     } else {
         snprintf(r->theoretical_basis, sizeof r->theoretical_basis,
                  "not computable: the device does not report its lanes per compute unit "
@@ -377,6 +400,9 @@ done:
         clReleaseMemObject(out);
     if (sums)
         clReleaseMemObject(sums);
+    /* after the bandwidth buffers are gone: the sweep allocates its own, larger one */
+    if (rc == 0 && peak_measure_levels(ctx, opt, verbose, r, err, err_size))
+        rc = -1;
     r->seconds = tool_now_s() - t_start;
     return rc;
 }
@@ -387,109 +413,4 @@ double peak_roof_gbps(const peak_results *r, const char **which)
     if (which)
         *which = copy ? "copy" : "read";
     return copy ? r->copy_gbps : r->read_gbps;
-}
-
-void peak_json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", f);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
-static const char *type_name(cl_device_type t)
-{
-    return (t & CL_DEVICE_TYPE_GPU)           ? "gpu"
-           : (t & CL_DEVICE_TYPE_CPU)         ? "cpu"
-           : (t & CL_DEVICE_TYPE_ACCELERATOR) ? "accelerator"
-                                              : "other";
-}
-
-void peak_write_device(FILE *f, const clconv_device_info *d, const char *in)
-{
-    fprintf(f, "{\n%s  \"platform\": ", in);
-    peak_json_string(f, d->platform_name);
-    fprintf(f, ",\n%s  \"platform_version\": ", in);
-    peak_json_string(f, d->platform_version);
-    fprintf(f, ",\n%s  \"name\": ", in);
-    peak_json_string(f, d->device_name);
-    fprintf(f, ",\n%s  \"vendor\": ", in);
-    peak_json_string(f, d->vendor);
-    fprintf(f, ",\n%s  \"driver_version\": ", in);
-    peak_json_string(f, d->driver_version);
-    fprintf(f, ",\n%s  \"device_version\": ", in);
-    peak_json_string(f, d->device_version);
-    fprintf(f,
-            ",\n%s  \"type\": \"%s\",\n%s  \"compute_units\": %u,\n%s  \"max_clock_mhz\": %u,\n"
-            "%s  \"max_work_group_size\": %zu,\n%s  \"global_mem_bytes\": %llu,\n"
-            "%s  \"local_mem_bytes\": %llu,\n%s  \"local_mem_dedicated\": %s,\n"
-            "%s  \"fp16\": %s,\n%s  \"fp64\": %s,\n%s  \"clconv_version\": \"%s\"\n%s}",
-            in, type_name(d->type), in, d->compute_units, in, d->max_clock_mhz, in,
-            d->max_work_group_size, in, (unsigned long long)d->global_mem_size, in,
-            (unsigned long long)d->local_mem_size, in, d->local_mem_dedicated ? "true" : "false",
-            in, d->has_fp16 ? "true" : "false", in, d->has_fp64 ? "true" : "false", in,
-            CLCONV_VERSION_STRING, in);
-}
-
-static void write_flops(FILE *f, const peak_flops *pf, const char *in)
-{
-    if (!pf->measured) {
-        fprintf(f, "{\"measured\": false, \"note\": ");
-        peak_json_string(f, pf->note);
-        fputc('}', f);
-        return;
-    }
-    fprintf(f, "{\n%s  \"measured\": true,\n%s  \"gflops\": %.3f,\n%s  \"best_width\": %d,\n", in,
-            in, pf->gflops, in, pf->best_width);
-    fprintf(f, "%s  \"chains_per_work_item\": %d,\n%s  \"widths\": [", in, PEAK_CHAINS, in);
-    for (int i = 0; i < PEAK_WIDTHS; i++) {
-        const peak_width *w = &pf->widths[i];
-        fprintf(f, "%s\n%s    {\"width\": %d, ", i ? "," : "", in, w->width);
-        if (w->ok)
-            fprintf(f, "\"gflops\": %.3f, \"median_gflops\": %.3f, \"iters\": %d, \"repeats\": %d}",
-                    w->gflops, w->median_gflops, w->iters, w->repeats);
-        else {
-            fprintf(f, "\"gflops\": null, \"error\": ");
-            peak_json_string(f, w->note);
-            fputc('}', f);
-        }
-    }
-    fprintf(f, "\n%s  ]\n%s}", in, in);
-}
-
-void peak_write_ceilings(FILE *f, const peak_results *r, const char *in)
-{
-    fprintf(f, "%s\"flops_f32\": ", in);
-    write_flops(f, &r->f32, in);
-    fprintf(f, ",\n%s\"flops_f16\": ", in);
-    write_flops(f, &r->f16, in);
-    const char *which;
-    double roof = peak_roof_gbps(r, &which);
-    fprintf(f,
-            ",\n%s\"bandwidth\": {\n%s  \"read_gbps\": %.3f,\n%s  \"copy_gbps\": %.3f,\n"
-            "%s  \"copy_counts\": \"bytes read + bytes written\",\n"
-            "%s  \"buffer_mib\": %.1f,\n%s  \"repeats\": %d\n%s}",
-            in, in, r->read_gbps, in, r->copy_gbps, in, in, r->bandwidth_buffer_mib, in,
-            r->bandwidth_repeats, in);
-    fprintf(f,
-            ",\n%s\"roof\": {\"gflops\": %.3f, \"gbps\": %.3f, \"gbps_from\": \"%s\", "
-            "\"ridge_flops_per_byte\": %.4f}",
-            in, r->f32.gflops, roof, which, roof > 0 ? r->f32.gflops / roof : 0.0);
-    fprintf(f, ",\n%s\"theoretical\": {", in);
-    if (r->has_theoretical_gflops)
-        fprintf(f, "\"gflops_f32\": %.3f, \"estimate\": true, ", r->theoretical_gflops);
-    fprintf(f, "\"basis\": ");
-    peak_json_string(f, r->theoretical_basis);
-    fprintf(f, "}");
-    fprintf(f, ",\n%s\"launch\": {\"global_size\": %zu, \"local_size\": %zu}", in, r->global_size,
-            r->local_size);
-    fprintf(f, ",\n%s\"seconds\": %.3f", in, r->seconds);
 }

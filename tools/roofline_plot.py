@@ -4,16 +4,22 @@
   roofline_plot.py BENCH_JSON [--peak PEAK_JSON] [--out PREFIX] [--label N] [--title TEXT]
 
 Log-log axes: arithmetic intensity (FLOP/byte) against GFLOP/s. The measured roofs are solid
-(compute ceiling, memory slope, ridge point marked); theoretical roofs, when the ceilings
-carry them, are dashed. One dot per layer: its AUTO run, coloured by suite, marker by the
-algorithm AUTO chose. The N layers furthest below their roof are labelled; dots above their
-roof (a ceiling that is too low) are ringed in red. Writes PREFIX.png and PREFIX.svg.
+(compute ceiling, memory slope, ridge point marked); one dashed roof per memory level of
+clconv-peak's working-set sweep; a theoretical compute estimate only where it lies above the
+measured peak (an estimate below a measurement is wrong, and is said so in the legend, not
+drawn). One dot per layer: its AUTO run, coloured by suite, marker by the algorithm AUTO chose.
+The N layers furthest below their roof are labelled; dots above the roof of the memory level
+their compulsory bytes fit in are ringed in red. A second panel shows each layer's time
+against its FLOPs with the launch floor (an empty kernel) as a line; layers within 2x of it
+are ringed in grey on both panels. Writes PREFIX.png and PREFIX.svg.
 """
 import argparse
 import json
-import math
 import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import roofline_model  # noqa: E402  (next to this file, in the source and the install tree)
 
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "<", ">"]
 
@@ -21,17 +27,6 @@ MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "<", ">"]
 def load_json(path):
     with open(path, encoding="utf-8") as f:
         return json.load(f)
-
-
-def theoretical_gflops(bench, peak):
-    """The theoretical float32 peak (GFLOP/s) and its basis, from the peak file or the bench
-    file's own measured ceilings; (None, None) when not computable."""
-    for doc in (peak, bench.get("ceilings", {}).get("peak") if bench else None):
-        if doc and isinstance(doc.get("theoretical"), dict):
-            t = doc["theoretical"]
-            if t.get("gflops_f32"):
-                return float(t["gflops_f32"]), t.get("basis", "")
-    return None, None
 
 
 def auto_rows(bench):
@@ -43,21 +38,24 @@ def plot(bench, peak, prefix, label_count=5, title=None):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     ceil = bench["ceilings"]
     gflops, gbps = float(ceil["gflops"]), float(ceil["gbps"])
     ridge = gflops / gbps
+    levels, floor = roofline_model.annotate(bench, peak)
     rows = auto_rows(bench)
-    theo, _ = theoretical_gflops(bench, peak)
+    theo, _, theo_is_ceiling = roofline_model.theoretical(bench, peak)
 
     xs = [r["intensity"] for r in rows] + [ridge]
     ys = [r["gflops"] for r in rows] + [gflops]
-    if theo:
+    if theo and theo_is_ceiling:
         ys.append(theo)
     x_lo, x_hi = min(xs) / 3, max(xs) * 3
     y_lo, y_hi = min(ys) / 3, max(ys) * 3
 
-    fig, ax = plt.subplots(figsize=(10, 6.5))
+    fig, (ax, tax) = plt.subplots(1, 2, figsize=(14, 6.5),
+                                  gridspec_kw={"width_ratios": [2.2, 1]})
     ax.set_xscale("log")
     ax.set_yscale("log")
     # measured roof: min(peak, bandwidth * intensity)
@@ -69,9 +67,19 @@ def plot(bench, peak, prefix, label_count=5, title=None):
     ax.plot([ridge], [gflops], marker="o", color="black", ms=6, ls="none")
     ax.annotate(f"ridge {ridge:.2f} FLOP/B", (ridge, gflops), textcoords="offset points",
                 xytext=(6, -14), fontsize=8)
-    if theo:
+    level_colours = plt.get_cmap("Dark2")
+    for i, L in enumerate(levels):
+        ax.plot(grid, [min(gflops, L["gbps"] * x) for x in grid], color=level_colours(i % 8),
+                lw=1.2, ls="--",
+                label=f"{L['name']} roof: {L['gbps']:.1f} GB/s (working sets <= "
+                      f"{L['bytes'] / 1024:.0f} KiB)")
+    if theo and theo_is_ceiling:
         ax.axhline(theo, color="grey", ls="--", lw=1.2,
                    label=f"theoretical compute (estimate): {theo:.1f} GFLOP/s")
+    elif theo:
+        ax.plot([], [], ls="none",
+                label=f"theoretical estimate {theo:.1f} GFLOP/s is below the measured peak: "
+                      "wrong, not drawn")
     if peak and peak.get("flops_f16", {}).get("measured"):
         f16 = float(peak["flops_f16"]["gflops"])
         ax.axhline(f16, color="tab:purple", ls=":", lw=1.2,
@@ -82,39 +90,108 @@ def plot(bench, peak, prefix, label_count=5, title=None):
     cmap = plt.get_cmap("tab10")
     colour = {s: cmap(i % 10) for i, s in enumerate(suites)}
     marker = {a: MARKERS[i % len(MARKERS)] for i, a in enumerate(algos)}
+    above = lambda r: r.get("exceeds_level_roof", r.get("exceeds_roof"))
     for r in rows:
-        ax.scatter(r["intensity"], r["gflops"], color=colour[r["suite"]], marker=marker[r["algo"]],
-                   s=42, edgecolors="black", linewidths=0.4, zorder=3)
-        if r.get("exceeds_roof"):
+        for axis, x in ((ax, r["intensity"]), (tax, r["flops"])):
+            y = r["gflops"] if axis is ax else r["median_s"] * 1e3
+            axis.scatter(x, y, color=colour[r["suite"]], marker=marker[r["algo"]], s=42,
+                         edgecolors="black", linewidths=0.4, zorder=3)
+            if r.get("near_launch_floor"):
+                axis.scatter(x, y, s=220, facecolors="none", edgecolors="grey", linewidths=1.2,
+                             zorder=4)
+        if above(r):
             ax.scatter(r["intensity"], r["gflops"], s=160, facecolors="none",
                        edgecolors="red", linewidths=1.5, zorder=4)
     # the layers furthest below their roof
-    worst = sorted(rows, key=lambda r: r["roof_pct"])[:label_count]
+    pct = lambda r: r.get("level_roof_pct") or r["roof_pct"]
+    worst = sorted(rows, key=pct)[:label_count]
     for r in worst:
-        ax.annotate(f"{r['name']} ({r['roof_pct']:.1f}%)", (r["intensity"], r["gflops"]),
+        ax.annotate(f"{r['name']} ({pct(r):.1f}%)", (r["intensity"], r["gflops"]),
                     textcoords="offset points", xytext=(5, 4), fontsize=7)
 
     # legends: roofs, suites (colour), algorithms (marker)
-    from matplotlib.lines import Line2D
-
-    roof_legend = ax.legend(loc="lower right", fontsize=8)
+    roof_legend = ax.legend(loc="lower right", fontsize=7)
     ax.add_artist(roof_legend)
     handles = [Line2D([], [], color=colour[s], marker="o", ls="none", label=s) for s in suites]
     handles += [Line2D([], [], color="grey", marker=marker[a], ls="none", label=f"algo: {a}")
                 for a in algos]
-    if any(r.get("exceeds_roof") for r in rows):
+    if any(above(r) for r in rows):
         handles.append(Line2D([], [], color="red", marker="o", mfc="none", ls="none",
-                              label="above its roof: ceiling too low"))
+                              label="above its level's roof: ceiling too low"))
+    if any(r.get("near_launch_floor") for r in rows):
+        handles.append(Line2D([], [], color="grey", marker="o", mfc="none", ls="none", ms=10,
+                              label="within 2x of the launch floor"))
     ax.legend(handles=handles, loc="upper left", fontsize=8)
 
     ax.set_xlim(x_lo, x_hi)
     ax.set_ylim(y_lo, y_hi)
     ax.set_xlabel("arithmetic intensity (FLOP / byte of compulsory traffic)")
-    ax.set_ylabel("GFLOP/s")
+    ax.set_ylabel("GFLOP/s (counted FLOPs)")
     dev = bench.get("device", {})
     ax.set_title(title or f"clconv roofline: {dev.get('name', '?')} ({dev.get('platform', '?')})",
                  fontsize=10)
     ax.grid(True, which="both", ls=":", lw=0.5, alpha=0.6)
+
+    tax.set_xscale("log")
+    tax.set_yscale("log")
+    if floor:
+        tax.axhline(floor * 1e3, color="black", lw=1.5,
+                    label=f"launch floor: {floor * 1e6:.1f} us (empty kernel)")
+        tax.axhline(roofline_model.NEAR_FLOOR * floor * 1e3, color="grey", ls="--", lw=1,
+                    label=f"{roofline_model.NEAR_FLOOR:g}x the launch floor")
+        tax.legend(loc="upper left", fontsize=7)
+    tax.set_xlabel("counted FLOPs of the layer")
+    tax.set_ylabel("median time (ms)")
+    tax.set_title(f"time against work (timing: {bench.get('timing_mode', 'events')})",
+                  fontsize=10)
+    tax.grid(True, which="both", ls=":", lw=0.5, alpha=0.6)
+    fig.tight_layout()
+    paths = [prefix + ".png", prefix + ".svg"]
+    fig.savefig(paths[0], dpi=130)
+    fig.savefig(paths[1])
+    plt.close(fig)
+    return paths
+
+
+def plot_compare(benches, prefix, title=None):
+    """Both runs' AUTO rows on one roofline: (label, bench) pairs; each run's measured roof,
+    a line from a layer's first dot to its second."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 6.5))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    allrows = [r for _, b in benches for r in auto_rows(b)]
+    ceils = [b["ceilings"] for _, b in benches]
+    xs = [r["intensity"] for r in allrows] + [c["gflops"] / c["gbps"] for c in ceils]
+    ys = [r["gflops"] for r in allrows] + [c["gflops"] for c in ceils]
+    x_lo, x_hi = min(xs) / 3, max(xs) * 3
+    grid = [x_lo * (x_hi / x_lo) ** (i / 200) for i in range(201)]
+    styles = [("tab:blue", "o", "-"), ("tab:orange", "^", "--")]
+    points = []
+    for (label, b), (col, mk, ls) in zip(benches, styles):
+        c = b["ceilings"]
+        ax.plot(grid, [min(c["gflops"], c["gbps"] * x) for x in grid], color=col, lw=1.8,
+                ls=ls, label=f"{label} roof: {c['gflops']:.1f} GFLOP/s, {c['gbps']:.1f} GB/s")
+        rows = {(r["suite"], r["name"]): r for r in auto_rows(b)}
+        points.append(rows)
+        ax.scatter([r["intensity"] for r in rows.values()], [r["gflops"] for r in rows.values()],
+                   color=col, marker=mk, s=40, edgecolors="black", linewidths=0.4, zorder=3,
+                   label=f"{label}: AUTO runs")
+    for key in points[0].keys() & points[1].keys():
+        a, b = points[0][key], points[1][key]
+        ax.plot([a["intensity"], b["intensity"]], [a["gflops"], b["gflops"]], color="grey",
+                lw=0.6, zorder=2)
+    ax.set_xlim(x_lo, x_hi)
+    ax.set_ylim(min(ys) / 3, max(ys) * 3)
+    ax.set_xlabel("arithmetic intensity (FLOP / byte of compulsory traffic)")
+    ax.set_ylabel("GFLOP/s (counted FLOPs)")
+    ax.set_title(title or "clconv roofline: " + " vs ".join(l for l, _ in benches), fontsize=10)
+    ax.grid(True, which="both", ls=":", lw=0.5, alpha=0.6)
+    ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     paths = [prefix + ".png", prefix + ".svg"]
     fig.savefig(paths[0], dpi=130)

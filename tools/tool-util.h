@@ -30,6 +30,24 @@ cl_int tool_event_seconds(cl_event ev, double *sec);
  * the last event alone on drivers whose markers carry no timestamps. */
 double tool_span_seconds(cl_event marker, cl_event done);
 
+/* How the tools time a run: by the queue's profiling events, or, where those are missing or
+ * unusable (Mesa rusticl on llvmpipe reports zero-length commands), by the host clock around
+ * an enqueue and clFinish, which includes the launch and wait overhead. */
+typedef enum tool_timing_mode { TOOL_TIMING_EVENTS, TOOL_TIMING_HOST } tool_timing_mode;
+
+typedef struct tool_timing {
+    tool_timing_mode mode;
+    char why[192]; /* what the check found: why the events are usable or not */
+} tool_timing;
+
+/* Checks the profiling timestamps of queue q on a few buffer fills: every timestamp non-zero,
+ * start <= end, monotonic across the in-order commands, a span above zero and no longer than
+ * the host clock saw around them. Returns the mode to use and the finding in t->why. */
+void tool_timing_check(cl_context cl, cl_command_queue q, tool_timing *t);
+
+/* A short description of the mode for rows and reports: "events" or "host". */
+const char *tool_timing_name(const tool_timing *t);
+
 /* The options every tool takes: "--help" (or "-h") prints usage(stdout), "--version" prints
  * "TOOL VERSION"; either returns 1 (the tool then exits 0 through tool_exit). Any other arg
  * returns 0. */
