@@ -7,7 +7,7 @@
 #define UNMEASURED(why) "unmeasured: " why
 
 static const clconv_local_params rows[CLCONV_CLASS_COUNT_] = {
-    {CLCONV_CLASS_CPU, 64, 4, 64, 64,
+    {CLCONV_CLASS_CPU, 64, 4, 128, 64,
      UNMEASURED("forced runs on PoCL and llvmpipe only; their local memory is global memory")},
     {CLCONV_CLASS_NVIDIA_GPU, 256, 4, 64, 256,
      UNMEASURED("256 work-items, 4x4 or 4x8 outputs each, as CLBlast's xgemm tunings for NVIDIA")},
