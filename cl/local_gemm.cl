@@ -129,6 +129,14 @@ local_gemm(__global const STORAGE *restrict in, __global const STORAGE *restrict
         for (int j = 0; j < VECS; j++)
             acc[i][j] = (VEC)(0.0f);
 
+#if THREADS % NWG == 0
+    /* every step, this work-item stages the same pixel of B: decode it once */
+    const int own_nn = lid % NWG, own_kk = lid / NWG;
+    const int own_n = n0 + own_nn;
+    const int own_b = own_n / ohw, own_p = own_n - own_b * ohw;
+    const int own_oy = own_p / OW, own_ox = own_p - own_oy * OW;
+    const bool own_ok = own_n < q.N;
+#endif
     for (int k0 = 0; k0 < q.KD; k0 += KWG) {
         /* consecutive work-items read consecutive k of A (contiguous for Conv2d) */
         for (int e = lid; e < MWG * KWG; e += THREADS) {
@@ -136,6 +144,15 @@ local_gemm(__global const STORAGE *restrict in, __global const STORAGE *restrict
             a_tile[kk][mm] = gather_a(weight, &q, g, M, m0 + mm, k0 + kk);
         }
         /* and consecutive pixels of B */
+#if THREADS % NWG == 0
+        for (int kk = own_kk; kk < KWG; kk += THREADS / NWG) {
+            float valid;
+            b_tile[kk][own_nn] = gather_b(in, &q, g, k0 + kk, own_b, own_oy, own_ox, own_ok, &valid);
+#if TRANSPOSED
+            b_valid[kk][own_nn] = valid;
+#endif
+        }
+#else
         for (int e = lid; e < KWG * NWG; e += THREADS) {
             const int kk = e / NWG, nn = e - kk * NWG;
             const int n = n0 + nn;
@@ -147,6 +164,7 @@ local_gemm(__global const STORAGE *restrict in, __global const STORAGE *restrict
             b_valid[kk][nn] = valid;
 #endif
         }
+#endif
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int kk = 0; kk < KWG; kk++) {
             VEC bv[VECS];

@@ -9,7 +9,7 @@
 #
 #   tools/gpu-run.sh [--debs DIR] [--out DIR] [--driver LIB] [--device SPEC] [--suites "A B"]
 #                    [--tests "MESON TEST ARGS"] [--budget SECONDS] [--peer-device DEV]
-#                    [--work DIR]
+#                    [--work DIR] [--python PY] [--scale N]
 #
 #   --debs DIR       the downloaded packages (default: .gpu-debs in the repository root)
 #   --out DIR        where the results go (default: $OUT if set, else ./gpu-results)
@@ -21,9 +21,11 @@
 #   --budget S       seconds for the whole run (default 480)
 #   --peer-device D  the PyTorch peer's device (default cuda)
 #   --work DIR       the prefix, build folder and caches (default /tmp/clconv-gpu-run)
+#   --python PY      the Python with PyTorch (default python3)
+#   --scale N        multiplies every stage's time limit (a dry run on a slow CPU)
 #
 # A dry run on a machine without a GPU: --driver libpocl.so.2 --device cpu --suites tiny
-# --tests "--suite desc" --peer-device cpu.
+# --tests desc --peer-device cpu --scale 10 --budget 3600 --python /usr/bin/python3.
 #
 # $OUT/ receives: gpu-run.log (every stage's output and the summary), report.md, bench.json
 # and summary.json (clconv-report), torch.json (the peer), report.tar.gz (the report folder,
@@ -40,6 +42,8 @@ tests=""
 budget=480
 peer_device=cuda
 work=/tmp/clconv-gpu-run
+python=python3
+scale=1
 while [ $# -gt 0 ]; do
     case "$1" in
     -h | --help)
@@ -61,6 +65,8 @@ while [ $# -gt 0 ]; do
     --budget) budget=$2 ;;
     --peer-device) peer_device=$2 ;;
     --work) work=$2 ;;
+    --python) python=$2 ;;
+    --scale) scale=$2 ;;
     *)
         echo "gpu-run: unknown argument $1 (--help lists them)" >&2
         exit 2
@@ -83,7 +89,7 @@ say() { echo "gpu-run: $*" | tee -a "$log" >&2; }
 # seconds (less when the budget has less left), its output into the log; records its
 # outcome.
 stage() {
-    local name=$1 limit=$2
+    local name=$1 limit=$(($2 * scale))
     shift 2
     local left=$((budget - (SECONDS - start)))
     [ "$limit" -le "$left" ] || limit=$left
@@ -165,10 +171,13 @@ configure_and_build() {
         return 1
     }
     rm -rf "$build"
+    local pc
+    pc=$(command -v pkg-config) || pc=$prefix/usr/bin/pkg-config
+    echo "pkg-config: $pc; prefixes: $("$pc" --variable=prefix OpenCL clblast check | tr '\n' ' ')"
     meson setup "$build" "$root" --wrap-mode=nodownload -Dbuildtype=release &&
         ninja -C "$build"
 }
-export build root
+export build root prefix
 export -f configure_and_build
 built=0
 stage "build" 120 configure_and_build && built=1
@@ -195,7 +204,7 @@ if [ "$built" -eq 1 ]; then
         suite_args+=(--suite "$s")
     done
     rm -rf "$work/report"
-    stage "clconv-report" 150 python3 "$build/tools/clconv-report" --out "$work/report" \
+    stage "clconv-report" 150 "$python" "$build/tools/clconv-report" --out "$work/report" \
         --quick-peak --repeats 5 "${suite_args[@]}"
     for f in report.md bench.json summary.json; do
         cp "$work/report/$f" "$out/$f" 2>/dev/null
@@ -221,11 +230,11 @@ if [ -z "$peer" ]; then
     summary+="PyTorch peer: missing"$'\n'
     failed=1
 elif [ "$(basename "$peer")" = torch_bench.py ]; then
-    stage "PyTorch peer ($peer_device)" 60 python3 "$peer" --device "$peer_device" \
+    stage "PyTorch peer ($peer_device)" 60 "$python" "$peer" --device "$peer_device" \
         --json "$out/torch.json" "${peer_files[@]}"
 else
     say "PyTorch peer: $peer times the CPU only (no tools/peers/torch_bench.py)"
-    stage "PyTorch peer (cpu fallback)" 60 python3 "$peer" --json "$out/torch.json" \
+    stage "PyTorch peer (cpu fallback)" 60 "$python" "$peer" --json "$out/torch.json" \
         "${peer_files[@]}"
 fi
 
