@@ -12,6 +12,9 @@
 #define H100_SOURCE                                                                                \
     "NVIDIA H100, OpenCL driver 580.159, 2026-11-22: clconv-bench of the five suites, "            \
     "medians of 5"
+#define LOCAL_SOURCE                                                                               \
+    "PoCL 3.1 (Debian 12), 2 AMD EPYC cores, 2026-12-02: clconv-bench --repeats 5, the variant "   \
+    "forced, on a 3x3 c64 28x28 Conv2d, a 4x4 s2 ConvTranspose2d and a 3x3 dw96 (docs/gpu.md)"
 #define GPU_DEFAULT_SOURCE                                                                         \
     "uncalibrated: the H100's figures (the one GPU measured), until this class is measured"
 
@@ -164,6 +167,15 @@ static const clconv_calibration rows[] = {
         .bandwidth_share = 1, .source = GPU_DEFAULT_SOURCE),
     ROW("tiled.pixvec_c4r4", UNCALIBRATED, .efficiency = 0.015, .chain_efficiency = 0.17,
         .bandwidth_share = 1, .source = GPU_DEFAULT_SOURCE),
+
+    /* ---- local memory (src/algo-local-*.c): CPU rows only, which AUTO does not use (their
+     * auto_domain wants dedicated local memory; PoCL's is global memory); no GPU has run them
+     * (docs/gpu.md) ---- */
+    ROW("tiled.local_m32n32k8", CPU, .efficiency = 0.01, .source = LOCAL_SOURCE),
+    ROW("tiled.local_m32n64k16", CPU, .efficiency = 0.01, .source = LOCAL_SOURCE),
+    ROW("tiled.local_m64n64k16", CPU, .efficiency = 0.008, .source = LOCAL_SOURCE),
+    ROW("depthwise.local_32x8", CPU, .efficiency = 0.02, .source = LOCAL_SOURCE),
+    ROW("depthwise.local_16x16", CPU, .efficiency = 0.02, .source = LOCAL_SOURCE),
 
     /* ---- depthwise (src/algo-depthwise.c, src/depthwise-*.c) ---- */
     /* item_flops: the fixed cost of one output row (rows_x8) or one work-item (flat, s2) */

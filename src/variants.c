@@ -5,6 +5,7 @@
 
 #include "src/algo-depthwise.h"
 #include "src/algo-direct.h"
+#include "src/algo-local.h"
 #include "src/algo-tiled.h"
 #include "src/variant.h"
 #ifdef CLCONV_HAVE_CLBLAST
@@ -27,12 +28,19 @@ static const clconv_variant registry[] = {
     {"tiled.flat_c4v4", CLCONV_ALGO_TILED, &tiled_flat_ops, {4, 4}},
     {"tiled.flat_sampled_c4v4", CLCONV_ALGO_TILED, &tiled_flat_sampled_ops, {4, 4}},
     {"tiled.scatter_c4v4", CLCONV_ALGO_TILED, &tiled_scatter_ops, {4, 4}},
+    /* local-memory implicit GEMM (src/algo-local-gemm.c): param {MWG, NWG, KWG} */
+    {"tiled.local_m32n32k8", CLCONV_ALGO_TILED, &clconv_local_gemm_ops, {32, 32, 8}},
+    {"tiled.local_m32n64k16", CLCONV_ALGO_TILED, &clconv_local_gemm_ops, {32, 64, 16}},
+    {"tiled.local_m64n64k16", CLCONV_ALGO_TILED, &clconv_local_gemm_ops, {64, 64, 16}},
 
     /* ---- depthwise (src/algo-depthwise*.c) ---- */
     /* flat and s2 first: equal estimates keep their place before the general row kernel */
     {"depthwise.flat_v16", CLCONV_ALGO_DEPTHWISE, &clconv_depthwise_flat_ops, {0}},
     {"depthwise.s2_phases", CLCONV_ALGO_DEPTHWISE, &clconv_depthwise_s2_ops, {0}},
     {"depthwise.rows_x8", CLCONV_ALGO_DEPTHWISE, &clconv_depthwise_rows_ops, {8}}, /* XT */
+    /* input tile in local memory (src/algo-local-depthwise.c): param {tile columns, rows} */
+    {"depthwise.local_32x8", CLCONV_ALGO_DEPTHWISE, &clconv_local_depthwise_ops, {32, 8}},
+    {"depthwise.local_16x16", CLCONV_ALGO_DEPTHWISE, &clconv_local_depthwise_ops, {16, 16}},
 
 /* ---- gemm (src/algo-gemm.c, src/gemm-*.c), with CLBlast ---- */
 #ifdef CLCONV_HAVE_CLBLAST

@@ -39,6 +39,10 @@ static const test_spec conv_specs[] = {
     {"dw 3x3 s1 c32", 1, 32, 12, 12, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 32, 1, 0, 0, 0},
     {"dw 3x3 s2 c16", 2, 16, 13, 11, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 16, 1, 0, 0, 0},
     {"dw 5x5 s2 c8 x2", 1, 8, 12, 12, 16, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 8, 0, 0, 0, 0},
+    /* several work-group tiles of the local variants, the last ones partial in every
+     * dimension (output channels, pixels, reduction; tile rows and columns) */
+    {"3x3 s1 c20->72 tiles", 1, 20, 9, 13, 72, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0},
+    {"dw 3x3 s1 c3 tiles", 1, 3, 19, 37, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 0, 0, 0},
 };
 
 static const test_spec tconv_specs[] = {
@@ -50,6 +54,7 @@ static const test_spec tconv_specs[] = {
     {"t 1x1 s1", 1, 16, 6, 5, 8, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0},
     {"t 1x1 s1 g4 batch 2", 2, 8, 3, 7, 12, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 4, 0, 0, 0, 0},
     {"t dw 4x4 s2 p1", 1, 8, 6, 6, 8, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1, 8, 1, 0, 0, 0},
+    {"t 3x3 s2 g2 c20->68 tiles", 1, 20, 5, 7, 68, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2, 1, 0, 0, 0},
 };
 
 #define COUNT_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
