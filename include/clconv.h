@@ -111,6 +111,7 @@ typedef enum clconv_algo {
     CLCONV_ALGO_GEMM,      /* im2col / col2im + GEMM (CLBlast) */
     CLCONV_ALGO_TILED,     /* register-blocked direct kernels (implicit GEMM, stride phases) */
     CLCONV_ALGO_DEPTHWISE, /* sliding-window kernel for depthwise convolution */
+    CLCONV_ALGO_WINOGRAD,  /* Winograd minimal filtering F(2x2 or 4x4, 3x3): 3x3 stride 1 */
     CLCONV_ALGO_COUNT_     /* number of values; not an algorithm */
 } clconv_algo;
 

@@ -10,8 +10,8 @@
 #include "src/tuning.h"
 #include "src/variant.h"
 
-static const char *const algo_names[CLCONV_ALGO_COUNT_] = {"auto", "direct", "gemm", "tiled",
-                                                           "depthwise"};
+static const char *const algo_names[CLCONV_ALGO_COUNT_] = {"auto",  "direct",    "gemm",
+                                                           "tiled", "depthwise", "winograd"};
 
 const char *clconv_algo_name(clconv_algo algo)
 {
@@ -29,7 +29,8 @@ clconv_status clconv_algo_from_name(const char *name, clconv_algo *algo)
             return CLCONV_SUCCESS;
         }
     return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT,
-                       "algorithm \"%s\": unknown (auto, direct, gemm, tiled, depthwise)", name);
+                       "algorithm \"%s\": unknown (auto, direct, gemm, tiled, depthwise, winograd)",
+                       name);
 }
 
 int clconv_algo_available(clconv_algo algo)
@@ -234,7 +235,7 @@ clconv_status clconv_select_variant(clconv_context *ctx, const clconv_problem *p
             if (clconv_algo_from_name(env, &requested) != CLCONV_SUCCESS)
                 return clconv_fail(ctx, CLCONV_ERROR_INVALID_ARGUMENT,
                                    "CLCONV_ALGO = \"%s\": unknown algorithm (auto, direct, "
-                                   "gemm, tiled, depthwise)",
+                                   "gemm, tiled, depthwise, winograd)",
                                    env);
             source = "CLCONV_ALGO";
         }

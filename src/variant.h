@@ -53,6 +53,11 @@ typedef struct clconv_variant_ops {
      * with args->weights_packed skip that step; runs after prepare, on the context's queue.
      * Called again when the weights are replaced. */
     clconv_status (*pack_weights)(clconv_plan *plan);
+    /* optional: the floating-point operations the variant executes for p (transforms
+     * included), where they differ from the direct-equivalent count of clconv_count_ops;
+     * NULL: the counted ones */
+    double (*executed_flops)(const clconv_variant *v, const clconv_problem *p,
+                             const clconv_config *cfg);
     void (*release)(clconv_plan *plan);
 } clconv_variant_ops;
 

@@ -6,6 +6,7 @@
 #include "src/algo-depthwise.h"
 #include "src/algo-direct.h"
 #include "src/algo-tiled.h"
+#include "src/algo-winograd.h"
 #include "src/variant.h"
 #ifdef CLCONV_HAVE_CLBLAST
 #include "src/algo-gemm.h"
@@ -33,6 +34,10 @@ static const clconv_variant registry[] = {
     {"depthwise.flat_v16", CLCONV_ALGO_DEPTHWISE, &clconv_depthwise_flat_ops, {0}},
     {"depthwise.s2_phases", CLCONV_ALGO_DEPTHWISE, &clconv_depthwise_s2_ops, {0}},
     {"depthwise.rows_x8", CLCONV_ALGO_DEPTHWISE, &clconv_depthwise_rows_ops, {8}}, /* XT */
+
+    /* ---- winograd (src/algo-winograd.c): param {output tile, GEMM channels, GEMM vectors} */
+    {"winograd.f2x2_3x3", CLCONV_ALGO_WINOGRAD, &clconv_winograd_ops, {2, 4, 4}},
+    {"winograd.f4x4_3x3", CLCONV_ALGO_WINOGRAD, &clconv_winograd_ops, {4, 4, 4}},
 
 /* ---- gemm (src/algo-gemm.c, src/gemm-*.c), with CLBlast ---- */
 #ifdef CLCONV_HAVE_CLBLAST
