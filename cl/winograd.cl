@@ -106,11 +106,12 @@ inline float wino_weight(__global const STORAGE *weight, int g, int k, int c, in
 #endif
 }
 
-/* NDRange (cinpg, groups x coutpg_pad): U of one channel pair; padding channels get zeros. */
+/* NDRange (groups x coutpg_pad, cinpg): U of one channel pair; padding channels get zeros.
+ * Neighbouring work-items write neighbouring output channels. */
 __kernel void winograd_filter(__global const STORAGE *restrict weight, __global float *restrict u,
                               uint u_off, int cinpg, int coutpg, int coutpg_pad, int groups)
 {
-    const int c = get_global_id(0), gk = get_global_id(1);
+    const int gk = get_global_id(0), c = get_global_id(1);
     if (c >= cinpg || gk >= groups * coutpg_pad)
         return;
     const int g = gk / coutpg_pad, k = gk - g * coutpg_pad;

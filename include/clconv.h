@@ -374,6 +374,19 @@ CLCONV_API size_t clconv_plan_get_workspace_size(const clconv_plan *plan);
  * Errors: CLCONV_ERROR_INVALID_ARGUMENT for a NULL ctx. */
 CLCONV_API clconv_status clconv_context_set_workspace_limit(clconv_context *ctx, size_t bytes);
 
+/* Keeps AUTO (the cost model and the tuning database) off transform-based variants (Winograd)
+ * for plans created afterwards on ctx, when exact is nonzero: their rounding differs from
+ * direct summation (docs/winograd.md bounds it). Forcing such a variant or its algorithm still
+ * works. The environment variable CLCONV_EXACT set to a nonzero number has the same effect on
+ * every context. Not thread-safe against concurrent clconv_plan_create calls on the same
+ * context.
+ * Errors: CLCONV_ERROR_INVALID_ARGUMENT for a NULL ctx. */
+CLCONV_API clconv_status clconv_context_set_exact_summation(clconv_context *ctx, int exact);
+
+/* 1 when plans created now on ctx keep AUTO to direct summation (the setting or
+ * CLCONV_EXACT), else 0; 0 for a NULL ctx. */
+CLCONV_API int clconv_context_get_exact_summation(const clconv_context *ctx);
+
 /* The workspace cap in effect for plans created on ctx (the setting or the default, capped by
  * the device's max allocation); 0 for a NULL ctx. */
 CLCONV_API size_t clconv_context_get_workspace_limit(const clconv_context *ctx);

@@ -14,6 +14,8 @@
 #include "src/launch.h"
 
 #define WINO_FILE "winograd.cl"
+#define WINO_TRANSFORM_LOCAL 64 /* transform work-items per group: few groups of light items */
+#define WINO_GEMM_LOCAL 4       /* GEMM work-items per group along the tiles */
 
 /* What applies() fixed for a plan. Element counts and offsets are of floats. */
 typedef struct wino_config {
@@ -251,14 +253,15 @@ static clconv_status wino_build(clconv_plan *plan, wino_state *s)
     if (st != CLCONV_SUCCESS)
         return st;
 
-    st = wino_launch(ctx, s->filter, &s->filter_launch, 2, (size_t)cinpg,
-                     (size_t)groups * c->coutpg_pad, 1, 16);
+    st = wino_launch(ctx, s->filter, &s->filter_launch, 2, (size_t)groups * c->coutpg_pad,
+                     (size_t)cinpg, 1, WINO_TRANSFORM_LOCAL);
     if (st == CLCONV_SUCCESS)
         st = wino_launch(ctx, s->input, &s->input_launch, 2, (size_t)c->p_pad, (size_t)p->in[1], 1,
                          16);
     if (st == CLCONV_SUCCESS)
         st = wino_launch(ctx, s->gemm, &s->gemm_launch, 3, (size_t)c->p_pad / (8 * v->param[2]),
-                         (size_t)groups * (c->coutpg_pad / v->param[1]), (size_t)c->t * c->t, 4);
+                         (size_t)groups * (c->coutpg_pad / v->param[1]), (size_t)c->t * c->t,
+                         WINO_GEMM_LOCAL);
     if (st == CLCONV_SUCCESS)
         st = wino_launch(ctx, s->output, &s->output_launch, 2, (size_t)c->P, (size_t)p->out[1], 1,
                          16);
@@ -363,4 +366,5 @@ const clconv_variant_ops clconv_winograd_ops = {
     .pack_weights = wino_pack_weights,
     .executed_flops = wino_executed_flops,
     .release = wino_release,
+    .transform_based = true,
 };

@@ -59,6 +59,9 @@ typedef struct clconv_variant_ops {
     double (*executed_flops)(const clconv_variant *v, const clconv_problem *p,
                              const clconv_config *cfg);
     void (*release)(clconv_plan *plan);
+    /* the family computes through transforms (Winograd), not by direct summation: its
+     * rounding differs, so AUTO leaves it out under clconv_exact_summation */
+    bool transform_based;
 } clconv_variant_ops;
 
 struct clconv_variant {
