@@ -22,22 +22,30 @@
  * recomputation covers every such output.
  *
  * Layouts (floats in the workspace, whatever the storage):
- *   U  [groups][T^2][cinpg][coutpg_pad]   (coutpg_pad: coutpg rounded up to KB, zeros there)
- *   V  [T^2][C][P_pad]                    (P = N x tiles_h x tiles_w tiles; zeros past P)
- *   M  [T^2][groups x coutpg_pad][P_pad]
+ *   U  [groups][cinpg][T^2][coutpg_pad]   (coutpg_pad: coutpg rounded up to KB, zeros there)
+ *   V  [T^2][C][P_pad]                    (P = N x tiles_h x tiles_w tiles, P_pad: P rounded
+ *                                          up to PB; zeros past P)
+ *   M  [T^2][P_pad][groups x coutpg_pad]
+ * The T^2 planes of V and M lie WINO_SKEW floats further apart than their size: plane sizes
+ * are often multiples of a few KiB, and the transforms' T^2 accesses per work-item would
+ * then all fall into one cache set.
  *
  * Build options (all set by the host but CLCONV_HALF and the epilogue's):
  *   -D WINO_M=2|4      output tile
  *   -D PAD_MODE=0..3   the Conv2d padding mode (0 for ConvTranspose2d)
  *   -D TRANSPOSED=0|1  ConvTranspose2d: weights (Cin, Cout/g, 3, 3) read flipped, and the
  *                      direct recomputation forms only the existing products
- *   -D KB=n, -D PV=n   GEMM register tile: KB output channels x PV vectors of 8 tiles
+ *   -D WINO_SKEW=n     floats between the T^2 planes of V and M beyond their size
+ *   -D KB=n, -D PB=n   GEMM register tile: a vector of KB (4, 8, 16) output channels x PB tiles
  */
-#if !defined(WINO_M) || !defined(PAD_MODE) || !defined(TRANSPOSED) || !defined(KB) || !defined(PV)
-#error "WINO_M, PAD_MODE, TRANSPOSED, KB and PV come from the host (src/algo-winograd.c)"
+#if !defined(WINO_M) || !defined(PAD_MODE) || !defined(TRANSPOSED) || !defined(KB) || !defined(PB)
+#error "WINO_M, PAD_MODE, TRANSPOSED, KB and PB come from the host (src/algo-winograd.c)"
 #endif
 
 #define WT (WINO_M + 2)
+#ifndef WINO_SKEW
+#error "WINO_SKEW comes from the host"
+#endif
 #define WT2 (WT * WT)
 
 #if WINO_M == 2
@@ -116,15 +124,21 @@ __kernel void winograd_filter(__global const STORAGE *restrict weight, __global 
         return;
     const int g = gk / coutpg_pad, k = gk - g * coutpg_pad;
     float w[9], t[WT * 3], r[WT2];
+    const bool real = k < coutpg;
+#pragma unroll
     for (int i = 0; i < 9; i++)
-        w[i] = k < coutpg ? wino_weight(weight, g, k, c, i / 3, i % 3, cinpg, coutpg) : 0.0f;
+        w[i] = real ? wino_weight(weight, g, k, c, i / 3, i % 3, cinpg, coutpg) : 0.0f;
+#pragma unroll
     for (int j = 0; j < 3; j++) /* columns: t (WT x 3) = G w */
         WINO_G((w + j), (t + j), 3)
+#pragma unroll
     for (int i = 0; i < WT; i++) /* rows: r (WT x WT) = t G^T */
         WINO_G((t + 3 * i), (r + WT * i), 1)
-    __global float *dst = u + u_off + ((size_t)g * WT2 * cinpg + c) * coutpg_pad + k;
+    __global float *dst = u + u_off + ((size_t)g * cinpg + c) * WT2 * coutpg_pad + k;
+    const size_t xi_stride = (size_t)coutpg_pad;
+#pragma unroll
     for (int xi = 0; xi < WT2; xi++)
-        dst[(size_t)xi * cinpg * coutpg_pad] = r[xi];
+        dst[xi * xi_stride] = r[xi];
 }
 
 /* NDRange (P_pad, C): V of one tile of one channel (zeros past P). ylo..yhi, xlo..xhi bound
@@ -137,7 +151,7 @@ __kernel void winograd_input(__global const STORAGE *restrict in, __global float
     if (p >= P_pad || c >= C)
         return;
     __global float *dst = ws + v_off + (size_t)c * P_pad + p;
-    const size_t xi_stride = (size_t)C * P_pad;
+    const size_t xi_stride = (size_t)C * P_pad + WINO_SKEW;
     if (p >= P) {
         for (int xi = 0; xi < WT2; xi++)
             dst[xi * xi_stride] = 0.0f;
@@ -168,46 +182,43 @@ __kernel void winograd_input(__global const STORAGE *restrict in, __global float
         dst[xi * xi_stride] = d[xi];
 }
 
-/* NDRange (P_pad / (8 PV), groups x coutpg_pad / KB, T^2): a KB x 8 PV block of M. */
+#define VK CAT(float, KB)
+#define VLOADK CAT(vload, KB)
+#define VSTOREK CAT(vstore, KB)
+
+/* NDRange (groups x coutpg_pad / KB, P_pad / PB, T^2): KB output channels (one vector) times
+ * PB tiles of M; per input channel one vector load of U, PB scalar loads of V, PB vector
+ * FMAs. Neighbouring work-items share the V loads. */
 __kernel void winograd_gemm(__global const float *restrict u, uint u_off,
                             __global float *restrict ws, uint v_off, uint m_off, int C, int cinpg,
                             int coutpg_pad, int groups, int P_pad)
 {
-    const int pb = get_global_id(0), kt = get_global_id(1), xi = get_global_id(2);
+    const int kt = get_global_id(0), pb = get_global_id(1), xi = get_global_id(2);
     const int kblocks = coutpg_pad / KB;
-    if (pb * 8 * PV >= P_pad || kt >= groups * kblocks || xi >= WT2)
+    if (kt >= groups * kblocks || pb * PB >= P_pad || xi >= WT2)
         return;
-    const int g = kt / kblocks, k0 = (kt - g * kblocks) * KB, p0 = pb * 8 * PV;
-    __global const float *v = ws + v_off + ((size_t)xi * C + (size_t)g * cinpg) * P_pad + p0;
-    __global const float *w = u + u_off + (((size_t)g * WT2 + xi) * cinpg) * coutpg_pad + k0;
-    float8 acc[KB][PV];
+    const int g = kt / kblocks, k0 = (kt - g * kblocks) * KB, p0 = pb * PB;
+    __global const float *v =
+        ws + v_off + xi * ((size_t)C * P_pad + WINO_SKEW) + (size_t)g * cinpg * P_pad + p0;
+    __global const float *w = u + u_off + ((size_t)g * cinpg * WT2 + xi) * coutpg_pad + k0;
+    VK acc[PB];
 #pragma unroll
-    for (int o = 0; o < KB; o++)
-#pragma unroll
-        for (int j = 0; j < PV; j++)
-            acc[o][j] = (float8)(0.0f);
+    for (int j = 0; j < PB; j++)
+        acc[j] = (VK)(0.0f);
     for (int c = 0; c < cinpg; c++) {
-        float8 x[PV];
+        const VK wv = VLOADK(0, w);
 #pragma unroll
-        for (int j = 0; j < PV; j++)
-            x[j] = vload8(j, v);
-#pragma unroll
-        for (int o = 0; o < KB; o++) {
-            const float8 wv = (float8)(w[o]);
-#pragma unroll
-            for (int j = 0; j < PV; j++)
-                acc[o][j] = fma(x[j], wv, acc[o][j]);
-        }
+        for (int j = 0; j < PB; j++)
+            acc[j] = fma((VK)(v[j]), wv, acc[j]);
         v += P_pad;
-        w += coutpg_pad;
+        w += WT2 * coutpg_pad;
     }
-    __global float *m = ws + m_off + ((size_t)xi * groups * coutpg_pad + (size_t)g * coutpg_pad + k0) *
-                                         P_pad + p0;
+    const size_t kall = (size_t)groups * coutpg_pad;
+    __global float *m = ws + m_off + xi * (P_pad * kall + WINO_SKEW) + p0 * kall +
+                        (size_t)g * coutpg_pad + k0;
 #pragma unroll
-    for (int o = 0; o < KB; o++)
-#pragma unroll
-        for (int j = 0; j < PV; j++)
-            vstore8(acc[o][j], j, m + (size_t)o * P_pad);
+    for (int j = 0; j < PB; j++)
+        VSTOREK(acc[j], 0, m + j * kall);
 }
 
 /* One output by direct summation, torch's semantics for non-finite values (see above). */
@@ -233,7 +244,7 @@ inline float wino_direct(__global const STORAGE *in, __global const STORAGE *wei
     return acc + zeros;
 }
 
-/* NDRange (P, K): Y = A^T M A of one tile of one output channel, bias, epilogue. in and
+/* NDRange (K, P): Y = A^T M A of one tile of one output channel, bias, epilogue. in and
  * weight serve the direct recomputation of non-finite outputs only. */
 __kernel void winograd_output(__global const float *restrict ws, uint m_off,
                               __global const STORAGE *restrict in,
@@ -244,7 +255,7 @@ __kernel void winograd_output(__global const float *restrict ws, uint m_off,
                               int cinpg, int coutpg, int coutpg_pad, int pt, int pl,
                               int has_bias EPILOGUE_PARAMS)
 {
-    const int p = get_global_id(0), k = get_global_id(1);
+    const int k = get_global_id(0), p = get_global_id(1);
     if (p >= P || k >= K)
         return;
     const int g = k / coutpg, kl = k - g * coutpg;
@@ -252,9 +263,9 @@ __kernel void winograd_output(__global const float *restrict ws, uint m_off,
     const int per_image = tiles_h * tiles_w;
     const int n = p / per_image, t = p - n * per_image;
     const int ty = t / tiles_w, tx = t - ty * tiles_w;
-    __global const float *src =
-        ws + m_off + ((size_t)g * coutpg_pad + kl) * P_pad + p;
-    const size_t xi_stride = (size_t)groups * coutpg_pad * P_pad;
+    const size_t kall = (size_t)groups * coutpg_pad;
+    __global const float *src = ws + m_off + (size_t)p * kall + (size_t)g * coutpg_pad + kl;
+    const size_t xi_stride = kall * P_pad + WINO_SKEW;
     float m[WT2], t1[WINO_M * WT], y[WINO_M * WINO_M];
     for (int xi = 0; xi < WT2; xi++)
         m[xi] = src[xi * xi_stride];

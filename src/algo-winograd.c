@@ -2,8 +2,8 @@
  * Conv2d, any groups and padding mode, and ConvTranspose2d 3x3 stride 1 through its flipped
  * kernel; float32 and float16 storage, float arithmetic. Filter transform (once per plan with
  * set weights, else per enqueue), input transform, one batched GEMM per tile position, output
- * transform with the epilogue. param: {M, KB, PV}: output tile, GEMM register tile of KB
- * output channels x PV vectors of 8 tiles. Accuracy and measurements: docs/winograd.md. */
+ * transform with the epilogue. param: {M, KB, PB}: output tile, GEMM register tile of a
+ * vector of KB output channels x PB tiles. Accuracy and measurements: docs/winograd.md. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -14,6 +14,8 @@
 #include "src/launch.h"
 
 #define WINO_FILE "winograd.cl"
+/* floats between the transformed planes beyond their size (cl/winograd.cl says why) */
+#define WINO_SKEW 16
 #define WINO_TRANSFORM_LOCAL 64 /* transform work-items per group: few groups of light items */
 #define WINO_GEMM_LOCAL 4       /* GEMM work-items per group along the tiles */
 
@@ -22,7 +24,7 @@ typedef struct wino_config {
     int m, t;                /* output tile, input tile (m + 2) */
     int pt, pl, yhi, xhi;    /* Conv2d-equivalent padding and the padded input's last row/col */
     int tiles_h, tiles_w, P; /* tiles per image, all tiles */
-    int p_pad;               /* P rounded up to the GEMM's 8 PV tiles */
+    int p_pad;               /* P rounded up to the GEMM's PB tiles */
     int coutpg_pad;          /* coutpg rounded up to KB */
     size_t u_count, v_count, m_count;
 } wino_config;
@@ -75,12 +77,13 @@ static bool wino_applies(const clconv_variant *v, const clconv_problem *p,
     c->tiles_h = (int)clconv_div_up((size_t)p->out[2], (size_t)c->m);
     c->tiles_w = (int)clconv_div_up((size_t)p->out[3], (size_t)c->m);
     const size_t tiles = (size_t)p->out[0] * c->tiles_h * c->tiles_w;
-    const size_t p_pad = clconv_round_up(tiles, 8 * (size_t)v->param[2]);
+    const size_t p_pad = clconv_round_up(tiles, (size_t)v->param[2]);
     const size_t coutpg_pad = clconv_round_up((size_t)p->cout_per_group, (size_t)v->param[1]);
     const size_t t2 = (size_t)c->t * c->t, groups = (size_t)d->groups;
     c->u_count = groups * t2 * p->cin_per_group * coutpg_pad;
-    c->v_count = t2 * p->in[1] * p_pad;
-    c->m_count = t2 * groups * coutpg_pad * p_pad;
+    /* the planes of V and M lie WINO_SKEW floats apart beyond their size (cl/winograd.cl) */
+    c->v_count = t2 * (p->in[1] * p_pad + WINO_SKEW);
+    c->m_count = t2 * (groups * coutpg_pad * p_pad + WINO_SKEW);
     const size_t floats = c->u_count + c->v_count + c->m_count;
     /* the kernels index the workspace with 32-bit element offsets and int tile counts */
     if (p_pad > INT32_MAX || floats > UINT32_MAX) {
@@ -190,9 +193,9 @@ static clconv_status wino_build(clconv_plan *plan, wino_state *s)
     clconv_epilogue_options(p, epilogue, sizeof epilogue);
     snprintf(options, sizeof options,
              "-D WINO_M=%d -D PAD_MODE=%d -D TRANSPOSED=%d -D KB=%d "
-             "-D PV=%d%s%s",
+             "-D PB=%d -D WINO_SKEW=%d%s%s",
              c->m, transposed ? 0 : (int)d->padding_mode, transposed ? 1 : 0, v->param[1],
-             v->param[2], d->dtype == CLCONV_FLOAT16 ? " -D CLCONV_HALF" : "", epilogue);
+             v->param[2], WINO_SKEW, d->dtype == CLCONV_FLOAT16 ? " -D CLCONV_HALF" : "", epilogue);
     const char *names[4] = {"winograd_filter", "winograd_input", "winograd_gemm",
                             "winograd_output"};
     cl_kernel *kernels[4] = {&s->filter, &s->input, &s->gemm, &s->output};
@@ -259,12 +262,12 @@ static clconv_status wino_build(clconv_plan *plan, wino_state *s)
         st = wino_launch(ctx, s->input, &s->input_launch, 2, (size_t)c->p_pad, (size_t)p->in[1], 1,
                          16);
     if (st == CLCONV_SUCCESS)
-        st = wino_launch(ctx, s->gemm, &s->gemm_launch, 3, (size_t)c->p_pad / (8 * v->param[2]),
-                         (size_t)groups * (c->coutpg_pad / v->param[1]), (size_t)c->t * c->t,
-                         WINO_GEMM_LOCAL);
+        st = wino_launch(ctx, s->gemm, &s->gemm_launch, 3,
+                         (size_t)groups * (c->coutpg_pad / v->param[1]),
+                         (size_t)c->p_pad / v->param[2], (size_t)c->t * c->t, WINO_GEMM_LOCAL);
     if (st == CLCONV_SUCCESS)
-        st = wino_launch(ctx, s->output, &s->output_launch, 2, (size_t)c->P, (size_t)p->out[1], 1,
-                         16);
+        st = wino_launch(ctx, s->output, &s->output_launch, 2, (size_t)p->out[1], (size_t)c->P, 1,
+                         WINO_TRANSFORM_LOCAL);
     return st;
 }
 

@@ -36,8 +36,8 @@ static const clconv_variant registry[] = {
     {"depthwise.rows_x8", CLCONV_ALGO_DEPTHWISE, &clconv_depthwise_rows_ops, {8}}, /* XT */
 
     /* ---- winograd (src/algo-winograd.c): param {output tile, GEMM channels, GEMM vectors} */
-    {"winograd.f2x2_3x3", CLCONV_ALGO_WINOGRAD, &clconv_winograd_ops, {2, 4, 4}},
-    {"winograd.f4x4_3x3", CLCONV_ALGO_WINOGRAD, &clconv_winograd_ops, {4, 4, 4}},
+    {"winograd.f2x2_3x3", CLCONV_ALGO_WINOGRAD, &clconv_winograd_ops, {2, 16, 8}},
+    {"winograd.f4x4_3x3", CLCONV_ALGO_WINOGRAD, &clconv_winograd_ops, {4, 16, 8}},
 
 /* ---- gemm (src/algo-gemm.c, src/gemm-*.c), with CLBlast ---- */
 #ifdef CLCONV_HAVE_CLBLAST
