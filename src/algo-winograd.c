@@ -16,6 +16,7 @@
 #define WINO_FILE "winograd.cl"
 /* floats between the transformed planes beyond their size (cl/winograd.cl says why) */
 #define WINO_SKEW 16
+#define WINO_AUTO_MIN_CHANNELS 16
 #define WINO_TRANSFORM_LOCAL 64 /* transform work-items per group: few groups of light items */
 #define WINO_GEMM_LOCAL 4       /* GEMM work-items per group along the tiles */
 
@@ -105,6 +106,24 @@ static bool wino_applies(const clconv_variant *v, const clconv_problem *p,
     return true;
 }
 
+/* AUTO's rule: groups of at least WINO_AUTO_MIN_CHANNELS input and output channels. Narrower
+ * groups fill part of the GEMM's 16-channel vector and sum too few products per transformed
+ * tile to pay for the transforms (docs/winograd.md). */
+static bool wino_auto_domain(const clconv_variant *v, const clconv_problem *p,
+                             const clconv_device_info *dev, const clconv_config *cfg, char *reason,
+                             size_t reason_size)
+{
+    (void)dev;
+    (void)cfg;
+    if (p->cin_per_group < WINO_AUTO_MIN_CHANNELS || p->cout_per_group < WINO_AUTO_MIN_CHANNELS) {
+        snprintf(reason, reason_size,
+                 "%d -> %d channels per group: AUTO runs %s on groups of %d channels or more",
+                 p->cin_per_group, p->cout_per_group, v->name, WINO_AUTO_MIN_CHANNELS);
+        return false;
+    }
+    return true;
+}
+
 /* The operations each transform executes per tile and channel (adds and multiplies of the
  * 1-D transforms applied to rows and columns). */
 static double input_transform_flops(int m)
@@ -135,8 +154,8 @@ static double wino_executed_flops(const clconv_variant *v, const clconv_problem 
 }
 
 /* Calibration fields: efficiency (of the GEMM FLOPs), item_flops (fixed cost per tile and
- * channel of the transforms, at the model peak), bandwidth_share (the transformed tiles
- * written and read back). */
+ * channel of the transforms, at the model peak), bandwidth_share (the transformed tiles and
+ * filters written and read back). */
 static double wino_estimate(const clconv_variant *v, const clconv_problem *p,
                             const clconv_device_info *dev, const clconv_config *cfg,
                             const clconv_calibration *cal)
@@ -146,8 +165,10 @@ static double wino_estimate(const clconv_variant *v, const clconv_problem *p,
     clconv_device_model m;
     clconv_device_model_get(dev, &m);
     const double elem = clconv_dtype_size(p->desc.dtype);
-    const double bytes = 2.0 * sizeof(float) * (double)(c->v_count + c->m_count) +
-                         elem * (double)(p->input_count + p->output_count);
+    /* the transformed tiles and the filter transform (run per enqueue unless the weights
+     * were set) are written once and read back once */
+    const double bytes = 2.0 * sizeof(float) * (double)(c->u_count + c->v_count + c->m_count) +
+                         elem * (double)(p->input_count + p->output_count + p->weight_count);
     const double share = cal->bandwidth_share > 0 ? cal->bandwidth_share : 1;
     const double transform_items = (double)c->P * (p->in[1] + p->out[1]);
     return clconv_model_seconds(dev, wino_gemm_flops(p, c), cal->efficiency, 0, 4) +
@@ -363,6 +384,7 @@ static clconv_status wino_enqueue(clconv_plan *plan, const clconv_enqueue_args *
 
 const clconv_variant_ops clconv_winograd_ops = {
     .applies = wino_applies,
+    .auto_domain = wino_auto_domain,
     .estimate = wino_estimate,
     .prepare = wino_prepare,
     .enqueue = wino_enqueue,
