@@ -346,8 +346,8 @@ CLCONV_API const char *clconv_activation_name(clconv_activation activation);
 CLCONV_API clconv_status clconv_activation_from_name(const char *name,
                                                      clconv_activation *activation);
 
-/* Lower-case name of an algorithm ("auto", "direct", "gemm", "tiled", "depthwise");
- * "unknown" otherwise. */
+/* Lower-case name of an algorithm ("auto", "direct", "gemm", "tiled", "depthwise",
+ * "winograd"); "unknown" otherwise. */
 CLCONV_API const char *clconv_algo_name(clconv_algo algo);
 
 /* Parses an algorithm name as clconv_algo_name writes it (case-insensitive).

@@ -28,6 +28,7 @@ static const clconv_variant registry[] = {
     {"tiled.flat_c4v4", CLCONV_ALGO_TILED, &tiled_flat_ops, {4, 4}},
     {"tiled.flat_sampled_c4v4", CLCONV_ALGO_TILED, &tiled_flat_sampled_ops, {4, 4}},
     {"tiled.scatter_c4v4", CLCONV_ALGO_TILED, &tiled_scatter_ops, {4, 4}},
+    {"tiled.skipzeros_c16p8", CLCONV_ALGO_TILED, &tiled_skipzeros_ops, {16, 8}},
 
     /* ---- depthwise (src/algo-depthwise*.c) ---- */
     /* flat and s2 first: equal estimates keep their place before the general row kernel */
