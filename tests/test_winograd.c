@@ -2,7 +2,8 @@
  * (Conv2d in every padding mode and ConvTranspose2d, groups, batch, float16 storage), their
  * error bound against the float64-accumulated reference next to the direct kernels', the
  * filter transform packed by clconv_plan_set_weights with the fused epilogue, the reasons
- * of a declined layer, and exact summation keeping AUTO off them. */
+ * of a declined layer, and exact summation keeping AUTO off them; and the zero-tap-skipping
+ * variant on ASPP-shaped layers. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -270,6 +271,25 @@ START_TEST(test_exact_summation)
 }
 END_TEST
 
+/* tiled.skipzeros_c16p8 on ASPP-shaped layers (dilation = padding, most taps in the padding),
+ * batch 2; its non-finite cases run in the nonfinite suite. */
+START_TEST(test_skipzeros_aspp)
+{
+    static const int dilations[] = {2, 6, 9};
+    for (int i = 0; i < COUNT_OF(dilations); i++) {
+        clconv_desc d;
+        clconv_desc_init(&d, CLCONV_CONV2D, 12, 20, 3, 3);
+        d.dilation_h = d.dilation_w = dilations[i];
+        d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = dilations[i];
+        const int in[4] = {2, 12, 9, 11};
+        test_outcome r;
+        test_run_variant(&d, in, "tiled.skipzeros_c16p8", 300 + (uint64_t)i, &r);
+        ck_assert_msg(r.status == CLCONV_SUCCESS && r.worst_ratio <= 1, "dilation %d: %s",
+                      dilations[i], r.message);
+    }
+}
+END_TEST
+
 static Suite *winograd_suite(void)
 {
     Suite *s = suite_create("winograd");
@@ -282,6 +302,7 @@ static Suite *winograd_suite(void)
     tcase_add_loop_test(tc, test_set_weights_epilogue, 0, nv);
     tcase_add_loop_test(tc, test_declines_with_reason, 0, nv);
     tcase_add_test(tc, test_exact_summation);
+    tcase_add_test(tc, test_skipzeros_aspp);
     suite_add_tcase(s, tc);
     return s;
 }
