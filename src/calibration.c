@@ -139,6 +139,10 @@ static const clconv_calibration rows[] = {
         .bandwidth_share = 0.5, .source = POCL_SOURCE),
     ROW("tiled.scatter_c4v4", CPU, .efficiency = 1.0, .narrow_factor = 0.4, .bandwidth_share = 0.5,
         .source = POCL_SOURCE),
+    /* skipzeros: efficiency of the executed (inside-the-input) FLOPs; DeepLab's ASPP layers
+     * ran 1.8-3.6x faster than the channel vectors (docs/winograd.md) */
+    ROW("tiled.skipzeros_c16p8", CPU, .efficiency = 1.0, .bandwidth_share = 0.5,
+        .source = WINOGRAD_SOURCE),
     ROW("tiled.chanvec_c16p8", NVIDIA_GPU, .efficiency = 0.15, .chain_efficiency = 0.17,
         .bandwidth_share = 1, .source = H100_SOURCE),
     ROW("tiled.chanvec_c8p8", NVIDIA_GPU, .efficiency = 0.15, .chain_efficiency = 0.17,
