@@ -134,15 +134,22 @@ static cl_mem upload(cl_context cl, const float *data, size_t count)
     return b;
 }
 
-/* clconv_plan_set_weights packs the filter transform once; enqueues with the plan's weights
- * (weight NULL) then skip it. Relu and a residual in place (residual = output) on top. */
+/* clconv_plan_set_weights packs the filter transform (the zero-skip variant: its weight
+ * re-layout) once; enqueues with the plan's weights (weight NULL) then skip it. Relu and a residual
+ * in place (residual = output) on top. */
 START_TEST(test_set_weights_epilogue)
 {
+    /* the Winograd variants with reflect padding, the zero-skipping one with zeros padding */
+    const char *variant =
+        _i < COUNT_OF(winograd_variants) ? winograd_variants[_i] : "tiled.skipzeros_c16p8";
     clconv_context *ctx = test_context();
     clconv_desc d;
     clconv_desc_init(&d, CLCONV_CONV2D, 6, 8, 3, 3);
     d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 1;
-    d.padding_mode = CLCONV_PADDING_REFLECT;
+    d.padding_mode =
+        _i < COUNT_OF(winograd_variants) ? CLCONV_PADDING_REFLECT : CLCONV_PADDING_ZEROS;
+    if (_i == COUNT_OF(winograd_variants))
+        d.dilation_h = d.dilation_w = d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 3;
     d.activation = CLCONV_ACTIVATION_RELU;
     d.residual = 1;
     const int in[4] = {2, 6, 7, 10};
@@ -157,8 +164,7 @@ START_TEST(test_set_weights_epilogue)
     ck_assert_int_eq(clconv_reference_residual(&d, in, t.input, t.weight, t.bias, res, ref),
                      CLCONV_SUCCESS);
     clconv_plan *plan = NULL;
-    ck_assert_int_eq(clconv_plan_create_variant(ctx, &d, in, winograd_variants[_i], &plan),
-                     CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_plan_create_variant(ctx, &d, in, variant, &plan), CLCONV_SUCCESS);
     cl_context cl = clconv_context_get_cl_context(ctx);
     cl_mem bin = upload(cl, t.input, t.input_count), bw = upload(cl, t.weight, t.weight_count);
     cl_mem bb = upload(cl, t.bias, t.bias_count);
@@ -299,7 +305,7 @@ static Suite *winograd_suite(void)
     tcase_add_loop_test(tc, test_conv2d_grid, 0, nv);
     tcase_add_loop_test(tc, test_conv_transpose2d_grid, 0, nv);
     tcase_add_loop_test(tc, test_wide_layer, 0, nv);
-    tcase_add_loop_test(tc, test_set_weights_epilogue, 0, nv);
+    tcase_add_loop_test(tc, test_set_weights_epilogue, 0, nv + 1);
     tcase_add_loop_test(tc, test_declines_with_reason, 0, nv);
     tcase_add_test(tc, test_exact_summation);
     tcase_add_test(tc, test_skipzeros_aspp);
