@@ -111,6 +111,7 @@ typedef enum clconv_algo {
     CLCONV_ALGO_GEMM,      /* im2col / col2im + GEMM (CLBlast) */
     CLCONV_ALGO_TILED,     /* register-blocked direct kernels (implicit GEMM, stride phases) */
     CLCONV_ALGO_DEPTHWISE, /* sliding-window kernel for depthwise convolution */
+    CLCONV_ALGO_WINOGRAD,  /* Winograd minimal filtering F(2x2 or 4x4, 3x3): 3x3 stride 1 */
     CLCONV_ALGO_COUNT_     /* number of values; not an algorithm */
 } clconv_algo;
 
@@ -345,8 +346,8 @@ CLCONV_API const char *clconv_activation_name(clconv_activation activation);
 CLCONV_API clconv_status clconv_activation_from_name(const char *name,
                                                      clconv_activation *activation);
 
-/* Lower-case name of an algorithm ("auto", "direct", "gemm", "tiled", "depthwise");
- * "unknown" otherwise. */
+/* Lower-case name of an algorithm ("auto", "direct", "gemm", "tiled", "depthwise",
+ * "winograd"); "unknown" otherwise. */
 CLCONV_API const char *clconv_algo_name(clconv_algo algo);
 
 /* Parses an algorithm name as clconv_algo_name writes it (case-insensitive).
@@ -372,6 +373,19 @@ CLCONV_API size_t clconv_plan_get_workspace_size(const clconv_plan *plan);
  * clconv_plan_create calls on the same context.
  * Errors: CLCONV_ERROR_INVALID_ARGUMENT for a NULL ctx. */
 CLCONV_API clconv_status clconv_context_set_workspace_limit(clconv_context *ctx, size_t bytes);
+
+/* Keeps AUTO (the cost model and the tuning database) off transform-based variants (Winograd)
+ * for plans created afterwards on ctx, when exact is nonzero: their rounding differs from
+ * direct summation (docs/winograd.md bounds it). Forcing such a variant or its algorithm still
+ * works. The environment variable CLCONV_EXACT set to a nonzero number has the same effect on
+ * every context. Not thread-safe against concurrent clconv_plan_create calls on the same
+ * context.
+ * Errors: CLCONV_ERROR_INVALID_ARGUMENT for a NULL ctx. */
+CLCONV_API clconv_status clconv_context_set_exact_summation(clconv_context *ctx, int exact);
+
+/* 1 when plans created now on ctx keep AUTO to direct summation (the setting or
+ * CLCONV_EXACT), else 0; 0 for a NULL ctx. */
+CLCONV_API int clconv_context_get_exact_summation(const clconv_context *ctx);
 
 /* The workspace cap in effect for plans created on ctx (the setting or the default, capped by
  * the device's max allocation); 0 for a NULL ctx. */

@@ -12,5 +12,6 @@ extern const clconv_variant_ops tiled_pixvec_ops; /* src/algo-tiled-pixvec.c */
 extern const clconv_variant_ops tiled_flat_ops;   /* src/algo-tiled-flat.c */
 extern const clconv_variant_ops tiled_flat_sampled_ops;
 extern const clconv_variant_ops tiled_scatter_ops;
+extern const clconv_variant_ops tiled_skipzeros_ops; /* src/algo-tiled-skipzeros.c */
 
 #endif

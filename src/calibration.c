@@ -9,6 +9,9 @@
 #define POCL_SOURCE                                                                                \
     "PoCL 3.1 (Debian 12), 2 AMD EPYC cores, 2026-11-22: clconv-bench tools/suites/*.txt, "        \
     "medians of 7, five back-to-back runs (tools/perf_pairs.sh 5)"
+#define WINOGRAD_SOURCE                                                                            \
+    "PoCL 3.1 (Debian 12), 2 AMD EPYC cores shared, 2026-12-02: clconv-bench of resnet50's "       \
+    "3x3 stride-1 layers with CLCONV_VARIANT forced, paired with tiled (docs/winograd.md)"
 #define H100_SOURCE                                                                                \
     "NVIDIA H100, OpenCL driver 580.159, 2026-11-22: clconv-bench of the five suites, "            \
     "medians of 5"
@@ -139,6 +142,10 @@ static const clconv_calibration rows[] = {
         .bandwidth_share = 0.5, .source = POCL_SOURCE),
     ROW("tiled.scatter_c4v4", CPU, .efficiency = 1.0, .narrow_factor = 0.4, .bandwidth_share = 0.5,
         .source = POCL_SOURCE),
+    /* skipzeros: efficiency of the executed (inside-the-input) FLOPs; DeepLab's ASPP layers
+     * ran 1.8-3.6x faster than the channel vectors (docs/winograd.md) */
+    ROW("tiled.skipzeros_c16p8", CPU, .efficiency = 1.0, .bandwidth_share = 0.5,
+        .source = WINOGRAD_SOURCE),
     ROW("tiled.chanvec_c16p8", NVIDIA_GPU, .efficiency = 0.15, .chain_efficiency = 0.17,
         .bandwidth_share = 1, .source = H100_SOURCE),
     ROW("tiled.chanvec_c8p8", NVIDIA_GPU, .efficiency = 0.15, .chain_efficiency = 0.17,
@@ -176,6 +183,13 @@ static const clconv_calibration rows[] = {
     ROW("tiled.local_m64n64k16", CPU, .efficiency = 0.008, .source = LOCAL_SOURCE),
     ROW("depthwise.local_32x8", CPU, .efficiency = 0.02, .source = LOCAL_SOURCE),
     ROW("depthwise.local_16x16", CPU, .efficiency = 0.02, .source = LOCAL_SOURCE),
+    /* ---- winograd (src/algo-winograd.c) ---- */
+    /* efficiency of the tile GEMMs' FLOPs, item_flops per tile and channel of the transforms,
+     * bandwidth_share of the transformed tiles; CPU only: no GPU has been measured */
+    ROW("winograd.f2x2_3x3", CPU, .efficiency = 0.5, .item_flops = 400, .bandwidth_share = 0.5,
+        .source = WINOGRAD_SOURCE),
+    ROW("winograd.f4x4_3x3", CPU, .efficiency = 0.5, .item_flops = 800, .bandwidth_share = 0.5,
+        .source = WINOGRAD_SOURCE),
 
     /* ---- depthwise (src/algo-depthwise.c, src/depthwise-*.c) ---- */
     /* item_flops: the fixed cost of one output row (rows_x8) or one work-item (flat, s2) */

@@ -24,6 +24,7 @@ struct clconv_context {
     clconv_program_entry *programs;
     char last_error[CLCONV_ERROR_TEXT_MAX];
     size_t workspace_limit; /* bytes; 0: CLCONV_DEFAULT_WORKSPACE_LIMIT (select.c) */
+    bool exact_summation;   /* AUTO keeps off transform-based variants (select.c) */
     clconv_tuning *tuning;  /* tuning.c; NULL: none; read-only while plans are created */
     char tuning_info[1024]; /* which database is loaded, or why none */
 };
@@ -121,6 +122,10 @@ size_t clconv_workspace_limit(const clconv_context *ctx);
 
 /* True when $CLCONV_VERBOSE asks for the selection log. */
 bool clconv_verbose(void);
+
+/* True when AUTO (and the tuning database) must keep to direct summation: the context's
+ * setting, or $CLCONV_EXACT set to a nonzero number. */
+bool clconv_exact_summation(const clconv_context *ctx);
 
 /* Integer helpers */
 static inline size_t clconv_div_up(size_t a, size_t b)

@@ -121,7 +121,9 @@ bool clconv_plan_executed_flops(const clconv_plan *plan, uint64_t *flops)
 {
     if (!plan || !plan->variant->ops->executed_flops)
         return false;
-    *flops = plan->variant->ops->executed_flops(plan->variant, &plan->problem, &plan->config);
+    const double executed =
+        plan->variant->ops->executed_flops(plan->variant, &plan->problem, &plan->config);
+    *flops = (uint64_t)(executed + 0.5);
     return true;
 }
 

@@ -10,8 +10,8 @@
 #include "src/tuning.h"
 #include "src/variant.h"
 
-static const char *const algo_names[CLCONV_ALGO_COUNT_] = {"auto", "direct", "gemm", "tiled",
-                                                           "depthwise"};
+static const char *const algo_names[CLCONV_ALGO_COUNT_] = {"auto",  "direct",    "gemm",
+                                                           "tiled", "depthwise", "winograd"};
 
 const char *clconv_algo_name(clconv_algo algo)
 {
@@ -29,7 +29,8 @@ clconv_status clconv_algo_from_name(const char *name, clconv_algo *algo)
             return CLCONV_SUCCESS;
         }
     return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT,
-                       "algorithm \"%s\": unknown (auto, direct, gemm, tiled, depthwise)", name);
+                       "algorithm \"%s\": unknown (auto, direct, gemm, tiled, depthwise, winograd)",
+                       name);
 }
 
 int clconv_algo_available(clconv_algo algo)
@@ -56,6 +57,25 @@ clconv_status clconv_context_set_workspace_limit(clconv_context *ctx, size_t byt
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT, "ctx is NULL");
     ctx->workspace_limit = bytes;
     return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_context_set_exact_summation(clconv_context *ctx, int exact)
+{
+    if (!ctx)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT, "ctx is NULL");
+    ctx->exact_summation = exact != 0;
+    return CLCONV_SUCCESS;
+}
+
+int clconv_context_get_exact_summation(const clconv_context *ctx)
+{
+    return ctx ? clconv_exact_summation(ctx) : 0;
+}
+
+bool clconv_exact_summation(const clconv_context *ctx)
+{
+    const char *env = getenv("CLCONV_EXACT");
+    return ctx->exact_summation || (env && strtol(env, NULL, 10) != 0);
 }
 
 size_t clconv_context_get_workspace_limit(const clconv_context *ctx)
@@ -115,6 +135,12 @@ static bool auto_candidate(const clconv_context *ctx, const clconv_variant *v,
     if (!*cal) {
         snprintf(reason, reason_size, "not calibrated for %s devices (forcing it still works)",
                  clconv_device_class_name(cls));
+        return false;
+    }
+    if (v->ops->transform_based && clconv_exact_summation(ctx)) {
+        snprintf(reason, reason_size,
+                 "exact summation asked for (clconv_context_set_exact_summation or "
+                 "CLCONV_EXACT): AUTO keeps to direct summation");
         return false;
     }
     if (v->ops->auto_domain && !v->ops->auto_domain(v, p, &ctx->info, cfg, reason, reason_size))
@@ -185,7 +211,10 @@ static const clconv_variant *cheapest(clconv_context *ctx, const clconv_problem 
         if (!runs || !auto_candidate(ctx, v, p, &trial, &cal, reason, sizeof reason)) {
             if (log)
                 fprintf(stderr, "clconv:   candidate %-26s refused: %s\n", v->name, reason);
-            if (runs) {
+            /* under exact summation AUTO falls back to direct summation only */
+            const bool excluded =
+                algo == CLCONV_ALGO_AUTO && v->ops->transform_based && clconv_exact_summation(ctx);
+            if (runs && !excluded) {
                 const double e =
                     v->ops->estimate(v, p, &ctx->info, &trial, forced_calibration(ctx, v));
                 if (!fallback || e < fallback_cost) {
@@ -234,7 +263,7 @@ clconv_status clconv_select_variant(clconv_context *ctx, const clconv_problem *p
             if (clconv_algo_from_name(env, &requested) != CLCONV_SUCCESS)
                 return clconv_fail(ctx, CLCONV_ERROR_INVALID_ARGUMENT,
                                    "CLCONV_ALGO = \"%s\": unknown algorithm (auto, direct, "
-                                   "gemm, tiled, depthwise)",
+                                   "gemm, tiled, depthwise, winograd)",
                                    env);
             source = "CLCONV_ALGO";
         }

@@ -483,6 +483,8 @@ static const clconv_variant *first_runnable(const clconv_context *ctx, const clc
     char reason[512];
     for (int i = 0; i < e->count; i++) {
         const clconv_variant *v = clconv_variant_lookup(e->variants[i]);
+        if (v && v->ops->transform_based && clconv_exact_summation(ctx))
+            continue; /* AUTO keeps to direct summation */
         if (v && clconv_variant_can_run(ctx, v, p, cfg, reason, sizeof reason)) {
             *seconds = e->seconds[i];
             return v;

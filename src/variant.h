@@ -53,12 +53,15 @@ typedef struct clconv_variant_ops {
      * with args->weights_packed skip that step; runs after prepare, on the context's queue.
      * Called again when the weights are replaced. */
     clconv_status (*pack_weights)(clconv_plan *plan);
+    /* optional: the floating-point operations the variant executes for p (transforms
+     * included), where they differ from the direct-equivalent count of clconv_count_ops;
+     * NULL: the counted ones */
+    double (*executed_flops)(const clconv_variant *v, const clconv_problem *p,
+                             const clconv_config *cfg);
     void (*release)(clconv_plan *plan);
-    /* optional: the floating-point operations the variant executes for p with cfg where
-     * they differ from the FLOP convention of clconv_count_ops (Winograd executes fewer; a
-     * kernel that skips or computes padded taps fewer or more); NULL: the counted FLOPs */
-    uint64_t (*executed_flops)(const clconv_variant *v, const clconv_problem *p,
-                               const clconv_config *cfg);
+    /* the family computes through transforms (Winograd), not by direct summation: its
+     * rounding differs, so AUTO leaves it out under clconv_exact_summation */
+    bool transform_based;
 } clconv_variant_ops;
 
 struct clconv_variant {

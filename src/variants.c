@@ -7,6 +7,7 @@
 #include "src/algo-direct.h"
 #include "src/algo-local.h"
 #include "src/algo-tiled.h"
+#include "src/algo-winograd.h"
 #include "src/variant.h"
 #ifdef CLCONV_HAVE_CLBLAST
 #include "src/algo-gemm.h"
@@ -32,6 +33,7 @@ static const clconv_variant registry[] = {
     {"tiled.local_m32n32k8", CLCONV_ALGO_TILED, &clconv_local_gemm_ops, {32, 32, 8}},
     {"tiled.local_m32n64k16", CLCONV_ALGO_TILED, &clconv_local_gemm_ops, {32, 64, 16}},
     {"tiled.local_m64n64k16", CLCONV_ALGO_TILED, &clconv_local_gemm_ops, {64, 64, 16}},
+    {"tiled.skipzeros_c16p8", CLCONV_ALGO_TILED, &tiled_skipzeros_ops, {16, 8}},
 
     /* ---- depthwise (src/algo-depthwise*.c) ---- */
     /* flat and s2 first: equal estimates keep their place before the general row kernel */
@@ -41,6 +43,10 @@ static const clconv_variant registry[] = {
     /* input tile in local memory (src/algo-local-depthwise.c): param {tile columns, rows} */
     {"depthwise.local_32x8", CLCONV_ALGO_DEPTHWISE, &clconv_local_depthwise_ops, {32, 8}},
     {"depthwise.local_16x16", CLCONV_ALGO_DEPTHWISE, &clconv_local_depthwise_ops, {16, 16}},
+
+    /* ---- winograd (src/algo-winograd.c): param {output tile, GEMM channels, GEMM vectors} */
+    {"winograd.f2x2_3x3", CLCONV_ALGO_WINOGRAD, &clconv_winograd_ops, {2, 16, 8}},
+    {"winograd.f4x4_3x3", CLCONV_ALGO_WINOGRAD, &clconv_winograd_ops, {4, 16, 8}},
 
 /* ---- gemm (src/algo-gemm.c, src/gemm-*.c), with CLBlast ---- */
 #ifdef CLCONV_HAVE_CLBLAST

@@ -121,9 +121,24 @@ static const pin pins[] = {
       {"gemm.1x1", "direct.conv2d"}, {"gemm.1x1", "tiled.chanvec_c16p8"}},
      "cpu: flat tiles 1.0 ms, gemm 7.3; h100: gemm 0.062, tiled 0.428, direct 0.506"},
     {"resnet50 3x3 64 56x56", CLCONV_CONV2D, 1, 64, 56, 56, 64, 3, 1, 1, 1,
-     {SAME("tiled.chanvec_c16p8"), {"gemm.im2col", "direct.conv2d"},
+     {SAME("winograd.f4x4_3x3"), {"gemm.im2col", "direct.conv2d"},
       {"gemm.im2col", "direct.conv2d"}, SAME("tiled.chanvec_c16p8"), SAME("tiled.chanvec_c16p8")},
-     "cpu: tiled 2.0-2.4 ms, direct 27-46, gemm 50-84"},
+     "cpu: winograd f4x4 at or below tiled (docs/winograd.md), tiled 2.0-2.4 ms, direct 27-46, "
+     "gemm 50-84"},
+    {"resnet50 3x3 128 28x28", CLCONV_CONV2D, 1, 128, 28, 28, 128, 3, 1, 1, 1,
+     {SAME("winograd.f4x4_3x3"), {"gemm.im2col", "direct.conv2d"},
+      {"gemm.im2col", "direct.conv2d"}, {"gemm.im2col", "direct.conv2d"},
+      {"gemm.im2col", "direct.conv2d"}},
+     "cpu: winograd f4x4 0.6-0.8x tiled's time (docs/winograd.md)"},
+    {"resnet50 3x3 256 14x14 batch 8", CLCONV_CONV2D, 8, 256, 14, 14, 256, 3, 1, 1, 1,
+     {SAME("winograd.f4x4_3x3"), {"gemm.im2col", "direct.conv2d"},
+      {"gemm.im2col", "direct.conv2d"}, {"gemm.im2col", "direct.conv2d"},
+      {"gemm.im2col", "direct.conv2d"}},
+     "cpu: winograd f4x4 0.4-0.6x tiled's time: the filter transform amortised over 8 images"},
+    {"grouped 3x3 g8 of 8 channels 28x28", CLCONV_CONV2D, 1, 64, 28, 28, 64, 3, 1, 1, 8,
+     {SAME("tiled.chanvec_c8p8"), SAME("tiled.chanvec_c8p8"), SAME("tiled.chanvec_c8p8"),
+      SAME("direct.conv2d"), SAME("direct.conv2d")},
+     "cpu: groups of 8 channels stay off winograd (its AUTO rule)"},
     {"resnet50 3x3 256 14x14", CLCONV_CONV2D, 1, 256, 14, 14, 256, 3, 1, 1, 1,
      {SAME("tiled.chanvec_c16p8"), {"gemm.im2col", "direct.conv2d"},
       {"gemm.im2col", "direct.conv2d"}, {"gemm.im2col", "direct.conv2d"},
@@ -224,6 +239,41 @@ START_TEST(test_select_pins_per_class)
 }
 END_TEST
 
+/* DeepLab's ASPP layers (512 -> 256, 32x32, 3x3, padding = dilation): the CPU class skips
+ * the zero taps (1.8-3.6x faster than the channel vectors, docs/winograd.md) where at most
+ * 80% of the taps land inside the input; no other class has a row for it. */
+START_TEST(test_select_pins_zero_skip)
+{
+    static const struct {
+        int dilation;
+        const char *cpu;
+    } cases[] = {{1, "winograd.f4x4_3x3"},
+                 {6, "tiled.skipzeros_c16p8"},
+                 {12, "tiled.skipzeros_c16p8"},
+                 {18, "tiled.skipzeros_c16p8"}};
+    for (int prof = 0; prof < NPROFILES; prof++) {
+        clconv_context *ctx = profile_context(prof);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            clconv_desc d;
+            clconv_desc_init(&d, CLCONV_CONV2D, 512, 256, 3, 3);
+            d.dilation_h = d.dilation_w = cases[i].dilation;
+            d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = cases[i].dilation;
+            const int in[4] = {1, 512, 32, 32};
+            clconv_config cfg;
+            const char *got = choose(ctx, &d, in, &cfg)->name;
+            if (prof == CPU)
+                ck_assert_msg(!strcmp(got, cases[i].cpu), "dilation %d on %s: chose %s, pinned %s",
+                              cases[i].dilation, profile_names[prof], got, cases[i].cpu);
+            else
+                ck_assert_msg(strncmp(got, "tiled.skipzeros", 15) && strncmp(got, "winograd", 8),
+                              "dilation %d on %s: chose %s (no calibration row there)",
+                              cases[i].dilation, profile_names[prof], got);
+        }
+        clconv_context_destroy(ctx);
+    }
+}
+END_TEST
+
 /* The estimate of the named variant for p on ctx's device with its calibration row; < 0 when
  * it cannot run p. */
 static double estimate_of(clconv_context *ctx, const char *name, const clconv_problem *p)
@@ -251,7 +301,7 @@ START_TEST(test_select_pins_direct_or_gemm)
         return;
     }
     /* per pin: 'g' gemm estimated faster, 'd' direct, '-' not pinned */
-    static const char winner[] = "gd-ddddggd";
+    static const char winner[] = "gd----ddddggd";
     ck_assert_uint_eq(sizeof winner - 1, sizeof pins / sizeof pins[0]);
     clconv_context *ctx = profile_context(CPU);
     for (size_t i = 0; i < sizeof pins / sizeof pins[0]; i++) {
@@ -452,6 +502,7 @@ static Suite *select_suite(void)
     tcase_set_timeout(tc, 0);
     tcase_add_test(tc, test_select_pins_per_class);
     tcase_add_test(tc, test_select_pins_direct_or_gemm);
+    tcase_add_test(tc, test_select_pins_zero_skip);
     tcase_add_test(tc, test_select_pins_depthwise_or_direct);
     tcase_add_test(tc, test_select_model_device_classes);
     tcase_add_test(tc, test_select_calibration_table);
