@@ -13,6 +13,7 @@
  */
 #include <clblast_c.h>
 
+#include "src/epilogue.h"
 #include "src/gemm-plan.h"
 
 /* One enqueue in progress: the plan, and the queue it runs on (which may differ between
@@ -170,6 +171,8 @@ static clconv_status enqueue_col2im(gemm_run *r, cl_event *event)
     const cl_mem bias = r->x->bias ? r->x->bias : r->x->weight; /* not read without bias */
     const cl_mem bufs[3] = {r->x->workspace, bias, l->staged ? r->x->workspace : r->x->output};
     clconv_status st = set_buffers(r->plan->ctx, r->s->lower, r->s->lower_buffer_slot, bufs, 3);
+    if (st == CLCONV_SUCCESS)
+        st = clconv_set_residual_arg(r->plan->ctx, r->s->lower, r->s->lower_residual_slot, r->x);
     clconv_launch launch = r->s->lower_launch;
     for (int n0 = 0; n0 < N && st == CLCONV_SUCCESS; n0 += l->nb) {
         const int nb = l->nb < N - n0 ? l->nb : N - n0;
@@ -216,6 +219,8 @@ clconv_status clconv_gemm_enqueue(clconv_plan *plan, const clconv_enqueue_args *
         const cl_mem bias = a->bias ? a->bias : a->workspace; /* not read without bias */
         const cl_mem bufs[3] = {a->workspace, bias, a->output};
         st = set_buffers(ctx, r.s->finish, r.s->finish_buffer_slot, bufs, 3);
+        if (st == CLCONV_SUCCESS)
+            st = clconv_set_residual_arg(ctx, r.s->finish, r.s->finish_residual_slot, a);
         if (st != CLCONV_SUCCESS)
             return st;
     }
