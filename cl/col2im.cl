@@ -21,7 +21,8 @@
  * chunks (src/gemm-layout.c; built without the epilogue, which stage_finish applies then).
  *
  * NDRange: (OW, orows, nbk = nb * K) of the chunk, rounded up to the work-group shape;
- * work-items past the extents return at once. The chunk's arguments (n0 ... nbk) come last:
+ * work-items past the extents return at once. The chunk's arguments (n0 ... nbk) come last
+ * but for the epilogue's residual:
  * the host sets them for each chunk.
  */
 #ifndef NO_OVERLAP

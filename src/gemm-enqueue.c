@@ -56,14 +56,16 @@ static clconv_status set_buffers(clconv_context *ctx, cl_kernel k, const cl_uint
     return st;
 }
 
-/* The chunk's int arguments, the lowering kernel's last ones, from the slot prepare recorded
- * for the first (checked by name in checked builds). */
+/* The chunk's int arguments, the lowering kernel's last ones but the residual, from the slot
+ * prepare recorded for the first (checked by name in checked builds). */
 static clconv_status set_chunk_args(gemm_run *r, const char *names, const int *values, size_t count)
 {
     clconv_kernel_args a;
     clconv_args_begin(&a, r->plan->ctx, r->s->lower);
     a.next = r->s->lower_chunk_slot;
     clconv_arg_ints(&a, names, values, count);
+    if (r->s->lower_residual_slot != CLCONV_NO_SLOT) /* the epilogue's, after the chunk's */
+        clconv_arg_slot(&a, "residual");
     return clconv_args_end(&a);
 }
 

@@ -47,17 +47,42 @@ typedef struct test_outcome {
     char message[512]; /* failure text, for assertion messages */
 } test_outcome;
 
-/* Runs desc on the shared context with algo and compares with clconv_reference. The
- * tolerance of each output is rel * (sum over its taps of |x*w| + |bias|) + abs_floor; rel is
- * 1e-5 for float32 storage and 2e-3 for float16 storage (inputs rounded to half first; storing the
- * output in half alone costs up to 2^-11 relative).
- * Returns true when status is success and worst_ratio <= 1. */
+/* Runs desc on the shared context with algo and compares with clconv_reference_residual (the
+ * epilogue included: desc's activation, and with desc->residual a random residual). The
+ * tolerance of each output (test_tolerance) is rel * (sum over its taps of |x*w| + |bias| +
+ * |residual|) + abs_floor; rel is 1e-5 for float32 storage and 2e-3 for float16 storage
+ * (inputs rounded to half first; storing the output in half alone costs up to 2^-11
+ * relative). With an activation that is multiplied by 1.5 (the activations are at most
+ * 1.5-Lipschitz) and the stored value's rounding (4 float ulps for exp/erf/tanh, or half's
+ * 2^-11) added. Returns true when status is success and worst_ratio <= 1. */
 bool test_run_case(const clconv_desc *desc, const int in_shape[4], clconv_algo algo, uint64_t seed,
                    test_outcome *result);
 
 /* test_run_case on a given context (adopted queues, fresh contexts with other settings). */
 bool test_run_case_on(clconv_context *ctx, const clconv_desc *desc, const int in_shape[4],
                       clconv_algo algo, uint64_t seed, test_outcome *result);
+
+/* The tolerance of one output whose reference is ref and whose scale (|x|*|w| summed, |bias|
+ * and |residual|) is scale, under desc's dtype and activation (see test_run_case). */
+double test_tolerance(const clconv_desc *desc, double scale, double ref);
+
+/* How a case feeds its plan: with desc->residual, the residual in its own buffer or in the
+ * output buffer itself (prefilled with it); with set_weights, clconv_plan_set_weights then
+ * enqueues with weight and bias NULL (the caller's buffers released first). Either goes
+ * through clconv_plan_enqueue_buffers; a plain case through clconv_plan_enqueue. */
+typedef struct test_run_options {
+    bool residual_in_place;
+    bool set_weights;
+} test_run_options;
+
+/* test_run_case_on with options (NULL: a plain run). */
+bool test_run_case_with(clconv_context *ctx, const clconv_desc *desc, const int in_shape[4],
+                        clconv_algo algo, uint64_t seed, const test_run_options *options,
+                        test_outcome *result);
+
+/* Sets desc's activation with the suites' parameters: leaky_relu slope 0.125, clamp
+ * [-0.5, 0.75], none for the others. */
+void test_set_activation(clconv_desc *desc, clconv_activation activation);
 
 /* Draws a random valid Conv2d case from rng: stride 1-3, dilation 1-3, kernels 1-5 (also
  * rectangular and even), asymmetric padding 0-3, every padding mode, groups (depthwise with a
@@ -172,6 +197,11 @@ float test_half_to_float(uint16_t h);
  * another variant than the forced one is a failure (status success, message says so). */
 bool test_run_variant_on(clconv_context *ctx, const clconv_desc *desc, const int in_shape[4],
                          const char *variant, uint64_t seed, test_outcome *result);
+
+/* test_run_variant_on with options (NULL: a plain run). */
+bool test_run_variant_with(clconv_context *ctx, const clconv_desc *desc, const int in_shape[4],
+                           const char *variant, uint64_t seed, const test_run_options *options,
+                           test_outcome *result);
 
 /* test_run_variant_on on the shared context. */
 bool test_run_variant(const clconv_desc *desc, const int in_shape[4], const char *variant,
