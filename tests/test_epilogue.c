@@ -1,7 +1,8 @@
 /* The fused epilogue and constant weights through the public API: validation of the
  * activation fields, of the residual buffer (missing, unexpected, too small, overlapping the
  * output other than exactly), in-place accumulation, and clconv_plan_set_weights (bad
- * buffers, replaced weights, the caller's buffers released, a failure keeping the old ones). */
+ * buffers, replaced weights, the caller's buffers released, a failure keeping the old ones),
+ * and the epilogue's operation counts. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -322,6 +323,44 @@ START_TEST(test_set_weights)
 }
 END_TEST
 
+static clconv_op_count count_ops(const clconv_desc *d, const int in[4])
+{
+    clconv_op_count c;
+    ck_assert_msg(clconv_count_ops(d, in, &c) == CLCONV_SUCCESS, "%s", clconv_last_error());
+    return c;
+}
+
+/* The epilogue's counts, by hand on a 9-output ConvTranspose2d (test_opcount.c's hand example:
+ * flops 41, bytes 72): its own fields only, flops, bytes and intensity stay the convolution's. */
+START_TEST(test_hand_epilogue)
+{
+    clconv_desc d;
+    clconv_desc_init(&d, CLCONV_CONV_TRANSPOSE2D, 1, 1, 2, 2);
+    const int in[4] = {1, 1, 2, 2};
+    clconv_op_count c = count_ops(&d, in);
+    ck_assert_uint_eq(c.epilogue_ops, 0);
+    ck_assert_uint_eq(c.epilogue_bytes, 0);
+    /* per output: relu 1, relu6 2, leaky_relu 2, clamp 2, sigmoid 3, tanh 1, silu 3, gelu 5,
+     * hardswish 5 (docs/epilogue.md), plus 1 for the residual add */
+    static const unsigned per_output[CLCONV_ACTIVATION_COUNT_] = {0, 1, 2, 2, 2, 3, 1, 3, 5, 5};
+    for (int a = 0; a < CLCONV_ACTIVATION_COUNT_; a++)
+        for (int residual = 0; residual < 2; residual++) {
+            d.activation = (clconv_activation)a;
+            d.activation_alpha = -1.0f; /* clamp [-1, 1]; leaky slope -1 */
+            d.activation_beta = 1.0f;
+            d.residual = residual;
+            c = count_ops(&d, in);
+            ck_assert_uint_eq(c.epilogue_ops, 9u * (per_output[a] + (unsigned)residual));
+            ck_assert_uint_eq(c.epilogue_bytes, residual ? 36u : 0u);
+            ck_assert_uint_eq(c.flops, 41);
+            ck_assert_uint_eq(c.bytes, 72);
+        }
+    d.dtype = CLCONV_FLOAT16; /* the residual is read in the storage type */
+    c = count_ops(&d, in);
+    ck_assert_uint_eq(c.epilogue_bytes, 18);
+}
+END_TEST
+
 static Suite *epilogue_suite(void)
 {
     Suite *s = suite_create("epilogue");
@@ -331,6 +370,7 @@ static Suite *epilogue_suite(void)
     tcase_add_test(api, test_residual_buffers);
     tcase_add_test(api, test_set_weights);
     tcase_add_test(api, test_epilogue_auto);
+    tcase_add_test(api, test_hand_epilogue);
     suite_add_tcase(s, api);
     return s;
 }
