@@ -126,8 +126,38 @@ static int validate(const layer_spec *spec, const char *where, char *err, size_t
 
 static const char *const valued_options[] = {
     "--input",  "--out-channels",   "--kernel", "--stride",       "--padding", "--dilation",
-    "--groups", "--output-padding", "--dtype",  "--padding-mode", "--name",
+    "--groups", "--output-padding", "--dtype",  "--padding-mode", "--name",    "--activation",
 };
+
+/* NAME[:alpha[:beta]] (clconv_activation_name's names) into d's activation fields; nonzero
+ * when malformed. */
+static int parse_activation(const char *value, clconv_desc *d)
+{
+    char name[32];
+    const size_t len = strcspn(value, ":");
+    if (len == 0 || len >= sizeof name)
+        return 1;
+    memcpy(name, value, len);
+    name[len] = '\0';
+    clconv_activation a;
+    if (clconv_activation_from_name(name, &a) != CLCONV_SUCCESS)
+        return 1;
+    float params[2] = {0.0f, 0.0f};
+    const char *p = value + len;
+    for (int i = 0; i < 2 && *p == ':'; i++) {
+        char *end;
+        params[i] = strtof(p + 1, &end);
+        if (end == p + 1)
+            return 1;
+        p = end;
+    }
+    if (*p)
+        return 1;
+    d->activation = a;
+    d->activation_alpha = params[0];
+    d->activation_beta = params[1];
+    return 0;
+}
 
 int layer_spec_option_arity(const char *word)
 {
@@ -138,8 +168,8 @@ int layer_spec_option_arity(const char *word)
     for (size_t k = 0; k < sizeof valued_options / sizeof valued_options[0]; k++)
         if (strlen(valued_options[k]) == len && !strncmp(word, valued_options[k], len))
             return eq ? 0 : 1;
-    static const char *const flags[] = {"--transposed", "--no-bias", "--bias"};
-    for (size_t k = 0; k < 3; k++)
+    static const char *const flags[] = {"--transposed", "--no-bias", "--bias", "--residual"};
+    for (size_t k = 0; k < 4; k++)
         if (!strcmp(word, flags[k]))
             return 0;
     return -1;
@@ -151,7 +181,9 @@ int layer_spec_parse_words(int argc, char **argv, layer_spec *out, char *err, si
     memset(&s, 0, sizeof s);
     int have_input = 0, have_oc = 0, have_kernel = 0, same = 0, transposed = 0;
     int input[4] = {0}, oc = 0, kernel[2] = {0}, stride[2] = {1, 1}, pad[4] = {0, 0, 0, 0};
-    int dil[2] = {1, 1}, groups = 1, outpad[2] = {0, 0}, bias = 1;
+    int dil[2] = {1, 1}, groups = 1, outpad[2] = {0, 0}, bias = 1, residual = 0;
+    clconv_desc act; /* the activation fields, parsed before the desc exists */
+    clconv_desc_init(&act, CLCONV_CONV2D, 1, 1, 1, 1);
     clconv_padding_mode mode = CLCONV_PADDING_ZEROS;
     clconv_dtype dtype = CLCONV_FLOAT32;
 
@@ -171,11 +203,14 @@ int layer_spec_parse_words(int argc, char **argv, layer_spec *out, char *err, si
         opt[optlen] = '\0';
 
         /* flags take no value */
-        if (!strcmp(opt, "--transposed") || !strcmp(opt, "--no-bias") || !strcmp(opt, "--bias")) {
+        if (!strcmp(opt, "--transposed") || !strcmp(opt, "--no-bias") || !strcmp(opt, "--bias") ||
+            !strcmp(opt, "--residual")) {
             if (eq)
                 return fail(err, err_size, "%s takes no value (got '%s')", opt, eq + 1);
             if (!strcmp(opt, "--transposed"))
                 transposed = 1;
+            else if (!strcmp(opt, "--residual"))
+                residual = 1;
             else
                 bias = !strcmp(opt, "--bias");
             continue;
@@ -235,6 +270,10 @@ int layer_spec_parse_words(int argc, char **argv, layer_spec *out, char *err, si
         } else if (!strcmp(opt, "--padding-mode")) {
             bad = parse_mode(value, &mode);
             expect = "zeros, reflect, replicate or circular";
+        } else if (!strcmp(opt, "--activation")) {
+            bad = parse_activation(value, &act);
+            expect = "NAME[:alpha[:beta]], NAME one of none, relu, relu6, leaky_relu, clamp, "
+                     "sigmoid, tanh, silu, gelu, hardswish";
         } else { /* --name */
             bad = !value[0] || strlen(value) >= sizeof s.name || strpbrk(value, " \t\r\n") != NULL;
             expect = "a non-empty word shorter than 96 characters";
@@ -266,6 +305,10 @@ int layer_spec_parse_words(int argc, char **argv, layer_spec *out, char *err, si
     s.desc.pad_bottom = pad[1];
     s.desc.pad_left = pad[2];
     s.desc.pad_right = pad[3];
+    s.desc.activation = act.activation;
+    s.desc.activation_alpha = act.activation_alpha;
+    s.desc.activation_beta = act.activation_beta;
+    s.desc.residual = residual;
     memcpy(s.input, input, sizeof input);
     if (same && clconv_desc_set_padding_same(&s.desc) != CLCONV_SUCCESS)
         return fail(err, err_size, "--padding 'same': %s", clconv_last_error());
@@ -326,6 +369,11 @@ void layer_spec_format(const layer_spec *spec, char *buf, size_t size)
         PUT(" --padding-mode %s", layer_mode_name(d->padding_mode));
     if (d->dtype != CLCONV_FLOAT32)
         PUT(" --dtype %s", layer_dtype_name(d->dtype));
+    if (d->activation != CLCONV_ACTIVATION_NONE)
+        PUT(" --activation %s:%.9g:%.9g", clconv_activation_name(d->activation),
+            (double)d->activation_alpha, (double)d->activation_beta);
+    if (d->residual)
+        PUT(" --residual");
     if (spec->name[0])
         PUT(" --name %s", spec->name);
 #undef PUT
@@ -334,6 +382,7 @@ void layer_spec_format(const layer_spec *spec, char *buf, size_t size)
 /* ---- suite files -------------------------------------------------------------------------- */
 
 #define SUITE_COLUMNS 20
+#define SUITE_EXTRAS 3 /* optional columns after them: dtype, act=..., residual */
 
 static int parse_suite_line(char *line, const char *path, int lineno, const char *suite,
                             layer_spec *spec, char *err, size_t err_size)
@@ -341,12 +390,14 @@ static int parse_suite_line(char *line, const char *path, int lineno, const char
     static const char *const cols[] = {"name", "kind", "n",   "c",   "h",    "w",    "oc",
                                        "kh",   "kw",   "sh",  "sw",  "ph",   "pw",   "dh",
                                        "dw",   "g",    "oph", "opw", "bias", "mode", "dtype"};
-    char *tok[SUITE_COLUMNS + 2];
+    char *tok[SUITE_COLUMNS + SUITE_EXTRAS + 1];
     int n = 0;
     for (char *t = strtok(line, " \t\r\n"); t; t = strtok(NULL, " \t\r\n")) {
-        if (n == SUITE_COLUMNS + 1)
-            return fail(err, err_size, "%s:%d: %d columns or more, expected %d (or %d with dtype)",
-                        path, lineno, n + 1, SUITE_COLUMNS, SUITE_COLUMNS + 1);
+        if (n == SUITE_COLUMNS + SUITE_EXTRAS)
+            return fail(err, err_size,
+                        "%s:%d: %d columns or more, expected %d and at most %d of dtype, "
+                        "act=NAME[:alpha[:beta]], residual",
+                        path, lineno, n + 1, SUITE_COLUMNS, SUITE_EXTRAS);
         tok[n++] = t;
     }
     if (n < SUITE_COLUMNS)
@@ -385,9 +436,23 @@ static int parse_suite_line(char *line, const char *path, int lineno, const char
                     "%s:%d: column mode = '%s': expected zeros, reflect, replicate or circular",
                     path, lineno, tok[19]);
     clconv_dtype dtype = CLCONV_FLOAT32;
-    if (n > SUITE_COLUMNS && parse_dtype(tok[20], &dtype))
-        return fail(err, err_size, "%s:%d: column dtype = '%s': expected f32 or f16", path, lineno,
-                    tok[20]);
+    clconv_desc act;
+    clconv_desc_init(&act, CLCONV_CONV2D, 1, 1, 1, 1);
+    int residual = 0, dtypes = 0;
+    for (int i = SUITE_COLUMNS; i < n; i++) {
+        int bad;
+        if (!strncmp(tok[i], "act=", 4))
+            bad = parse_activation(tok[i] + 4, &act);
+        else if (!strcmp(tok[i], "residual"))
+            bad = residual++;
+        else
+            bad = dtypes++ || parse_dtype(tok[i], &dtype);
+        if (bad)
+            return fail(err, err_size,
+                        "%s:%d: column %d = '%s': expected f32, f16, act=NAME[:alpha[:beta]] or "
+                        "residual (once each)",
+                        path, lineno, i + 1, tok[i]);
+    }
     spec->input[0] = v[0];
     spec->input[1] = v[1];
     spec->input[2] = v[2];
@@ -406,6 +471,10 @@ static int parse_suite_line(char *line, const char *path, int lineno, const char
     d->bias = v[16];
     d->padding_mode = mode;
     d->dtype = dtype;
+    d->activation = act.activation;
+    d->activation_alpha = act.activation_alpha;
+    d->activation_beta = act.activation_beta;
+    d->residual = residual;
     char where[1100];
     snprintf(where, sizeof where, "%s:%d: layer %s: ", path, lineno, spec->name);
     return validate(spec, where, err, err_size);

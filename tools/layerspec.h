@@ -23,9 +23,10 @@ typedef struct layer_spec {
 } layer_spec;
 
 /* Reads a suite file: whitespace-separated columns
- *   name kind n c h w oc kh kw sh sw ph pw dh dw g oph opw bias mode [dtype]
- * kind is conv or tconv, bias 0 or 1, mode zeros|reflect|replicate|circular; the optional
- * 21st column is f32 (default) or f16. '#' starts a comment; blank lines are skipped. Layer
+ *   name kind n c h w oc kh kw sh sw ph pw dh dw g oph opw bias mode [dtype] [act=A] [residual]
+ * kind is conv or tconv, bias 0 or 1, mode zeros|reflect|replicate|circular; then, in any
+ * order, at most once each: f32 (default) or f16, act=NAME[:alpha[:beta]] (the fused
+ * activation, as --activation) and residual (as --residual). '#' starts a comment; blank lines are skipped. Layer
  * names must be unique within the file. suite is the file's base name without ".txt".
  * On success *layers is malloc'd (the caller frees it; NULL when *count is 0) and 0 is
  * returned. On failure -1 is returned, *layers and *count are untouched, and err (if non-NULL)
@@ -38,6 +39,9 @@ int layer_suite_read(const char *path, layer_spec **layers, size_t *count, char 
  *   --stride S|SHxSW  --padding P|PHxPW|T,B,L,R|same  --dilation D|DHxDW  --groups G
  *   --transposed  --output-padding P|PHxPW  --no-bias  --dtype f32|f16
  *   --padding-mode zeros|reflect|replicate|circular  --name NAME
+ *   --activation NAME[:alpha[:beta]]  --residual      (the fused epilogue: clconv_desc's
+ *     activation, activation_alpha, activation_beta and residual; NAME as
+ *     clconv_activation_name writes it, alpha and beta 0 when left out)
  * "--option=value" works too. Defaults are torch's (stride 1, padding 0, dilation 1, groups
  * 1, bias on, zeros, float32). Unknown words, malformed or missing values, and layers that
  * clconv_output_shape rejects are errors: -1 with a message naming the option and value
