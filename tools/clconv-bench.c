@@ -23,6 +23,7 @@
 
 #include <clconv.h>
 
+#include "tools/bench-epilogue.h"
 #include "tools/layerspec.h"
 #include "tools/peak.h"
 #include "tools/tool-util.h"
@@ -409,13 +410,14 @@ typedef struct plan_run {
     layer_data *d;
     cl_mem workspace;
     clconv_context *ctx;
+    const layer_spec *layer;
 } plan_run;
 
 static int plan_enqueue_fn(void *arg, cl_event *event, char *err, size_t n)
 {
     plan_run *p = arg;
-    if (clconv_plan_enqueue(p->plan, p->d->d_in, p->d->d_w, p->d->d_b, p->d->d_out, p->workspace, 0,
-                            NULL, event) != CLCONV_SUCCESS) {
+    if (tool_enqueue_layer(p->ctx, p->plan, &p->layer->desc, p->d->d_in, p->d->d_w, p->d->d_b,
+                           p->d->d_out, p->workspace, event) != CLCONV_SUCCESS) {
         snprintf(err, n, "%s", clconv_context_last_error(p->ctx));
         return -1;
     }
@@ -449,7 +451,7 @@ static void run_algo(bench_state *st, const layer_spec *L, layer_data *d, clconv
         add_skip(st, L, clconv_algo_name(algo), err);
         return;
     }
-    plan_run pr = {.plan = plan, .d = d, .ctx = st->ctx};
+    plan_run pr = {.plan = plan, .d = d, .ctx = st->ctx, .layer = L};
     size_t ws = clconv_plan_get_workspace_size(plan);
     if (ws) {
         cl_int e;
@@ -762,6 +764,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: clconv-bench [--device SPEC] [--repeats N] [--verify] [--json FILE] "
                "[--csv FILE]\n"
                "                    [--ceiling-gflops X --ceiling-gbps Y] [--no-baseline]\n"
+               "                    [--fused] [--set-weights]   (tools/bench-epilogue.h)\n"
                "                    SUITE_FILE_OR_LAYER_SPEC...\n"
                "A layer spec is one quoted argument in clconv-count's syntax, e.g.\n"
                "  \"--input 1x64x56x56 --out-channels 64 --kernel 3 --padding 1\"\n");
@@ -848,6 +851,7 @@ int main(int argc, char **argv)
     layer_spec *layers = NULL;
     size_t nlayers = 0, nspec = 0;
     int rc = 1;
+    bench_epilogue_options epi = {false, false};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         double v;
@@ -866,6 +870,8 @@ int main(int argc, char **argv)
             st.opt.verify = true;
         else if (!strcmp(a, "--no-baseline"))
             st.opt.baseline = false;
+        else if (bench_epilogue_option(a, &epi))
+            continue;
         else if (!strcmp(a, "--json") && i + 1 < argc)
             st.opt.json_path = argv[++i];
         else if (!strcmp(a, "--csv") && i + 1 < argc)
@@ -908,6 +914,10 @@ int main(int argc, char **argv)
             st.info.platform_name, st.info.driver_version, nlayers, st.opt.repeats);
     if (!st.info.queue_profiling) {
         fprintf(stderr, "clconv-bench: the queue has no profiling\n");
+        goto out;
+    }
+    if (epi.fused || epi.set_weights) {
+        rc = bench_epilogue_run(st.ctx, &epi, layers, nlayers, st.opt.repeats);
         goto out;
     }
     const char *env_algo = getenv("CLCONV_ALGO");
@@ -1015,6 +1025,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "clconv-bench: %zu rows, %zu skipped runs, %.1f s\n", st.nrows, st.nskips,
             tool_now_s() - t_start);
 out:
+    tool_epilogue_release();
     free(st.rows);
     free(st.skips);
     free(layers);
