@@ -26,9 +26,9 @@ typedef struct layer_spec {
  *   name kind n c h w oc kh kw sh sw ph pw dh dw g oph opw bias mode [dtype] [act=A] [residual]
  * kind is conv or tconv, bias 0 or 1, mode zeros|reflect|replicate|circular; then, in any
  * order, at most once each: f32 (default) or f16, act=NAME[:alpha[:beta]] (the fused
- * activation, as --activation) and residual (as --residual). '#' starts a comment; blank lines are skipped. Layer
- * names must be unique within the file. suite is the file's base name without ".txt".
- * On success *layers is malloc'd (the caller frees it; NULL when *count is 0) and 0 is
+ * activation, as --activation) and residual (as --residual). '#' starts a comment; blank lines are
+ * skipped. Layer names must be unique within the file. suite is the file's base name without
+ * ".txt". On success *layers is malloc'd (the caller frees it; NULL when *count is 0) and 0 is
  * returned. On failure -1 is returned, *layers and *count are untouched, and err (if non-NULL)
  * holds "FILE:LINE: what is wrong" (or "FILE: ..." for an unreadable file). */
 int layer_suite_read(const char *path, layer_spec **layers, size_t *count, char *err,
