@@ -16,11 +16,13 @@
  *                      stride): each output pixel receives at most one tap per axis, found
  *                      by one division instead of a loop over the kernel.
  *
- * The result goes to out + out_off: the output itself, or a staging area in the workspace
- * when the plan writes the output in several chunks (src/gemm-layout.c).
+ * The result goes to out + out_off: the output itself, through the epilogue (cl/prelude.cl's
+ * options), or a staging area in the workspace when the plan writes the output in several
+ * chunks (src/gemm-layout.c; built without the epilogue, which stage_finish applies then).
  *
  * NDRange: (OW, orows, nbk = nb * K) of the chunk, rounded up to the work-group shape;
- * work-items past the extents return at once. The chunk's arguments (n0 ... nbk) come last:
+ * work-items past the extents return at once. The chunk's arguments (n0 ... nbk) come last
+ * but for the epilogue's residual:
  * the host sets them for each chunk.
  */
 #ifndef NO_OVERLAP
@@ -28,10 +30,10 @@
 #endif
 
 __kernel void col2im(__global const float *restrict col, __global const float *restrict bias,
-                     __global float *restrict out, int K, int OH, int OW, int H, int W, int kh,
-                     int kw, int sh, int sw, int pt, int pl, int dh, int dw, int coutpg,
-                     int has_bias, uint out_off, int n0, int oy0, int orows, int iy0,
-                     int irows, int nbk)
+                     __global STORAGE *OUT_RESTRICT out, int K, int OH, int OW, int H, int W,
+                     int kh, int kw, int sh, int sw, int pt, int pl, int dh, int dw, int coutpg,
+                     int has_bias, uint out_off, int n0, int oy0, int orows, int iy0, int irows,
+                     int nbk EPILOGUE_PARAMS)
 {
     const int ox = get_global_id(0);
     const int oyr = get_global_id(1);
@@ -77,5 +79,5 @@ __kernel void col2im(__global const float *restrict col, __global const float *r
         }
     }
 #endif
-    out[out_off + (((size_t)(n0 + nn) * K + k) * OH + oy) * OW + ox] = acc;
+    EPI_STORE(out, out_off + (((size_t)(n0 + nn) * K + k) * OH + oy) * OW + ox, acc);
 }

@@ -51,10 +51,13 @@ inline float16 half16_to_float(__global const half *p)
 #endif
 
 /* Outputs [o, o + 16) of a plane, those below o1. */
-inline void flat_store(float16 v, __global STORAGE *oplane, int o, int o1)
+inline void flat_store(float16 v, __global STORAGE *oplane, int o,
+                       int o1 EPILOGUE_OUT_PARAMS)
 {
     if (o + 16 <= o1) {
-#ifdef CLCONV_HALF
+#ifdef CLCONV_EPILOGUE
+        EPI_VSTORE(16, v, oplane, o);
+#elif defined(CLCONV_HALF)
         vstore_half16(v, 0, oplane + o);
 #else
         vstore16(v, 0, oplane + o);
@@ -64,14 +67,15 @@ inline void flat_store(float16 v, __global STORAGE *oplane, int o, int o1)
     float r[16];
     vstore16(v, 0, r);
     for (int l = 0; o + l < o1; l++)
-        STORE(oplane, o + l, r[l]);
+        EPI_STORE(oplane, o + l, r[l]);
 }
 
 __kernel void depthwise_flat(__global const STORAGE *restrict in,
                              __global const STORAGE *restrict weight,
-                             __global const STORAGE *restrict bias, __global STORAGE *restrict out,
-                             int C, int H, int W, int K, int OH, int kh, int kw, int pt, int pl,
-                             int dh, int dw, int mult, int has_bias, int fc, int chunks, int items)
+                             __global const STORAGE *restrict bias,
+                             __global STORAGE *OUT_RESTRICT out, int C, int H, int W, int K, int OH,
+                             int kh, int kw, int pt, int pl, int dh, int dw, int mult, int has_bias,
+                             int fc, int chunks, int items EPILOGUE_PARAMS)
 {
     const int item = get_global_id(1);
     if (item >= items)
@@ -162,10 +166,10 @@ __kernel void depthwise_flat(__global const STORAGE *restrict in,
             a2 += s2;
             a3 += s3;
         }
-        flat_store(a0, oplane, o0 + tile * 16, o1);
-        flat_store(a1, oplane, o0 + tile * 16 + 16, o1);
-        flat_store(a2, oplane, o0 + tile * 16 + 32, o1);
-        flat_store(a3, oplane, o0 + tile * 16 + 48, o1);
+        flat_store(a0, oplane, o0 + tile * 16, o1 EPILOGUE_OUT_ARGS);
+        flat_store(a1, oplane, o0 + tile * 16 + 16, o1 EPILOGUE_OUT_ARGS);
+        flat_store(a2, oplane, o0 + tile * 16 + 32, o1 EPILOGUE_OUT_ARGS);
+        flat_store(a3, oplane, o0 + tile * 16 + 48, o1 EPILOGUE_OUT_ARGS);
         xv = x3 + step;
         xv = select(xv, xv - wv, xv >= wv);
     }
@@ -181,7 +185,7 @@ __kernel void depthwise_flat(__global const STORAGE *restrict in,
                 s = select((float16)(zcol[kx]), s, (xv >= -dx) & (xv < W - dx));
             acc += s;
         }
-        flat_store(acc, oplane, o0 + tile * 16, o1);
+        flat_store(acc, oplane, o0 + tile * 16, o1 EPILOGUE_OUT_ARGS);
         xv += step;
         xv = select(xv, xv - wv, xv >= wv);
     }

@@ -37,9 +37,15 @@
 
 #ifdef CLCONV_HALF
 #define LOADX(p, i) CAT(vload_half, XT)(0, (p) + (i))
-#define STOREX(v, p, i) CAT(vstore_half, XT)((v), 0, (p) + (i))
 #else
 #define LOADX(p, i) CAT(vload, XT)(0, (p) + (i))
+#endif
+/* XT consecutive outputs p[i..]: one vector store, or lane by lane through the epilogue */
+#ifdef CLCONV_EPILOGUE
+#define STOREX(v, p, i) EPI_VSTORE(XT, v, p, i)
+#elif defined(CLCONV_HALF)
+#define STOREX(v, p, i) CAT(vstore_half, XT)((v), 0, (p) + (i))
+#else
 #define STOREX(v, p, i) CAT(vstore, XT)((v), 0, (p) + (i))
 #endif
 
@@ -79,7 +85,8 @@ inline floatX load_interior(__global const STORAGE *row, int ix, int sw)
 #define NS 4
 inline void depthwise_strip(__global const STORAGE *plane, __global const STORAGE *wk, float b,
                             int H, int W, int oy, int ox0, int kh, int kw, int sh, int sw, int pt,
-                            int pl, int dh, int dw, int mode, __global STORAGE *orow)
+                            int pl, int dh, int dw, int mode,
+                            __global STORAGE *orow EPILOGUE_OUT_PARAMS)
 {
     floatX a0 = (floatX)(b), a1 = a0, a2 = a0, a3 = a0;
     const int ix0 = ox0 * sw - pl;
@@ -111,7 +118,8 @@ inline void depthwise_strip(__global const STORAGE *plane, __global const STORAG
  * kernel rows accumulate separately (two chains). */
 inline void depthwise_tile(__global const STORAGE *plane, __global const STORAGE *wk, float b,
                            int H, int W, int oy, int ox0, int kh, int kw, int sh, int sw, int pt,
-                           int pl, int dh, int dw, int mode, __global STORAGE *orow)
+                           int pl, int dh, int dw, int mode,
+                           __global STORAGE *orow EPILOGUE_OUT_PARAMS)
 {
     floatX acc[2] = {(floatX)(b), (floatX)(0.0f)};
     const int ix0 = ox0 * sw - pl;
@@ -135,7 +143,7 @@ inline void depthwise_tile(__global const STORAGE *plane, __global const STORAGE
 inline void depthwise_masked_tile(__global const STORAGE *plane, __global const STORAGE *wk,
                                   float b, int H, int W, int OW, int oy, int ox0, int kh, int kw,
                                   int sh, int sw, int pt, int pl, int dh, int dw, int mode,
-                                  __global STORAGE *orow)
+                                  __global STORAGE *orow EPILOGUE_OUT_PARAMS)
 {
     floatX acc[2] = {(floatX)(b), (floatX)(0.0f)};
     const int ix0 = ox0 * sw - pl;
@@ -160,14 +168,15 @@ inline void depthwise_masked_tile(__global const STORAGE *plane, __global const 
     float t[XT];
     CAT(vstore, XT)(acc[0] + acc[1], 0, t);
     for (int j = 0; j < XT && ox0 + j < OW; j++)
-        STORE(orow, ox0 + j, t[j]);
+        EPI_STORE(orow, ox0 + j, t[j]);
 }
 
 /* One output column anywhere (the border columns). Zeros padding skips the taps outside the
  * row by their range (no per-tap mapping); the other modes map each tap. */
 inline void depthwise_pixel(__global const STORAGE *plane, __global const STORAGE *wk, float b,
                             int H, int W, int oy, int ox, int kh, int kw, int sh, int sw, int pt,
-                            int pl, int dh, int dw, int mode, __global STORAGE *orow)
+                            int pl, int dh, int dw, int mode,
+                            __global STORAGE *orow EPILOGUE_OUT_PARAMS)
 {
     float acc = b;
     const int base = ox * sw - pl;
@@ -195,7 +204,7 @@ inline void depthwise_pixel(__global const STORAGE *plane, __global const STORAG
                 acc = fma(LOAD(w, kx), LOAD(row, ix), acc);
         }
     }
-    STORE(orow, ox, acc);
+    EPI_STORE(orow, ox, acc);
 }
 
 /* The narrow-row path keeps padded copies of the last RING input rows, TW columns each. */
@@ -239,7 +248,7 @@ inline void fill_row(__global const STORAGE *plane, int H, int W, int py, int pl
 inline void depthwise_rows_padded(__global const STORAGE *plane, __global const STORAGE *wk,
                                   float b, int H, int W, int OW, int oy0, int oy1, int kh, int kw,
                                   int sh, int sw, int pt, int pl, int dh, int dw, int mode, int len,
-                                  float *ring, __global STORAGE *orow0)
+                                  float *ring, __global STORAGE *orow0 EPILOGUE_OUT_PARAMS)
 {
     const bool two = OW > XT;
     int next = oy0 * sh - pt; /* next padded row to copy */
@@ -278,7 +287,7 @@ inline void depthwise_rows_padded(__global const STORAGE *plane, __global const 
         }
         CAT(vstore, XT)(a1, 1, r);
         for (; j < OW; j++)
-            STORE(orow, j, r[j]);
+            EPI_STORE(orow, j, r[j]);
     }
 }
 
@@ -287,9 +296,10 @@ inline void depthwise_rows_padded(__global const STORAGE *plane, __global const 
 __kernel void depthwise_conv2d(__global const STORAGE *restrict in,
                                __global const STORAGE *restrict weight,
                                __global const STORAGE *restrict bias,
-                               __global STORAGE *restrict out, int C, int H, int W, int K, int OH,
-                               int OW, int kh, int kw, int sh, int sw, int pt, int pl, int dh,
-                               int dw, int mult, int has_bias, int mode, int ry, int nk_total)
+                               __global STORAGE *OUT_RESTRICT out, int C, int H, int W, int K,
+                               int OH, int OW, int kh, int kw, int sh, int sw, int pt, int pl,
+                               int dh, int dw, int mult, int has_bias, int mode, int ry,
+                               int nk_total EPILOGUE_PARAMS)
 {
     const int yb = get_global_id(0), nk = get_global_id(1);
     const int oy0 = yb * ry;
@@ -320,7 +330,8 @@ __kernel void depthwise_conv2d(__global const STORAGE *restrict in,
             for (int j = len; j < need; j++)
                 ring[r * TW + j] = 0.0f;
         depthwise_rows_padded(plane, wk, b, H, W, OW, oy0, oy1, kh, kw, sh, sw, pt, pl, dh, dw,
-                              mode, len, ring, out + (((size_t)n * K + oc) * OH + oy0) * OW);
+                              mode, len, ring,
+                              out + (((size_t)n * K + oc) * OH + oy0) * OW EPILOGUE_OUT_ARGS);
         return;
     }
     for (int oy = oy0; oy < oy1; oy++) {
@@ -328,19 +339,31 @@ __kernel void depthwise_conv2d(__global const STORAGE *restrict in,
         if (narrow) {
             for (int ox0 = 0; ox0 < OW; ox0 += XT)
                 depthwise_masked_tile(plane, wk, b, H, W, OW, oy, ox0, kh, kw, sh, sw, pt, pl, dh,
-                                      dw, mode, orow);
+                                      dw, mode, orow EPILOGUE_OUT_ARGS);
             continue;
         }
         for (int ox = 0; ox < sx0; ox++)
-            depthwise_pixel(plane, wk, b, H, W, oy, ox, kh, kw, sh, sw, pt, pl, dh, dw, mode, orow);
+            depthwise_pixel(plane, wk, b, H, W, oy, ox, kh, kw, sh, sw, pt, pl, dh, dw, mode,
+                            orow EPILOGUE_OUT_ARGS);
         int ox0 = sx0;
         for (; ox0 + NS * XT <= sx1; ox0 += NS * XT)
             depthwise_strip(plane, wk, b, H, W, oy, ox0, kh, kw, sh, sw, pt, pl, dh, dw, mode,
-                            orow);
+                            orow EPILOGUE_OUT_ARGS);
+#ifdef CLCONV_RESIDUAL
+        /* a residual may be the output: no column is written twice, the tail goes by pixel */
+        for (; ox0 + XT <= sx1; ox0 += XT)
+            depthwise_tile(plane, wk, b, H, W, oy, ox0, kh, kw, sh, sw, pt, pl, dh, dw, mode,
+                           orow EPILOGUE_OUT_ARGS);
+        for (int ox = ox0; ox < sx1; ox++)
+            depthwise_pixel(plane, wk, b, H, W, oy, ox, kh, kw, sh, sw, pt, pl, dh, dw, mode,
+                            orow EPILOGUE_OUT_ARGS);
+#else
         for (; ox0 < sx1; ox0 += XT)
             depthwise_tile(plane, wk, b, H, W, oy, min(ox0, sx1 - XT), kh, kw, sh, sw, pt, pl, dh,
                            dw, mode, orow);
+#endif
         for (int ox = sx1; ox < OW; ox++)
-            depthwise_pixel(plane, wk, b, H, W, oy, ox, kh, kw, sh, sw, pt, pl, dh, dw, mode, orow);
+            depthwise_pixel(plane, wk, b, H, W, oy, ox, kh, kw, sh, sw, pt, pl, dh, dw, mode,
+                            orow EPILOGUE_OUT_ARGS);
     }
 }

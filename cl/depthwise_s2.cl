@@ -101,10 +101,11 @@ inline void s2_fill_row(__global const STORAGE *plane, int H, int W, int iy, int
 
 __kernel void depthwise_s2(__global const STORAGE *restrict in,
                            __global const STORAGE *restrict weight,
-                           __global const STORAGE *restrict bias, __global STORAGE *restrict out,
-                           int C, int H, int W, int K, int OH, int OW, int kh, int kw, int pt,
-                           int pl, int dh, int dw, int mult, int has_bias, int mode, int ny,
-                           int prow, int pitch, int chunks, int items)
+                           __global const STORAGE *restrict bias,
+                           __global STORAGE *OUT_RESTRICT out, int C, int H, int W, int K, int OH,
+                           int OW, int kh, int kw, int pt, int pl, int dh, int dw, int mult,
+                           int has_bias, int mode, int ny, int prow, int pitch, int chunks,
+                           int items EPILOGUE_PARAMS)
 {
     const int item = get_global_id(1);
     if (item >= items)
@@ -213,6 +214,10 @@ __kernel void depthwise_s2(__global const STORAGE *restrict in,
     for (int y = 0; y < rows; y++, orow += OW) {
         const float *s = obuf + y * pitch;
         int x = 0;
+#ifdef CLCONV_EPILOGUE
+        for (; x < OW; x++)
+            EPI_STORE(orow, x, s[x]);
+#endif
         for (; x + 16 <= OW; x += 16)
 #ifdef CLCONV_HALF
             vstore_half16(vload16(0, s + x), 0, orow + x);

@@ -93,13 +93,37 @@ inline float clconv_act(float v)
 #endif
 }
 
+#if CLCONV_ACT != 0 || defined(CLCONV_RESIDUAL)
+/* an epilogue beyond the bias: kernels store through EPI_STORE lane by lane */
+#define CLCONV_EPILOGUE 1
+#endif
+
+/* Helpers that store the output take the kernel's out and residual with them:
+ * EPILOGUE_PARAMS / EPILOGUE_ARGS beside their own `out` parameter, or
+ * EPILOGUE_OUT_PARAMS / EPILOGUE_OUT_ARGS when they have none (both empty without a
+ * residual). A residual may be the output itself (in place): out is then not restrict, and
+ * each element is read before it is written, by the same work-item, once. */
 #ifdef CLCONV_RESIDUAL
-/* the residual may be the output itself (in place): out is then not restrict */
 #define OUT_RESTRICT
 #define EPILOGUE_PARAMS , __global const STORAGE *residual
+#define EPILOGUE_ARGS , residual
+#define EPILOGUE_OUT_PARAMS , __global STORAGE *out, __global const STORAGE *residual
+#define EPILOGUE_OUT_ARGS , out, residual
 #define EPI_STORE(o, i, v) STORE(o, i, clconv_act((v) + LOAD(residual + ((o) - out), i)))
 #else
 #define OUT_RESTRICT restrict
 #define EPILOGUE_PARAMS
+#define EPILOGUE_ARGS
+#define EPILOGUE_OUT_PARAMS
+#define EPILOGUE_OUT_ARGS
 #define EPI_STORE(o, i, v) STORE(o, i, clconv_act(v))
 #endif
+
+/* The n lanes of float vector v to o + i, i + 1, ... through EPI_STORE (n a literal). */
+#define EPI_VSTORE(n, v, o, i)                                                                     \
+    do {                                                                                           \
+        float epi_lanes_[n];                                                                       \
+        CAT(vstore, n)((v), 0, epi_lanes_);                                                        \
+        for (int epi_l_ = 0; epi_l_ < (n); epi_l_++)                                               \
+            EPI_STORE(o, (i) + epi_l_, epi_lanes_[epi_l_]);                                        \
+    } while (0)

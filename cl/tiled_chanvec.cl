@@ -113,11 +113,12 @@ inline void tiled_tile_masked(__global const STORAGE *src, __global const float 
  * it when a product there could be NaN; Conv2d multiplies them, as torch does. */
 inline void tiled_tile(__global const STORAGE *restrict in, uint in_off,
                        __global const float *restrict wr, uint w_off,
-                       __global const STORAGE *restrict bias, __global STORAGE *restrict out, int C,
-                       int Hp, int Wp, int K, int OH, int OW, int kh, int kw, int sh, int sw,
-                       int dh, int dw, int cinpg, int coutpg, int ocb, int gtiles, int has_bias,
-                       int y0, int x0, int OHf, int OWf, int osh, int osw, int oy0, int ox0,
-                       int tile, int gt, int n, bool exact_border, int H, int W, int cpt, int cpl)
+                       __global const STORAGE *restrict bias, __global STORAGE *OUT_RESTRICT out,
+                       int C, int Hp, int Wp, int K, int OH, int OW, int kh, int kw, int sh,
+                       int sw, int dh, int dw, int cinpg, int coutpg, int ocb, int gtiles,
+                       int has_bias, int y0, int x0, int OHf, int OWf, int osh, int osw, int oy0,
+                       int ox0, int tile, int gt, int n, bool exact_border, int H, int W, int cpt,
+                       int cpl EPILOGUE_PARAMS)
 {
     const int P = OH * OW;
     const int p0 = tile * PXT;
@@ -192,10 +193,10 @@ inline void tiled_tile(__global const STORAGE *restrict in, uint in_off,
             __global STORAGE *dst = plane_out + p0;
 #pragma unroll
             for (int j = 0; j < PXT; j++)
-                STORE(dst, j, tmp[j][o] + b);
+                EPI_STORE(dst, j, tmp[j][o] + b);
         } else {
             for (int j = 0; j < valid_j; j++)
-                STORE(plane_out, obase[j], tmp[j][o] + b);
+                EPI_STORE(plane_out, obase[j], tmp[j][o] + b);
         }
     }
 }
@@ -203,14 +204,14 @@ inline void tiled_tile(__global const STORAGE *restrict in, uint in_off,
 /* Conv2d. */
 __kernel void conv2d_tiled(__global const STORAGE *restrict in, uint in_off,
                            __global const float *restrict wr, uint w_off,
-                           __global const STORAGE *restrict bias, __global STORAGE *restrict out,
-                           int C, int Hp, int Wp, int K, int OH, int OW, int kh, int kw, int sh,
-                           int sw, int dh, int dw, int cinpg, int coutpg, int ocb, int gtiles,
-                           int has_bias)
+                           __global const STORAGE *restrict bias,
+                           __global STORAGE *OUT_RESTRICT out, int C, int Hp, int Wp, int K, int OH,
+                           int OW, int kh, int kw, int sh, int sw, int dh, int dw, int cinpg,
+                           int coutpg, int ocb, int gtiles, int has_bias EPILOGUE_PARAMS)
 {
     tiled_tile(in, in_off, wr, w_off, bias, out, C, Hp, Wp, K, OH, OW, kh, kw, sh, sw, dh, dw,
                cinpg, coutpg, ocb, gtiles, has_bias, 0, 0, OH, OW, 1, 1, 0, 0, get_global_id(0),
-               get_global_id(1), get_global_id(2), false, 0, 0, 0, 0);
+               get_global_id(1), get_global_id(2), false, 0, 0, 0, 0 EPILOGUE_ARGS);
 }
 
 /* ConvTranspose2d: every stride phase in one launch, so the output is written by a single
@@ -220,15 +221,17 @@ __kernel void conv2d_tiled(__global const STORAGE *restrict in, uint in_off,
  * work-items idle. */
 __kernel void tconv2d_tiled(__global const STORAGE *restrict in, uint in_off,
                             __global const float *restrict wr,
-                            __global const STORAGE *restrict bias, __global STORAGE *restrict out,
-                            __global const int *restrict phases, int nphases, int C, int Hp, int Wp,
-                            int K, int cinpg, int coutpg, int ocb, int gtiles, int has_bias,
-                            int OHf, int OWf, int osh, int osw, int H, int W, int cpt, int cpl)
+                            __global const STORAGE *restrict bias,
+                            __global STORAGE *OUT_RESTRICT out, __global const int *restrict phases,
+                            int nphases, int C, int Hp, int Wp, int K, int cinpg, int coutpg,
+                            int ocb, int gtiles, int has_bias, int OHf, int OWf, int osh, int osw,
+                            int H, int W, int cpt, int cpl EPILOGUE_PARAMS)
 {
     const int z = get_global_id(2), n = z / nphases;
     __global const int *ph = phases + (z - n * nphases) * PHASE_FIELDS;
     tiled_tile(in, in_off, wr, (uint)ph[10], bias, out, C, Hp, Wp, K, ph[0], ph[1], ph[2], ph[3], 1,
                1, ph[4], ph[5], cinpg, coutpg, ocb, gtiles, has_bias, ph[6], ph[7], OHf, OWf, osh,
-               osw, ph[8], ph[9], get_global_id(0), get_global_id(1), n, true, H, W, cpt, cpl);
+               osw, ph[8], ph[9], get_global_id(0), get_global_id(1), n, true, H, W, cpt,
+               cpl EPILOGUE_ARGS);
 }
 

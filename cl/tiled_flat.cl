@@ -37,10 +37,16 @@
 #endif
 #ifdef CLCONV_HALF
 #define VLOADF(p) vload_half16(0, (p))
-#define VSTOREF(v, p) vstore_half16((v), 0, (p))
 #else
 #define VLOADF(p) vload16(0, (p))
-#define VSTOREF(v, p) vstore16((v), 0, (p))
+#endif
+/* 16 consecutive outputs o[i..]: one vector store, or lane by lane through the epilogue */
+#ifdef CLCONV_EPILOGUE
+#define VSTOREF(v, o, i) EPI_VSTORE(16, v, o, i)
+#elif defined(CLCONV_HALF)
+#define VSTOREF(v, o, i) vstore_half16((v), 0, (o) + (i))
+#else
+#define VSTOREF(v, o, i) vstore16((v), 0, (o) + (i))
 #endif
 
 /* The OCF x NV vectors ACC of the pixels from flattened index QB: every input channel and
@@ -92,11 +98,12 @@
 /* Writes the 16 outputs of flattened index q (row-major over OH x Wp) of one channel plane:
  * one vector store when they are consecutive outputs, else lane by lane, dropping the
  * columns past OW. */
-inline void flat_store(__global STORAGE *po, float16 r, int q, int Q, int Wp, int OW, int OH)
+inline void flat_store(__global STORAGE *po, float16 r, int q, int Q, int Wp, int OW,
+                       int OH EPILOGUE_OUT_PARAMS)
 {
     const int oy = q / Wp, ox = q - oy * Wp;
     if (q + 16 <= Q && (Wp == OW || ox + 16 <= OW)) {
-        VSTOREF(r, po + oy * OW + ox);
+        VSTOREF(r, po, oy * OW + ox);
         return;
     }
     float t[16];
@@ -104,7 +111,7 @@ inline void flat_store(__global STORAGE *po, float16 r, int q, int Q, int Wp, in
     int y = oy, x = ox;
     for (int l = 0; l < 16 && y < OH; l++) {
         if (x < OW)
-            STORE(po, y * OW + x, t[l]);
+            EPI_STORE(po, y * OW + x, t[l]);
         if (++x == Wp) {
             x = 0;
             y++;
@@ -115,9 +122,9 @@ inline void flat_store(__global STORAGE *po, float16 r, int q, int Q, int Wp, in
 __kernel void conv2d_tiled_flat(__global const STORAGE *restrict in, uint in_off,
                                 __global const STORAGE *restrict w,
                                 __global const STORAGE *restrict bias,
-                                __global STORAGE *restrict out, int C, int Hp, int Wp, int K,
+                                __global STORAGE *OUT_RESTRICT out, int C, int Hp, int Wp, int K,
                                 int OH, int OW, int kh, int kw, int dh, int dw, int cinpg,
-                                int coutpg, int has_bias, long limit)
+                                int coutpg, int has_bias, long limit EPILOGUE_PARAMS)
 {
     const int Q = OH * Wp;
     const int q0 = get_global_id(0) * 16 * PXF, oct = get_global_id(1), n = get_global_id(2);
@@ -149,7 +156,8 @@ __kernel void conv2d_tiled_flat(__global const STORAGE *restrict in, uint in_off
             __global STORAGE *po = out + ((size_t)n * K + oc) * OH * OW;
 #pragma unroll
             for (int v = 0; v < PXF; v++)
-                flat_store(po, acc[o][v] + (float16)(b), q0 + 16 * v, Q, Wp, OW, OH);
+                flat_store(po, acc[o][v] + (float16)(b), q0 + 16 * v, Q, Wp, OW,
+                           OH EPILOGUE_OUT_ARGS);
         }
         return;
     }
@@ -162,7 +170,7 @@ __kernel void conv2d_tiled_flat(__global const STORAGE *restrict in, uint in_off
             const int oc = g * coutpg + oc0 + o;
             const float b = has_bias ? LOAD(bias, oc) : 0.0f;
             flat_store(out + ((size_t)n * K + oc) * OH * OW, acc1[o][0] + (float16)(b), q, Q, Wp,
-                       OW, OH);
+                       OW, OH EPILOGUE_OUT_ARGS);
         }
     }
 }
@@ -183,7 +191,7 @@ __kernel void conv2d_tiled_flat(__global const STORAGE *restrict in, uint in_off
 /* The 16 results of input pixels q.. (row-major over H x W) of one output channel m, whose
  * plane po is offset by its tap (ky * OW + kx): each to (sh*y, sw*x). */
 inline void scatter_store(__global STORAGE *po, float16 r, int q, int Q, int W, int OW, int sh,
-                          int sw)
+                          int sw EPILOGUE_OUT_PARAMS)
 {
     float t[16];
     vstore16(r, 0, t);
@@ -191,11 +199,11 @@ inline void scatter_store(__global STORAGE *po, float16 r, int q, int Q, int W, 
     if (x + 16 <= W) {
         __global STORAGE *row = po + sh * y * OW + sw * x;
         for (int l = 0; l < 16; l++)
-            STORE(row, sw * l, t[l]);
+            EPI_STORE(row, sw * l, t[l]);
         return;
     }
     for (int l = 0; l < 16 && q + l < Q; l++) {
-        STORE(po, sh * y * OW + sw * x, t[l]);
+        EPI_STORE(po, sh * y * OW + sw * x, t[l]);
         if (++x == W) {
             x = 0;
             y++;
@@ -206,9 +214,9 @@ inline void scatter_store(__global STORAGE *po, float16 r, int q, int Q, int W, 
 __kernel void tconv2d_tiled_flat(__global const STORAGE *restrict in, uint in_off,
                                  __global const STORAGE *restrict w,
                                  __global const STORAGE *restrict bias,
-                                 __global STORAGE *restrict out, int C, int H, int W, int K, int OH,
-                                 int OW, int tkh, int tkw, int sh, int sw, int cinpg, int coutpg,
-                                 int has_bias, long limit)
+                                 __global STORAGE *OUT_RESTRICT out, int C, int H, int W, int K,
+                                 int OH, int OW, int tkh, int tkw, int sh, int sw, int cinpg,
+                                 int coutpg, int has_bias, long limit EPILOGUE_PARAMS)
 {
     const int Q = H * W, Wp = W, plane = H * W;
     const int kh = 1, kw = 1, dh = 1, dw = 1; /* one tap per output: FKH = FKW = 1 */
@@ -258,11 +266,11 @@ __kernel void tconv2d_tiled_flat(__global const STORAGE *restrict in, uint in_of
                     const float16 f = acc[o + 1][v] + (float16)(b[o + 1]);
                     if (x + 16 <= W) {
                         __global STORAGE *row = po[o] + sh * y * OW + 2 * x;
-                        VSTOREF(shuffle2(e, f, lo), row);
-                        VSTOREF(shuffle2(e, f, hi), row + 16);
+                        VSTOREF(shuffle2(e, f, lo), row, 0);
+                        VSTOREF(shuffle2(e, f, hi), row, 16);
                     } else {
-                        scatter_store(po[o], e, q, Q, W, OW, sh, sw);
-                        scatter_store(po[o + 1], f, q, Q, W, OW, sh, sw);
+                        scatter_store(po[o], e, q, Q, W, OW, sh, sw EPILOGUE_OUT_ARGS);
+                        scatter_store(po[o + 1], f, q, Q, W, OW, sh, sw EPILOGUE_OUT_ARGS);
                     }
                 }
             return;
@@ -274,7 +282,8 @@ __kernel void tconv2d_tiled_flat(__global const STORAGE *restrict in, uint in_of
                 continue;
 #pragma unroll
             for (int v = 0; v < PXF; v++)
-                scatter_store(po[o], acc[o][v] + (float16)(b[o]), q0 + 16 * v, Q, W, OW, sh, sw);
+                scatter_store(po[o], acc[o][v] + (float16)(b[o]), q0 + 16 * v, Q, W, OW, sh,
+                              sw EPILOGUE_OUT_ARGS);
         }
         return;
     }
@@ -283,7 +292,8 @@ __kernel void tconv2d_tiled_flat(__global const STORAGE *restrict in, uint in_of
         float16 acc1[OCF][1];
         FLAT_ACC(1, q, acc1)
         for (int o = 0; o < valid_o; o++)
-            scatter_store(po[o], acc1[o][0] + (float16)(b[o]), q, Q, W, OW, sh, sw);
+            scatter_store(po[o], acc1[o][0] + (float16)(b[o]), q, Q, W, OW, sh,
+                          sw EPILOGUE_OUT_ARGS);
     }
 }
 #undef FLAT_ACC

@@ -24,18 +24,25 @@
 #ifdef CLCONV_HALF
 #define VLOAD8(p) vload_half8(0, (p))
 #define VLOAD16(p) vload_half16(0, (p))
-#define VSTORE8(v, p) vstore_half8((v), 0, (p))
 #else
 #define VLOAD8(p) vload8(0, (p))
 #define VLOAD16(p) vload16(0, (p))
-#define VSTORE8(v, p) vstore8((v), 0, (p))
+#endif
+/* 8 consecutive outputs o[i..]: one vector store, or lane by lane through the epilogue */
+#ifdef CLCONV_EPILOGUE
+#define VSTORE8(v, o, i) EPI_VSTORE(8, v, o, i)
+#elif defined(CLCONV_HALF)
+#define VSTORE8(v, o, i) vstore_half8((v), 0, (o) + (i))
+#else
+#define VSTORE8(v, o, i) vstore8((v), 0, (o) + (i))
 #endif
 
 __kernel void conv2d_tiled_px(__global const STORAGE *restrict in, uint in_off,
                               __global const STORAGE *restrict w,
-                              __global const STORAGE *restrict bias, __global STORAGE *restrict out,
-                              int C, int Hp, int Wp, int K, int OH, int OW, int kh, int kw, int sh,
-                              int sw, int dh, int dw, int cinpg, int coutpg, int has_bias)
+                              __global const STORAGE *restrict bias,
+                              __global STORAGE *OUT_RESTRICT out, int C, int Hp, int Wp, int K,
+                              int OH, int OW, int kh, int kw, int sh, int sw, int dh, int dw,
+                              int cinpg, int coutpg, int has_bias EPILOGUE_PARAMS)
 {
     const int ctiles = (OW + 7) / 8;
     const int tile = get_global_id(0), oct = get_global_id(1), n = get_global_id(2);
@@ -116,12 +123,12 @@ __kernel void conv2d_tiled_px(__global const STORAGE *restrict in, uint in_off,
                 continue;
             const float8 v = acc[o][r] + b;
             if (ox0 + 8 <= OW) {
-                VSTORE8(v, dst + r * OW);
+                VSTORE8(v, dst, r * OW);
             } else {
                 float t[8];
                 vstore8(v, 0, t);
                 for (int c = 0; c < OW - ox0; c++)
-                    STORE(dst + r * OW, c, t[c]);
+                    EPI_STORE(dst, r * OW + c, t[c]);
             }
         }
     }

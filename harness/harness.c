@@ -146,61 +146,19 @@ void test_describe(const clconv_desc *d, const int in[4], char *buf, size_t size
              d->dtype == CLCONV_FLOAT16 ? "f16" : "f32");
 }
 
-/* Uploads count floats in dtype; returns NULL on failure. */
-static cl_mem upload(cl_context cl, const float *data, size_t count, clconv_dtype dtype)
-{
-    size_t elem = clconv_dtype_size(dtype);
-    size_t bytes = (count ? count : 1) * elem;
-    void *host = malloc(bytes);
-    if (!host)
-        return NULL;
-    if (dtype == CLCONV_FLOAT16)
-        for (size_t i = 0; i < count; i++)
-            ((uint16_t *)host)[i] = test_float_to_half(data[i]);
-    else
-        memcpy(host, data, count * elem);
-    cl_int err;
-    cl_mem buf = clCreateBuffer(cl, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, bytes, host, &err);
-    free(host);
-    return buf;
-}
-
-static bool download(cl_command_queue q, cl_mem buf, float *data, size_t count, clconv_dtype dtype)
-{
-    size_t elem = clconv_dtype_size(dtype);
-    void *host = malloc(count * elem);
-    if (!host)
-        return false;
-    bool ok =
-        clEnqueueReadBuffer(q, buf, CL_TRUE, 0, count * elem, host, 0, NULL, NULL) == CL_SUCCESS;
-    if (ok && dtype == CLCONV_FLOAT16)
-        for (size_t i = 0; i < count; i++)
-            data[i] = test_half_to_float(((uint16_t *)host)[i]);
-    else if (ok)
-        memcpy(data, host, count * elem);
-    free(host);
-    return ok;
-}
-
-static void abs_copy(float *dst, const float *src, size_t n)
+void test_abs_copy(float *dst, const float *src, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         dst[i] = fabsf(src[i]);
 }
 
-double test_tolerance(clconv_dtype dtype, double scale)
-{
-    const double rel = dtype == CLCONV_FLOAT16 ? 2e-3 : 1e-5, floor_abs = 1e-7;
-    return rel * scale + floor_abs;
-}
-
-bool test_compare_outputs(clconv_dtype dtype, const float *got, const float *ref,
+bool test_compare_outputs(const clconv_desc *desc, const float *got, const float *ref,
                           const float *scale, size_t count, test_outcome *r)
 {
     r->worst_ratio = 0;
     for (size_t i = 0; i < count; i++) {
         double err = fabs((double)got[i] - (double)ref[i]);
-        double ratio = isnan(got[i]) ? INFINITY : err / test_tolerance(dtype, scale[i]);
+        double ratio = isnan(got[i]) ? INFINITY : err / test_tolerance(desc, scale[i], ref[i]);
         if (ratio > r->worst_ratio || (i == 0 && isnan(ratio))) {
             r->worst_ratio = ratio;
             r->worst_index = i;
@@ -232,10 +190,10 @@ bool test_check_output(const clconv_desc *desc, const int in_shape[4], const flo
         snprintf(r->message, sizeof r->message, "host allocation failed");
         goto done;
     }
-    abs_copy(ain, input, n_in);
-    abs_copy(aw, weight, n_w);
+    test_abs_copy(ain, input, n_in);
+    test_abs_copy(aw, weight, n_w);
     if (desc->bias)
-        abs_copy(ab, bias, n_b);
+        test_abs_copy(ab, bias, n_b);
     r->status = clconv_reference(desc, in_shape, input, weight, desc->bias ? bias : NULL, ref);
     if (r->status == CLCONV_SUCCESS)
         r->status = clconv_reference(desc, in_shape, ain, aw, desc->bias ? ab : NULL, scale);
@@ -243,7 +201,7 @@ bool test_check_output(const clconv_desc *desc, const int in_shape[4], const flo
         snprintf(r->message, sizeof r->message, "reference: %s", clconv_last_error());
         goto done;
     }
-    ok = test_compare_outputs(desc->dtype, got, ref, scale, n_out, r);
+    ok = test_compare_outputs(desc, got, ref, scale, n_out, r);
     if (!ok)
         snprintf(r->message, sizeof r->message,
                  "output[%zu] = %.9g, reference %.9g: error %.3g x tolerance", r->worst_index,
@@ -254,106 +212,6 @@ done:
     free(ain);
     free(aw);
     free(ab);
-    return ok;
-}
-
-/* One case with algo, or with the variant forced by name when variant is set. */
-static bool run_case(clconv_context *ctx, const clconv_desc *desc, const int in_shape[4],
-                     clconv_algo algo, const char *variant, uint64_t seed, test_outcome *r)
-{
-    memset(r, 0, sizeof *r);
-    r->status = CLCONV_ERROR_INVALID_ARGUMENT;
-    if (!ctx) {
-        snprintf(r->message, sizeof r->message, "no context: %s", clconv_last_error());
-        return false;
-    }
-    test_tensors t;
-    if (!test_tensors_alloc(&t, desc, in_shape, seed)) {
-        snprintf(r->message, sizeof r->message, "tensors: %s", clconv_last_error());
-        return false;
-    }
-    const bool half = desc->dtype == CLCONV_FLOAT16;
-    if (half) {
-        test_round_to_half(t.input, t.input_count);
-        test_round_to_half(t.weight, t.weight_count);
-        test_round_to_half(t.bias, t.bias_count);
-    }
-    float *ref = malloc(t.output_count * sizeof(float));
-    float *scale = malloc(t.output_count * sizeof(float));
-    float *ain = malloc(t.input_count * sizeof(float));
-    float *aw = malloc(t.weight_count * sizeof(float));
-    float *ab = malloc((t.bias_count ? t.bias_count : 1) * sizeof(float));
-    cl_mem bin = NULL, bw = NULL, bb = NULL, bout = NULL, bws = NULL;
-    clconv_plan *plan = NULL;
-    bool ok = false;
-    if (!ref || !scale || !ain || !aw || !ab) {
-        snprintf(r->message, sizeof r->message, "host allocation failed");
-        goto done;
-    }
-    clconv_reference(desc, in_shape, t.input, t.weight, t.bias, ref);
-    abs_copy(ain, t.input, t.input_count);
-    abs_copy(aw, t.weight, t.weight_count);
-    abs_copy(ab, t.bias, t.bias_count);
-    clconv_reference(desc, in_shape, ain, aw, ab, scale);
-
-    r->status = variant ? clconv_plan_create_variant(ctx, desc, in_shape, variant, &plan)
-                        : clconv_plan_create(ctx, desc, in_shape, algo, &plan);
-    if (r->status != CLCONV_SUCCESS) {
-        snprintf(r->message, sizeof r->message, "plan_create: %s: %s",
-                 clconv_status_name(r->status), clconv_context_last_error(ctx));
-        goto done;
-    }
-    r->algo = clconv_plan_get_algo(plan);
-    r->variant = clconv_plan_get_variant_name(plan);
-    cl_context cl = clconv_context_get_cl_context(ctx);
-    bin = upload(cl, t.input, t.input_count, desc->dtype);
-    bw = upload(cl, t.weight, t.weight_count, desc->dtype);
-    bb = desc->bias ? upload(cl, t.bias, t.bias_count, desc->dtype) : NULL;
-    for (size_t i = 0; i < t.output_count; i++)
-        t.output[i] = NAN; /* a missed output shows as NaN */
-    bout = upload(cl, t.output, t.output_count, desc->dtype);
-    size_t ws = clconv_plan_get_workspace_size(plan);
-    if (ws) {
-        cl_int err;
-        bws = clCreateBuffer(cl, CL_MEM_READ_WRITE, ws, NULL, &err);
-    }
-    if (!bin || !bw || !bout || (desc->bias && !bb) || (ws && !bws)) {
-        snprintf(r->message, sizeof r->message, "device allocation failed");
-        r->status = CLCONV_ERROR_OPENCL;
-        goto done;
-    }
-    cl_event ev = NULL;
-    r->status = clconv_plan_enqueue(plan, bin, bw, bb, bout, bws, 0, NULL, &ev);
-    if (r->status != CLCONV_SUCCESS) {
-        snprintf(r->message, sizeof r->message, "enqueue: %s: %s", clconv_status_name(r->status),
-                 clconv_context_last_error(ctx));
-        goto done;
-    }
-    clWaitForEvents(1, &ev);
-    clReleaseEvent(ev);
-    if (!download(clconv_context_get_queue(ctx), bout, t.output, t.output_count, desc->dtype)) {
-        snprintf(r->message, sizeof r->message, "read back failed");
-        r->status = CLCONV_ERROR_OPENCL;
-        goto done;
-    }
-    ok = test_compare_outputs(desc->dtype, t.output, ref, scale, t.output_count, r);
-    if (!ok)
-        snprintf(r->message, sizeof r->message,
-                 "output[%zu] = %.9g, reference %.9g: error %.3g x tolerance (variant %s)",
-                 r->worst_index, r->worst_dev, r->worst_ref, r->worst_ratio,
-                 r->variant ? r->variant : "?");
-done:
-    clconv_plan_destroy(plan);
-    cl_mem bufs[] = {bin, bw, bb, bout, bws};
-    for (int i = 0; i < 5; i++)
-        if (bufs[i])
-            clReleaseMemObject(bufs[i]);
-    free(ref);
-    free(scale);
-    free(ain);
-    free(aw);
-    free(ab);
-    test_tensors_free(&t);
     return ok;
 }
 
@@ -511,30 +369,6 @@ void test_spec_desc(const test_spec *s, clconv_kind kind, clconv_dtype dtype, cl
     in[1] = s->cin;
     in[2] = s->h;
     in[3] = s->w;
-}
-
-bool test_run_case_on(clconv_context *ctx, const clconv_desc *desc, const int in_shape[4],
-                      clconv_algo algo, uint64_t seed, test_outcome *r)
-{
-    return run_case(ctx, desc, in_shape, algo, NULL, seed, r);
-}
-
-bool test_run_variant_on(clconv_context *ctx, const clconv_desc *desc, const int in_shape[4],
-                         const char *variant, uint64_t seed, test_outcome *r)
-{
-    if (!variant) {
-        memset(r, 0, sizeof *r);
-        r->status = CLCONV_ERROR_INVALID_ARGUMENT;
-        snprintf(r->message, sizeof r->message, "variant is NULL");
-        return false;
-    }
-    bool ok = run_case(ctx, desc, in_shape, CLCONV_ALGO_AUTO, variant, seed, r);
-    if (r->status == CLCONV_SUCCESS && (!r->variant || strcmp(r->variant, variant) != 0)) {
-        snprintf(r->message, sizeof r->message, "the plan ran variant %s, not the forced %s",
-                 r->variant ? r->variant : "(null)", variant);
-        ok = false;
-    }
-    return ok;
 }
 
 void test_random_depthwise(test_rng *rng, clconv_dtype dtype, clconv_desc *d, int in[4])

@@ -53,16 +53,22 @@ typedef struct test_outcome {
     char message[512]; /* failure text, for assertion messages */
 } test_outcome;
 
-/* The tolerance policy. An output whose taps sum to scale = sum |x*w| + |bias| may differ
- * from the reference by rel * scale + 1e-7, rel = 1e-5 for float32 storage and 2e-3 for
- * float16 storage (inputs rounded to half first; storing the output in half alone costs up
- * to 2^-11 relative). A NaN output where the reference is finite fails. */
-double test_tolerance(clconv_dtype dtype, double scale);
+/* The tolerance policy. An output whose taps sum to scale = sum |x*w| + |bias| (+ |residual|
+ * with the epilogue's residual) may differ from the reference ref by rel * scale + 1e-7,
+ * rel = 1e-5 for float32 storage and 2e-3 for float16 storage (inputs rounded to half first;
+ * storing the output in half alone costs up to 2^-11 relative). With an activation that is
+ * multiplied by 1.5 (the activations are at most 1.5-Lipschitz) and the stored value's
+ * rounding (4 float ulps for exp/erf/tanh, or half's 2^-11 relative) is added. A NaN output
+ * where the reference is finite fails. */
+double test_tolerance(const clconv_desc *desc, double scale, double ref);
 
-/* Compares count device outputs with the reference and its scales (clconv_reference run on
- * the absolute values) under test_tolerance; fills the worst_* fields of r. True when every
- * output is within its tolerance. */
-bool test_compare_outputs(clconv_dtype dtype, const float *got, const float *ref,
+/* dst[i] = |src[i]| for n values (the scales are the reference run on absolute values). */
+void test_abs_copy(float *dst, const float *src, size_t n);
+
+/* Compares count device outputs with the reference and its scales under desc's
+ * test_tolerance; fills the worst_* fields of r. True when every output is within its
+ * tolerance. */
+bool test_compare_outputs(const clconv_desc *desc, const float *got, const float *ref,
                           const float *scale, size_t count, test_outcome *r);
 
 /* Runs clconv_reference on the host tensors of (desc, in_shape) (bias ignored without
@@ -73,16 +79,40 @@ bool test_check_output(const clconv_desc *desc, const int in_shape[4], const flo
                        test_outcome *result);
 
 /* Runs desc on ctx with algo on random data from seed (rounded to half for float16 storage)
- * and compares with clconv_reference under test_tolerance. Returns true when status is
- * success and worst_ratio <= 1; otherwise r->message says why. */
+ * and compares with clconv_reference_residual (desc's activation; with desc->residual a
+ * random residual) under test_tolerance. Returns true when status is success and
+ * worst_ratio <= 1; otherwise r->message says why. */
 bool test_run_case_on(clconv_context *ctx, const clconv_desc *desc, const int in_shape[4],
                       clconv_algo algo, uint64_t seed, test_outcome *result);
+
+/* How a case feeds its plan: with desc->residual, the residual in its own buffer or in the
+ * output buffer itself (prefilled with it); with set_weights, clconv_plan_set_weights then
+ * enqueues with weight and bias NULL (the caller's buffers released first). Either goes
+ * through clconv_plan_enqueue_buffers; a plain case through clconv_plan_enqueue. */
+typedef struct test_run_options {
+    bool residual_in_place;
+    bool set_weights;
+} test_run_options;
+
+/* test_run_case_on with options (NULL: a plain run). */
+bool test_run_case_with(clconv_context *ctx, const clconv_desc *desc, const int in_shape[4],
+                        clconv_algo algo, uint64_t seed, const test_run_options *options,
+                        test_outcome *result);
 
 /* test_run_case_on with one kernel variant forced by name (clconv_plan_create_variant). A
  * variant that declines the layer leaves status CLCONV_ERROR_UNSUPPORTED; a plan that ran
  * another variant than the forced one is a failure (status success, message says so). */
 bool test_run_variant_on(clconv_context *ctx, const clconv_desc *desc, const int in_shape[4],
                          const char *variant, uint64_t seed, test_outcome *result);
+
+/* test_run_variant_on with options (NULL: a plain run). */
+bool test_run_variant_with(clconv_context *ctx, const clconv_desc *desc, const int in_shape[4],
+                           const char *variant, uint64_t seed, const test_run_options *options,
+                           test_outcome *result);
+
+/* Sets desc's activation with the suites' parameters: leaky_relu slope 0.125, clamp
+ * [-0.5, 0.75], none for the others. */
+void test_set_activation(clconv_desc *desc, clconv_activation activation);
 
 /* Draws a random valid Conv2d case from rng: stride 1-3, dilation 1-3, kernels 1-5 (also
  * rectangular and even), asymmetric padding 0-3, every padding mode, groups (depthwise with a

@@ -469,6 +469,12 @@ typedef struct clconv_op_count {
     uint64_t exact_ops; /* multiplies + adds a direct evaluation really executes */
     uint64_t bytes;     /* compulsory traffic: input + weight + bias + output, once each */
     double intensity;   /* flops / bytes */
+    /* the fused epilogue, apart so that flops, bytes and intensity stay the convolution's
+     * (as fvcore and torch's FlopCounterMode count it, activations and adds ignored): */
+    uint64_t epilogue_ops;   /* per output: 1 add with desc->residual, plus the activation's
+                              * count (docs/epilogue.md: relu 1, relu6 2, leaky_relu 2, clamp
+                              * 2, sigmoid 3, tanh 1, silu 3, gelu 5, hardswish 5) */
+    uint64_t epilogue_bytes; /* the residual read (output elements * dtype size), else 0 */
 } clconv_op_count;
 
 /* Counts the operations of one layer, in closed form (nothing is run; O(kh + kw)):
@@ -482,6 +488,8 @@ typedef struct clconv_op_count {
  *              + 1 bias add; outputs with no contribution cost nothing.
  *   bytes      (input + weight + bias + output elements) * clconv_dtype_size(desc->dtype).
  *   intensity  flops / bytes.
+ *   epilogue_ops, epilogue_bytes  the epilogue's operations and residual traffic (above);
+ *              a fused layer's roofline uses (flops + epilogue_ops) / (bytes + epilogue_bytes).
  * Errors: as clconv_output_shape; CLCONV_ERROR_INVALID_ARGUMENT for a NULL count;
  * CLCONV_ERROR_TOO_LARGE when a count overflows uint64 (the message names it). *count is
  * untouched on error. */

@@ -6,6 +6,7 @@
 
 #include "src/cost-model.h"
 #include "src/depthwise-common.h"
+#include "src/epilogue.h"
 #include "src/kernels.h"
 
 bool depthwise_family_applies(const clconv_variant *v, const clconv_problem *p, char *reason,
@@ -51,9 +52,14 @@ clconv_status depthwise_prepare_begin(clconv_plan *plan, const char *file, const
                                       const char *options, depthwise_state **state,
                                       clconv_kernel_args *a)
 {
-    char all[256];
-    snprintf(all, sizeof all, "%s%s", options,
-             plan->problem.desc.dtype == CLCONV_FLOAT16 ? " -D CLCONV_HALF" : "");
+    char all[512], epilogue[256];
+    const bool fits = clconv_epilogue_options(&plan->problem, epilogue, sizeof epilogue);
+    const int n =
+        snprintf(all, sizeof all, "%s%s%s", options,
+                 plan->problem.desc.dtype == CLCONV_FLOAT16 ? " -D CLCONV_HALF" : "", epilogue);
+    if (!fits || n < 0 || (size_t)n >= sizeof all)
+        return clconv_fail(plan->ctx, CLCONV_ERROR_BUILD, "%s: build options too long",
+                           plan->variant->name);
     depthwise_state *s = calloc(1, sizeof *s);
     if (!s)
         return clconv_fail(plan->ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "depthwise plan state");
@@ -74,6 +80,7 @@ clconv_status depthwise_prepare_begin(clconv_plan *plan, const char *file, const
 clconv_status depthwise_prepare_end(clconv_plan *plan, depthwise_state *s, clconv_kernel_args *a,
                                     const depthwise_launch *launch)
 {
+    s->residual_slot = clconv_arg_residual(a, &plan->problem);
     clconv_status st = clconv_args_end(a);
     if (st == CLCONV_SUCCESS) {
         s->launch.dims = 2;
@@ -103,6 +110,8 @@ clconv_status depthwise_enqueue(clconv_plan *plan, const clconv_enqueue_args *a)
         st = clconv_set_mem_arg(plan->ctx, s->kernel, s->bias_slot, bias);
     if (st == CLCONV_SUCCESS)
         st = clconv_set_mem_arg(plan->ctx, s->kernel, s->out_slot, a->output);
+    if (st == CLCONV_SUCCESS)
+        st = clconv_set_residual_arg(plan->ctx, s->kernel, s->residual_slot, a);
     if (st != CLCONV_SUCCESS)
         return st;
     return clconv_enqueue_launch(plan->ctx, a->queue, s->kernel, &s->launch, a->num_wait_events,

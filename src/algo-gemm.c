@@ -12,12 +12,15 @@
  * product goes straight to the output.
  *
  * A staged plan (src/gemm-layout.c) writes the output with stage_finish (cl/stage_finish.cl)
- * as its last command.
+ * as its last command. The epilogue runs in the command that writes the output: col2im when
+ * unstaged, else stage_finish (GEMM results that would go straight to the output are staged
+ * when the layer has an epilogue).
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "src/cost-model.h"
+#include "src/epilogue.h"
 #include "src/gemm-plan.h"
 #include "src/kernels.h"
 
@@ -184,8 +187,10 @@ static clconv_status prepare_col2im(clconv_plan *plan, clconv_gemm_state *s,
     const clconv_desc *d = &p->desc;
     const bool no_overlap = d->dilation_h == 1 && d->dilation_w == 1 &&
                             d->kernel_h <= d->stride_h && d->kernel_w <= d->stride_w;
-    char options[64];
-    snprintf(options, sizeof options, "-D NO_OVERLAP=%d", no_overlap ? 1 : 0);
+    char options[320], epilogue[256] = "";
+    if (!c->layout.staged) /* staged, stage_finish applies it */
+        clconv_epilogue_options(p, epilogue, sizeof epilogue);
+    snprintf(options, sizeof options, "-D NO_OVERLAP=%d%s", no_overlap ? 1 : 0, epilogue);
     clconv_status st = clconv_create_kernel(plan->ctx, "col2im.cl", options, "col2im", &s->lower);
     if (st != CLCONV_SUCCESS)
         return st;
@@ -206,6 +211,7 @@ static clconv_status prepare_col2im(clconv_plan *plan, clconv_gemm_state *s,
     clconv_arg_slot(&a, "iy0");
     clconv_arg_slot(&a, "irows");
     clconv_arg_slot(&a, "nbk");
+    s->lower_residual_slot = c->layout.staged ? CLCONV_NO_SLOT : clconv_arg_residual(&a, p);
     if ((st = clconv_args_end(&a)) != CLCONV_SUCCESS)
         return st;
     s->lower_launch.dims = 3;
@@ -221,8 +227,10 @@ static clconv_status prepare_finish(clconv_plan *plan, clconv_gemm_state *s,
                                     const clconv_gemm_config *c)
 {
     const clconv_problem *p = &plan->problem;
+    char epilogue[256];
+    clconv_epilogue_options(p, epilogue, sizeof epilogue);
     clconv_status st =
-        clconv_create_kernel(plan->ctx, "stage_finish.cl", "", "stage_finish", &s->finish);
+        clconv_create_kernel(plan->ctx, "stage_finish.cl", epilogue, "stage_finish", &s->finish);
     if (st != CLCONV_SUCCESS)
         return st;
     clconv_kernel_args a;
@@ -234,6 +242,7 @@ static clconv_status prepare_finish(clconv_plan *plan, clconv_gemm_state *s,
     const int has_bias = p->desc.bias && c->path != CLCONV_GEMM_COL2IM;
     const int args[] = {p->out[1], p->out[2] * p->out[3], p->out[0], has_bias};
     clconv_arg_ints(&a, "K, P, N, has_bias", args, 4);
+    s->finish_residual_slot = clconv_arg_residual(&a, p);
     if ((st = clconv_args_end(&a)) != CLCONV_SUCCESS)
         return st;
     s->finish_launch.dims = 3;
@@ -250,6 +259,7 @@ static clconv_status gemm_prepare(clconv_plan *plan)
     if (!s)
         return clconv_fail(plan->ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "GEMM plan state");
     plan->state = s;
+    s->lower_residual_slot = s->finish_residual_slot = CLCONV_NO_SLOT;
     clconv_status st = CLCONV_SUCCESS;
     if (c->path == CLCONV_GEMM_IM2COL)
         st = prepare_im2col(plan, s, c);

@@ -1,13 +1,16 @@
 /* Channel-vector variants (cl/tiled_chanvec.cl): tiled.chanvec_c{16,8,4}p8 run Conv2d as a
  * register-blocked implicit GEMM, tiled.phases_c{16,8,4}p8 run ConvTranspose2d as its stride
  * phases, all of them in one launch (the output has a single writer, the last command of the
- * enqueue). Each enqueue re-lays out the weights into the workspace (one launch per phase),
- * pads the input there when the layer needs it, then runs the convolution, whose hot loop has
- * no border tests. param: {OCT output channels, PXT output pixels} per work-item. */
+ * enqueue, which applies the epilogue). Each enqueue re-lays out the weights into the
+ * workspace (one launch per phase; with set weights once, into a buffer of the plan, by
+ * pack_weights), pads the input there when the layer needs it, then runs the convolution,
+ * whose hot loop has no border tests. param: {OCT output channels, PXT output pixels} per
+ * work-item. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "src/algo-tiled.h"
+#include "src/epilogue.h"
 #include "src/kernels.h"
 #include "src/tiled-common.h"
 
@@ -15,69 +18,6 @@
 #define PHASE_FIELDS 11   /* ints per row of tconv2d_tiled's phase table (-D PHASE_FIELDS) */
 #define RELAYOUT_LOCAL 16 /* input channels per work-group of the weight re-layout */
 #define CONV_LOCAL 4      /* pixel tiles per work-group: they share their weights */
-
-/* One axis of a ConvTranspose2d stride phase r: the outputs r + s*m (m < count) receive
- * input m + c0 + j*step through tap k0 - j*kstep, j < taps. */
-typedef struct phase_axis {
-    int count, taps, k0, kstep, c0, step;
-} phase_axis;
-
-static int gcd(int a, int b)
-{
-    while (b) {
-        int t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
-/* Phase r of one ConvTranspose2d axis: out extent, kernel, stride, pad, dilation. */
-static phase_axis axis_phase(int r, int out, int k, int s, int pad, int dil)
-{
-    phase_axis a = {0, 0, 0, 0, 0, 0};
-    a.count = r < out ? (out - r + s - 1) / s : 0;
-    const int g = gcd(s, dil);
-    a.kstep = s / g;
-    a.step = dil / g;
-    for (int kk = k - 1; kk >= 0; kk--) /* the largest tap of the phase comes first */
-        if ((((r + pad - kk * dil) % s) + s) % s == 0) {
-            a.k0 = kk;
-            a.taps = kk / a.kstep + 1;
-            a.c0 = (r + pad - kk * dil) / s;
-            break;
-        }
-    return a;
-}
-
-static phase_axis phase_y(const clconv_problem *p, int r)
-{
-    const clconv_desc *d = &p->desc;
-    return axis_phase(r, p->out[2], d->kernel_h, d->stride_h, d->pad_top, d->dilation_h);
-}
-
-static phase_axis phase_x(const clconv_problem *p, int r)
-{
-    const clconv_desc *d = &p->desc;
-    return axis_phase(r, p->out[3], d->kernel_w, d->stride_w, d->pad_left, d->dilation_w);
-}
-
-/* Zero padding the phases read outside the input on one axis: before and after. */
-static void axis_padding(const clconv_problem *p, bool y, int *lo, int *hi)
-{
-    const int in = y ? p->in[2] : p->in[3], s = y ? p->desc.stride_h : p->desc.stride_w;
-    *lo = *hi = 0;
-    for (int r = 0; r < s; r++) {
-        phase_axis a = y ? phase_y(p, r) : phase_x(p, r);
-        if (!a.count || !a.taps)
-            continue;
-        if (-a.c0 > *lo)
-            *lo = -a.c0;
-        int last = a.count - 1 + a.c0 + (a.taps - 1) * a.step - (in - 1);
-        if (last > *hi)
-            *hi = last;
-    }
-}
 
 /* The re-laid-out weights: [group][oc tile][ci][taps][OCT] floats; the phases' sub-kernels
  * together hold at most every tap once. */
@@ -122,8 +62,8 @@ static bool phases_applies(const clconv_variant *v, const clconv_problem *p,
     tiled_config *c = CLCONV_CONFIG(tiled_config, cfg);
     channel_tiles(v, p, c);
     int pt, pb, pl, pr;
-    axis_padding(p, true, &pt, &pb);
-    axis_padding(p, false, &pl, &pr);
+    tiled_axis_padding(p, true, &pt, &pb);
+    tiled_axis_padding(p, false, &pl, &pr);
     c->pad_top = pt;
     c->pad_left = pl;
     c->padded = pt || pb || pl || pr;
@@ -132,7 +72,7 @@ static bool phases_applies(const clconv_variant *v, const clconv_problem *p,
     /* the phases' work, for the estimate; prepare builds their table */
     for (int ry = 0; ry < d->stride_h; ry++)
         for (int rx = 0; rx < d->stride_w; rx++) {
-            phase_axis ay = phase_y(p, ry), ax = phase_x(p, rx);
+            phase_axis ay = tiled_phase_y(p, ry), ax = tiled_phase_x(p, rx);
             if (!ay.count || !ax.count)
                 continue;
             const size_t pixels = (size_t)ay.count * ax.count;
@@ -251,8 +191,9 @@ typedef struct chanvec_state {
     relayout *relayouts;
     cl_kernel conv;
     clconv_launch launch;
-    cl_uint in_slot, wr_slot, bias_slot, out_slot;
+    cl_uint in_slot, wr_slot, bias_slot, out_slot, residual_slot;
     cl_mem table_buf; /* ConvTranspose2d: the phase table */
+    cl_mem packed;    /* the set weights re-laid out (pack_weights), or NULL */
 } chanvec_state;
 
 static void chanvec_release(clconv_plan *plan)
@@ -269,15 +210,19 @@ static void chanvec_release(clconv_plan *plan)
         clReleaseKernel(s->conv);
     if (s->table_buf)
         clReleaseMemObject(s->table_buf);
+    if (s->packed)
+        clReleaseMemObject(s->packed);
     free(s);
     plan->state = NULL;
 }
 
-static void build_options(const clconv_plan *plan, char *options, size_t size)
+static bool build_options(const clconv_plan *plan, char *options, size_t size)
 {
     const tiled_config *c = CLCONV_CONFIG_CONST(tiled_config, &plan->config);
-    snprintf(options, size, "-D OCT=%d -D PXT=%d -D PHASE_FIELDS=%d%s", c->oc_tile, c->px_tile,
+    char own[160];
+    snprintf(own, sizeof own, "-D OCT=%d -D PXT=%d -D PHASE_FIELDS=%d%s", c->oc_tile, c->px_tile,
              PHASE_FIELDS, tiled_dtype_option(&plan->problem.desc));
+    return tiled_epilogue_options(&plan->problem, own, options, size);
 }
 
 /* Adds a re-layout of the taps (ky0 - jy * qy, kx0 - jx * qx), jy < ty, jx < tx, of every
@@ -361,6 +306,7 @@ static clconv_status prepare_conv2d(clconv_plan *plan, chanvec_state *s, const c
     const int tiles[] = {p->cin_per_group, p->cout_per_group, c->ocb, d->groups * c->ocb,
                          d->bias != 0};
     clconv_arg_ints(&a, "cinpg, coutpg, ocb, gtiles, has_bias", tiles, 5);
+    s->residual_slot = clconv_arg_residual(&a, p);
     if ((st = clconv_args_end(&a)) != CLCONV_SUCCESS)
         return st;
     return conv_launch(plan, s, (size_t)p->out[2] * p->out[3], (size_t)p->out[0]);
@@ -382,7 +328,7 @@ static clconv_status build_phases(clconv_plan *plan, chanvec_state *s, const cha
     int n = 0;
     for (int ry = 0; ry < d->stride_h; ry++)
         for (int rx = 0; rx < d->stride_w; rx++) {
-            phase_axis ay = phase_y(p, ry), ax = phase_x(p, rx);
+            phase_axis ay = tiled_phase_y(p, ry), ax = tiled_phase_x(p, rx);
             if (!ay.count || !ax.count)
                 continue;
             /* a phase without taps still writes its outputs (bias or zero): its loops are
@@ -442,6 +388,7 @@ static clconv_status prepare_tconv2d(clconv_plan *plan, chanvec_state *s, const 
     /* where the input lies in the copy: taps outside it form no product */
     const int inner[] = {p->in[2], p->in[3], c->pad_top, c->pad_left};
     clconv_arg_ints(&a, "H, W, cpt, cpl", inner, 4);
+    s->residual_slot = clconv_arg_residual(&a, p);
     if ((st = clconv_args_end(&a)) != CLCONV_SUCCESS)
         return st;
     return conv_launch(plan, s, c->max_pixels, (size_t)p->out[0] * c->nphases);
@@ -461,8 +408,12 @@ static clconv_status chanvec_prepare(clconv_plan *plan)
                            plan->variant->name);
     }
     plan->state = s;
-    char options[160];
-    build_options(plan, options, sizeof options);
+    char options[512];
+    if (!build_options(plan, options, sizeof options)) {
+        chanvec_release(plan);
+        return clconv_fail(plan->ctx, CLCONV_ERROR_BUILD, "%s: build options too long",
+                           plan->variant->name);
+    }
     clconv_status st = p->desc.kind == CLCONV_CONV2D ? prepare_conv2d(plan, s, options)
                                                      : prepare_tconv2d(plan, s, options);
     if (st == CLCONV_SUCCESS)
@@ -472,28 +423,66 @@ static clconv_status chanvec_prepare(clconv_plan *plan)
     return st;
 }
 
+/* The re-layouts' buffers: the weights from w to wr. */
+static clconv_status set_relayout_buffers(clconv_context *ctx, chanvec_state *s, cl_mem w,
+                                          cl_mem wr)
+{
+    clconv_status st = CLCONV_SUCCESS;
+    for (int i = 0; i < s->nrelayouts && st == CLCONV_SUCCESS; i++) {
+        st = clconv_set_mem_arg(ctx, s->relayouts[i].kernel, s->relayouts[i].w_slot, w);
+        if (st == CLCONV_SUCCESS)
+            st = clconv_set_mem_arg(ctx, s->relayouts[i].kernel, s->relayouts[i].wr_slot, wr);
+    }
+    return st;
+}
+
+/* The set weights re-laid out once into a new buffer; the old one stays until that succeeds,
+ * so a failure keeps the previous packed weights. */
+static clconv_status chanvec_pack_weights(clconv_plan *plan)
+{
+    chanvec_state *s = plan->state;
+    clconv_context *ctx = plan->ctx;
+    const tiled_config *c = CLCONV_CONFIG_CONST(tiled_config, &plan->config);
+    cl_int err;
+    cl_mem packed = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE, c->weight_bytes, NULL, &err);
+    if (!packed)
+        return clconv_fail_cl(ctx, err, "clCreateBuffer (packed weights)");
+    clconv_status st = set_relayout_buffers(ctx, s, plan->weights.weight, packed);
+    for (int i = 0; i < s->nrelayouts && st == CLCONV_SUCCESS; i++)
+        st = clconv_enqueue_launch(ctx, ctx->queue, s->relayouts[i].kernel, &s->relayouts[i].launch,
+                                   0, NULL, NULL);
+    if (st == CLCONV_SUCCESS && (err = clFinish(ctx->queue)) != CL_SUCCESS)
+        st = clconv_fail_cl(ctx, err, "clFinish (packed weights)");
+    if (st != CLCONV_SUCCESS) {
+        clReleaseMemObject(packed);
+        return st;
+    }
+    if (s->packed)
+        clReleaseMemObject(s->packed);
+    s->packed = packed;
+    return CLCONV_SUCCESS;
+}
+
 static clconv_status set_buffers(clconv_plan *plan, chanvec_state *s, const clconv_enqueue_args *a)
 {
     clconv_context *ctx = plan->ctx;
+    const bool packed = a->weights_packed && s->packed;
     clconv_status st = tiled_copy_set_buffers(ctx, &s->copy, a);
-    for (int i = 0; i < s->nrelayouts && st == CLCONV_SUCCESS; i++) {
-        st = clconv_set_mem_arg(ctx, s->relayouts[i].kernel, s->relayouts[i].w_slot, a->weight);
-        if (st == CLCONV_SUCCESS)
-            st = clconv_set_mem_arg(ctx, s->relayouts[i].kernel, s->relayouts[i].wr_slot,
-                                    a->workspace);
-    }
+    if (st == CLCONV_SUCCESS && !packed)
+        st = set_relayout_buffers(ctx, s, a->weight, a->workspace);
     cl_mem bias = a->bias ? a->bias : a->weight; /* never read when has_bias is 0 */
     if (st == CLCONV_SUCCESS)
         st = clconv_set_mem_arg(ctx, s->conv, s->in_slot, s->copy.kernel ? a->workspace : a->input);
     if (st == CLCONV_SUCCESS)
-        st = clconv_set_mem_arg(ctx, s->conv, s->wr_slot, a->workspace);
+        st = clconv_set_mem_arg(ctx, s->conv, s->wr_slot, packed ? s->packed : a->workspace);
     if (st == CLCONV_SUCCESS)
         st = clconv_set_mem_arg(ctx, s->conv, s->bias_slot, bias);
     if (st == CLCONV_SUCCESS)
         st = clconv_set_mem_arg(ctx, s->conv, s->out_slot, a->output);
+    if (st == CLCONV_SUCCESS)
+        st = clconv_set_residual_arg(ctx, s->conv, s->residual_slot, a);
     return st;
 }
-
 static clconv_status chanvec_enqueue(clconv_plan *plan, const clconv_enqueue_args *a)
 {
     chanvec_state *s = plan->state;
@@ -509,7 +498,8 @@ static clconv_status chanvec_enqueue(clconv_plan *plan, const clconv_enqueue_arg
     if (!prep)
         return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "tiled enqueue events");
     cl_uint nprep = 0;
-    for (int i = 0; i < s->nrelayouts && st == CLCONV_SUCCESS; i++) {
+    const int nrelayouts = a->weights_packed && s->packed ? 0 : s->nrelayouts;
+    for (int i = 0; i < nrelayouts && st == CLCONV_SUCCESS; i++) {
         st = clconv_enqueue_launch(ctx, a->queue, s->relayouts[i].kernel, &s->relayouts[i].launch,
                                    a->num_wait_events, a->wait_events, &prep[nprep]);
         if (st == CLCONV_SUCCESS)
@@ -536,6 +526,7 @@ const clconv_variant_ops tiled_chanvec_ops = {
     .estimate = chanvec_estimate,
     .prepare = chanvec_prepare,
     .enqueue = chanvec_enqueue,
+    .pack_weights = chanvec_pack_weights,
     .release = chanvec_release,
 };
 
@@ -545,5 +536,6 @@ const clconv_variant_ops tiled_phases_ops = {
     .estimate = phases_estimate,
     .prepare = chanvec_prepare,
     .enqueue = chanvec_enqueue,
+    .pack_weights = chanvec_pack_weights,
     .release = chanvec_release,
 };

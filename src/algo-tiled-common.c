@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/epilogue.h"
 #include "src/kernels.h"
 #include "src/tiled-common.h"
 
@@ -76,6 +77,15 @@ bool tiled_taken_by(const char *name, const clconv_problem *p, const clconv_devi
 const char *tiled_dtype_option(const clconv_desc *d)
 {
     return d->dtype == CLCONV_FLOAT16 ? " -D CLCONV_HALF" : "";
+}
+
+bool tiled_epilogue_options(const clconv_problem *p, const char *options, char *buf, size_t size)
+{
+    char epilogue[256];
+    if (!clconv_epilogue_options(p, epilogue, sizeof epilogue))
+        return false;
+    const int n = snprintf(buf, size, "%s%s", options, epilogue);
+    return n >= 0 && (size_t)n < size;
 }
 
 cl_uint tiled_input_offset(const clconv_problem *p, const tiled_config *c)
@@ -164,7 +174,12 @@ clconv_status tiled_single_begin(clconv_plan *plan, const char *file, const char
     plan->state = s;
     *out = s;
     const tiled_config *c = CLCONV_CONFIG_CONST(tiled_config, &plan->config);
-    clconv_status st = clconv_create_kernel(plan->ctx, file, options, kernel_name, &s->kernel);
+    s->residual_slot = CLCONV_NO_SLOT;
+    char full[512];
+    if (!tiled_epilogue_options(&plan->problem, options, full, sizeof full))
+        return clconv_fail(plan->ctx, CLCONV_ERROR_BUILD, "%s: build options too long",
+                           plan->variant->name);
+    clconv_status st = clconv_create_kernel(plan->ctx, file, full, kernel_name, &s->kernel);
     if (st == CLCONV_SUCCESS)
         st = tiled_copy_prepare(plan->ctx, &plan->problem, c, &s->copy);
     return st;
@@ -197,6 +212,8 @@ clconv_status tiled_single_enqueue(clconv_plan *plan, const clconv_enqueue_args 
         st = clconv_set_mem_arg(ctx, s->kernel, s->bias_slot, bias);
     if (st == CLCONV_SUCCESS)
         st = clconv_set_mem_arg(ctx, s->kernel, s->out_slot, a->output);
+    if (st == CLCONV_SUCCESS)
+        st = clconv_set_residual_arg(ctx, s->kernel, s->residual_slot, a);
     if (st != CLCONV_SUCCESS)
         return st;
     if (!s->copy.kernel)

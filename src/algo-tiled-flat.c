@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "src/algo-tiled.h"
+#include "src/epilogue.h"
 #include "src/tiled-common.h"
 
 #define FLAT_FILE "tiled_flat.cl"
@@ -226,6 +227,7 @@ static clconv_status flat_prepare(clconv_plan *plan)
         /* elements readable from the convolution's input: the copy or the input */
         clconv_arg_long(&a, "limit",
                         (cl_long)(c->padded ? c->padded_count : (size_t)p->input_count));
+        s->residual_slot = clconv_arg_residual(&a, p);
         st = clconv_args_end(&a);
     }
     if (st == CLCONV_SUCCESS) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "src/algo-tiled.h"
+#include "src/epilogue.h"
 #include "src/tiled-common.h"
 
 #define PIXVEC_FILE "tiled_pixvec.cl"
@@ -89,6 +90,7 @@ static clconv_status pixvec_prepare(clconv_plan *plan)
         clconv_arg_ints(&a, "kh, kw, sh, sw, dh, dw", taps, 6);
         const int groups[] = {p->cin_per_group, p->cout_per_group, d->bias != 0};
         clconv_arg_ints(&a, "cinpg, coutpg, has_bias", groups, 3);
+        s->residual_slot = clconv_arg_residual(&a, p);
         st = clconv_args_end(&a);
     }
     if (st == CLCONV_SUCCESS) {

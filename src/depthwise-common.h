@@ -46,16 +46,18 @@ typedef struct depthwise_state {
     cl_kernel kernel;
     clconv_launch launch;
     cl_uint in_slot, weight_slot, bias_slot, out_slot;
+    cl_uint residual_slot; /* the epilogue's (its kernels' last argument) */
 } depthwise_state;
 
-/* Prepare, first step: builds kernel_name of file with options (plus the dtype's), makes
+/* Prepare, first step: builds kernel_name of file with options (plus the dtype's and the
+ * epilogue's), makes
  * the state and names the four buffer arguments in *a. On failure nothing is left. */
 clconv_status depthwise_prepare_begin(clconv_plan *plan, const char *file, const char *kernel_name,
                                       const char *options, depthwise_state **state,
                                       clconv_kernel_args *a);
 
-/* Prepare, last step: checks the arguments, sets the launch shape from launch and hands the
- * state to the plan; frees it on failure. */
+/* Prepare, last step: declares the residual argument, checks the arguments, sets the launch
+ * shape from launch and hands the state to the plan; frees it on failure. */
 clconv_status depthwise_prepare_end(clconv_plan *plan, depthwise_state *s, clconv_kernel_args *a,
                                     const depthwise_launch *launch);
 

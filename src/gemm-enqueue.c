@@ -13,6 +13,7 @@
  */
 #include <clblast_c.h>
 
+#include "src/epilogue.h"
 #include "src/gemm-plan.h"
 
 /* One enqueue in progress: the plan, and the queue it runs on (which may differ between
@@ -55,14 +56,16 @@ static clconv_status set_buffers(clconv_context *ctx, cl_kernel k, const cl_uint
     return st;
 }
 
-/* The chunk's int arguments, the lowering kernel's last ones, from the slot prepare recorded
- * for the first (checked by name in checked builds). */
+/* The chunk's int arguments, the lowering kernel's last ones but the residual, from the slot
+ * prepare recorded for the first (checked by name in checked builds). */
 static clconv_status set_chunk_args(gemm_run *r, const char *names, const int *values, size_t count)
 {
     clconv_kernel_args a;
     clconv_args_begin(&a, r->plan->ctx, r->s->lower);
     a.next = r->s->lower_chunk_slot;
     clconv_arg_ints(&a, names, values, count);
+    if (r->s->lower_residual_slot != CLCONV_NO_SLOT) /* the epilogue's, after the chunk's */
+        clconv_arg_slot(&a, "residual");
     return clconv_args_end(&a);
 }
 
@@ -170,6 +173,8 @@ static clconv_status enqueue_col2im(gemm_run *r, cl_event *event)
     const cl_mem bias = r->x->bias ? r->x->bias : r->x->weight; /* not read without bias */
     const cl_mem bufs[3] = {r->x->workspace, bias, l->staged ? r->x->workspace : r->x->output};
     clconv_status st = set_buffers(r->plan->ctx, r->s->lower, r->s->lower_buffer_slot, bufs, 3);
+    if (st == CLCONV_SUCCESS)
+        st = clconv_set_residual_arg(r->plan->ctx, r->s->lower, r->s->lower_residual_slot, r->x);
     clconv_launch launch = r->s->lower_launch;
     for (int n0 = 0; n0 < N && st == CLCONV_SUCCESS; n0 += l->nb) {
         const int nb = l->nb < N - n0 ? l->nb : N - n0;
@@ -216,6 +221,8 @@ clconv_status clconv_gemm_enqueue(clconv_plan *plan, const clconv_enqueue_args *
         const cl_mem bias = a->bias ? a->bias : a->workspace; /* not read without bias */
         const cl_mem bufs[3] = {a->workspace, bias, a->output};
         st = set_buffers(ctx, r.s->finish, r.s->finish_buffer_slot, bufs, 3);
+        if (st == CLCONV_SUCCESS)
+            st = clconv_set_residual_arg(ctx, r.s->finish, r.s->finish_residual_slot, a);
         if (st != CLCONV_SUCCESS)
             return st;
     }

@@ -12,6 +12,7 @@
  * the bias, as the last command (src/gemm-enqueue.c). */
 #include <stdint.h>
 
+#include "src/epilogue.h"
 #include "src/gemm-layout.h"
 
 bool clconv_gemm_is_1x1(const clconv_problem *p, const char **field, int *value)
@@ -89,14 +90,15 @@ static double unit_rows(const clconv_problem *p, int r)
 }
 
 /* Commands that would write the output with these chunks and no staging: the GEMM calls
- * (Conv2d, the 1x1 path) or col2im passes (transposed), plus the bias pass after GEMMs. */
+ * (Conv2d, the 1x1 path) or col2im passes (transposed), plus the pass after GEMMs that adds
+ * the bias or applies the epilogue (CLBlast does neither). */
 static double output_writers(const clconv_problem *p, bool lowered, int nb, int rows)
 {
     const int N = p->in[0], OH = p->out[2], G = p->desc.groups;
     const double chunks = (double)((N + nb - 1) / nb) * ((OH + rows - 1) / rows);
     if (lowered && p->desc.kind == CLCONV_CONV_TRANSPOSE2D)
         return chunks; /* col2im adds the bias */
-    return chunks * (G == 1 ? 1 : nb) + (p->desc.bias ? 1 : 0);
+    return chunks * (G == 1 ? 1 : nb) + (p->desc.bias || clconv_has_epilogue(p) ? 1 : 0);
 }
 
 /* Chunk sizes under limit bytes; false if even the smallest chunk does not fit. */

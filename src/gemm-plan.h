@@ -24,6 +24,8 @@ typedef struct clconv_gemm_state {
     cl_uint lower_buffer_slot[3];  /* im2col: in, col; col2im: col, bias, out */
     cl_uint lower_chunk_slot;      /* the first of the chunk's int arguments (the last ones) */
     cl_uint finish_buffer_slot[3]; /* staged, bias, out */
+    cl_uint lower_residual_slot;   /* col2im writing the output: the epilogue's residual */
+    cl_uint finish_residual_slot;  /* stage_finish: the epilogue's residual */
 } clconv_gemm_state;
 
 /* The variant's enqueue (src/variant.h's contract). */

@@ -81,6 +81,17 @@ static void tconv_axis(int64_t in, int64_t out, int64_t kernel, int64_t s, int64
     *covered = cov;
 }
 
+/* Operations per output of each activation (docs/epilogue.md): comparisons, arithmetic and
+ * each exp, erf or tanh as one, as the kernels evaluate them (cl/prelude.cl's clconv_act). */
+static const unsigned activation_ops[CLCONV_ACTIVATION_COUNT_] = {
+    [CLCONV_ACTIVATION_NONE] = 0,      [CLCONV_ACTIVATION_RELU] = 1,
+    [CLCONV_ACTIVATION_RELU6] = 2,     [CLCONV_ACTIVATION_LEAKY_RELU] = 2,
+    [CLCONV_ACTIVATION_CLAMP] = 2,     [CLCONV_ACTIVATION_SIGMOID] = 3, /* exp, add, divide */
+    [CLCONV_ACTIVATION_TANH] = 1,      [CLCONV_ACTIVATION_SILU] = 3,    /* exp, add, divide */
+    [CLCONV_ACTIVATION_GELU] = 5,      /* scale, erf, add, two multiplies */
+    [CLCONV_ACTIVATION_HARDSWISH] = 5, /* add, two clamps, multiply, divide */
+};
+
 static clconv_status too_large(const char *what, const clconv_problem *p)
 {
     return clconv_fail(NULL, CLCONV_ERROR_TOO_LARGE,
@@ -158,6 +169,12 @@ clconv_status clconv_count_ops(const clconv_desc *desc, const int input_nchw[4],
     if (!mul_u64(&c.bytes, (uint64_t)clconv_dtype_size(d->dtype)))
         return too_large("bytes", &p);
     c.intensity = (double)c.flops / (double)c.bytes;
+    c.epilogue_ops = outputs;
+    if (!mul_u64(&c.epilogue_ops, activation_ops[d->activation] + (d->residual ? 1u : 0u)))
+        return too_large("epilogue_ops", &p);
+    c.epilogue_bytes = d->residual ? outputs : 0;
+    if (!mul_u64(&c.epilogue_bytes, (uint64_t)clconv_dtype_size(d->dtype)))
+        return too_large("epilogue_bytes", &p);
     *count = c;
     return CLCONV_SUCCESS;
 }

@@ -50,6 +50,9 @@ bool tiled_taken_by(const char *name, const clconv_problem *p, const clconv_devi
 /* " -D CLCONV_HALF" for float16 storage, else "". */
 const char *tiled_dtype_option(const clconv_desc *d);
 
+/* options followed by p's epilogue options (src/epilogue.h) into buf; false when too long. */
+bool tiled_epilogue_options(const clconv_problem *p, const char *options, char *buf, size_t size);
+
 /* Element offset of the convolution's input in its buffer (the copy's place in the
  * workspace, or 0 for the input itself). */
 cl_uint tiled_input_offset(const clconv_problem *p, const tiled_config *c);
@@ -85,10 +88,12 @@ typedef struct tiled_single {
     cl_kernel kernel;
     clconv_launch launch;
     cl_uint in_slot, w_slot, bias_slot, out_slot;
+    cl_uint residual_slot; /* the epilogue's residual, set by the family's prepare */
 } tiled_single;
 
-/* Allocates plan->state as a tiled_single and builds kernel_name of file with options, and
- * the copy; *s is the state. */
+/* Allocates plan->state as a tiled_single and builds kernel_name of file with options and
+ * the epilogue's, and the copy; *s is the state. The family declares the residual argument
+ * last (s->residual_slot = clconv_arg_residual(...)). */
 clconv_status tiled_single_begin(clconv_plan *plan, const char *file, const char *options,
                                  const char *kernel_name, tiled_single **s);
 /* The leading arguments of conv2d_tiled_px and the flat kernels: in, in_off, w, bias, out. */
@@ -96,6 +101,21 @@ void tiled_single_io_args(clconv_kernel_args *a, tiled_single *s, const clconv_p
                           const tiled_config *c);
 clconv_status tiled_single_enqueue(clconv_plan *plan, const clconv_enqueue_args *a);
 void tiled_single_release(clconv_plan *plan);
+
+/* ---- ConvTranspose2d stride phases (src/tiled-phases.c) ---- */
+
+/* One axis of a ConvTranspose2d stride phase r: the outputs r + s*m (m < count) receive
+ * input m + c0 + j*step through tap k0 - j*kstep, j < taps. */
+typedef struct phase_axis {
+    int count, taps, k0, kstep, c0, step;
+} phase_axis;
+
+/* Phase r of the output rows (tiled_phase_y) and columns (tiled_phase_x) of p. */
+phase_axis tiled_phase_y(const clconv_problem *p, int r);
+phase_axis tiled_phase_x(const clconv_problem *p, int r);
+
+/* Zero padding the phases read outside the input on one axis (y: rows): before and after. */
+void tiled_axis_padding(const clconv_problem *p, bool y, int *lo, int *hi);
 
 /* ---- cost-model terms ---- */
 

@@ -1,5 +1,6 @@
 /* Golden data from PyTorch (the .bin files of tests/golden, written by generate.py there): pins
- * clconv_reference and the device path to torch's results for Conv2d and ConvTranspose2d. */
+ * clconv_reference and the device path to torch's results for Conv2d and ConvTranspose2d, the
+ * fused epilogue (every activation, residual) included. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,7 +10,8 @@
 #include "tests/common.h"
 
 #define GOLDEN_MAX_CASES 128
-#define GOLDEN_NPARAMS 27
+#define GOLDEN_NPARAMS 27     /* version 1 */
+#define GOLDEN_NPARAMS_EPI 31 /* version 2: the epilogue's four more */
 
 /* Tolerances relative to sum |x*w| + |b| per output. torch's expected output is the float64
  * result rounded to float32, and the reference accumulates in double, so they differ by at
@@ -24,7 +26,7 @@ typedef struct golden {
     clconv_desc desc;
     int same; /* torch ran padding='same'; desc's pads are the ones torch applied */
     int in[4], out[4];
-    float *input, *weight, *bias, *output;
+    float *input, *weight, *bias, *residual, *output; /* residual: NULL without */
     size_t input_count, weight_count, bias_count, output_count;
 } golden;
 
@@ -88,6 +90,7 @@ static void golden_free(golden *g)
     free(g->weight);
     free(g->bias);
     free(g->output);
+    free(g->residual);
     memset(g, 0, sizeof *g);
 }
 
@@ -113,18 +116,21 @@ static bool golden_load(const char *file, golden *g, char *err, size_t err_size)
         data = NULL;
     }
     fclose(f);
-    const size_t header = 8 + 4 * (2 + GOLDEN_NPARAMS);
     bool ok = false;
-    if (!data || (size_t)size < header) {
+    if (!data || (size_t)size < 16) {
         snprintf(err, err_size, "%s: unreadable or shorter than the header", file);
         goto done;
     }
-    if (memcmp(data, "CLCVGOLD", 8) || le32(data + 8) != 1 || le32(data + 12) != GOLDEN_NPARAMS) {
+    const int version = le32(data + 8);
+    const int nparams = version == 2 ? GOLDEN_NPARAMS_EPI : GOLDEN_NPARAMS;
+    const size_t header = 8 + 4 * (2 + (size_t)nparams);
+    if (memcmp(data, "CLCVGOLD", 8) || (version != 1 && version != 2) ||
+        le32(data + 12) != nparams || (size_t)size < header) {
         snprintf(err, err_size, "%s: bad magic, version or parameter count", file);
         goto done;
     }
-    int32_t p[GOLDEN_NPARAMS];
-    for (int i = 0; i < GOLDEN_NPARAMS; i++)
+    int32_t p[GOLDEN_NPARAMS_EPI] = {0};
+    for (int i = 0; i < nparams; i++)
         p[i] = le32(data + 16 + 4 * i);
     clconv_desc *d = &g->desc;
     clconv_desc_init(d, (clconv_kind)p[0], p[1], p[2], p[4], p[5]);
@@ -144,12 +150,18 @@ static bool golden_load(const char *file, golden *g, char *err, size_t err_size)
     g->same = p[18];
     memcpy(g->in, &p[19], sizeof g->in);
     memcpy(g->out, &p[23], sizeof g->out);
+    d->activation = (clconv_activation)p[27];
+    memcpy(&d->activation_alpha, &p[28], sizeof(float));
+    memcpy(&d->activation_beta, &p[29], sizeof(float));
+    d->residual = p[30];
     if (clconv_tensor_sizes(d, g->in, &g->input_count, &g->weight_count, &g->bias_count,
                             &g->output_count) != CLCONV_SUCCESS) {
         snprintf(err, err_size, "%s: descriptor rejected: %s", file, clconv_last_error());
         goto done;
     }
-    size_t floats = g->input_count + g->weight_count + g->bias_count + g->output_count;
+    const size_t residual_count = d->residual ? g->output_count : 0;
+    size_t floats =
+        g->input_count + g->weight_count + g->bias_count + residual_count + g->output_count;
     if ((size_t)size != header + 4 * floats) {
         snprintf(err, err_size, "%s: %ld bytes, expected %zu", file, size, header + 4 * floats);
         goto done;
@@ -158,7 +170,8 @@ static bool golden_load(const char *file, golden *g, char *err, size_t err_size)
     g->weight = malloc(g->weight_count * sizeof(float));
     g->bias = malloc((g->bias_count ? g->bias_count : 1) * sizeof(float));
     g->output = malloc(g->output_count * sizeof(float));
-    if (!g->input || !g->weight || !g->bias || !g->output) {
+    g->residual = d->residual ? malloc(g->output_count * sizeof(float)) : NULL;
+    if (!g->input || !g->weight || !g->bias || !g->output || (d->residual && !g->residual)) {
         snprintf(err, err_size, "%s: out of memory", file);
         goto done;
     }
@@ -169,6 +182,9 @@ static bool golden_load(const char *file, golden *g, char *err, size_t err_size)
     q += 4 * g->weight_count;
     le_floats(q, g->bias, g->bias_count);
     q += 4 * g->bias_count;
+    if (g->residual)
+        le_floats(q, g->residual, residual_count);
+    q += 4 * residual_count;
     le_floats(q, g->output, g->output_count);
     ok = true;
 done:
@@ -193,7 +209,12 @@ static float *tolerance_scale(const golden *g)
             aw[i] = fabsf(g->weight[i]);
         for (size_t i = 0; i < g->bias_count; i++)
             ab[i] = fabsf(g->bias[i]);
-        ok = clconv_reference(&g->desc, g->in, ax, aw, ab, scale) == CLCONV_SUCCESS;
+        clconv_desc plain = g->desc; /* the convolution's magnitudes, before the epilogue */
+        plain.activation = CLCONV_ACTIVATION_NONE;
+        plain.residual = 0;
+        ok = clconv_reference(&plain, g->in, ax, aw, ab, scale) == CLCONV_SUCCESS;
+        for (size_t i = 0; ok && g->residual && i < g->output_count; i++)
+            scale[i] += fabsf(g->residual[i]);
     }
     free(ax);
     free(aw);
@@ -205,7 +226,9 @@ static float *tolerance_scale(const golden *g)
     return scale;
 }
 
-/* Worst |got - torch| / (rel * scale + floor) over the outputs; NaN counts as infinite. */
+/* Worst |got - torch| / tolerance over the outputs, the tolerance rel * scale + floor (times
+ * 1.5, the activations' largest slope, plus 4 float ulps of the result for exp, erf and tanh
+ * with an activation); NaN counts as infinite. */
 static double worst_ratio(const golden *g, const float *got, const float *scale, double rel,
                           size_t *where)
 {
@@ -213,7 +236,10 @@ static double worst_ratio(const golden *g, const float *got, const float *scale,
     *where = 0;
     for (size_t i = 0; i < g->output_count; i++) {
         double err = fabs((double)got[i] - (double)g->output[i]);
-        double ratio = isnan(got[i]) ? INFINITY : err / (rel * scale[i] + ABS_FLOOR);
+        double tol = rel * scale[i] + ABS_FLOOR;
+        if (g->desc.activation != CLCONV_ACTIVATION_NONE)
+            tol = 1.5 * tol + 4 * 0x1p-23 * fabs((double)g->output[i]);
+        double ratio = isnan(got[i]) ? INFINITY : err / tol;
         if (ratio > worst) {
             worst = ratio;
             *where = i;
@@ -240,7 +266,7 @@ static clconv_status device_run(const golden *g, clconv_algo algo, float *got, c
         return CLCONV_ERROR_DEVICE_NOT_FOUND;
     }
     clconv_plan *plan = NULL;
-    cl_mem in = NULL, w = NULL, b = NULL, out = NULL, ws = NULL;
+    cl_mem in = NULL, w = NULL, b = NULL, res = NULL, out = NULL, ws = NULL;
     clconv_status st = clconv_plan_create(ctx, &g->desc, g->in, algo, &plan);
     if (st != CLCONV_SUCCESS) {
         snprintf(err, err_size, "plan_create(%s): %s: %s", clconv_algo_name(algo),
@@ -255,18 +281,20 @@ static clconv_status device_run(const golden *g, clconv_algo algo, float *got, c
     w = upload(cl, g->weight, g->weight_count);
     b = g->desc.bias ? upload(cl, g->bias, g->bias_count) : NULL;
     out = upload(cl, got, g->output_count);
+    res = g->residual ? upload(cl, g->residual, g->output_count) : NULL;
     size_t ws_size = clconv_plan_get_workspace_size(plan);
     if (ws_size) {
         cl_int e;
         ws = clCreateBuffer(cl, CL_MEM_READ_WRITE, ws_size, NULL, &e);
     }
-    if (!in || !w || !out || (g->desc.bias && !b) || (ws_size && !ws)) {
+    if (!in || !w || !out || (g->desc.bias && !b) || (ws_size && !ws) || (g->residual && !res)) {
         snprintf(err, err_size, "device allocation failed");
         st = CLCONV_ERROR_OPENCL;
         goto done;
     }
     cl_event ev = NULL;
-    st = clconv_plan_enqueue(plan, in, w, b, out, ws, 0, NULL, &ev);
+    const clconv_buffers bufs = {in, w, b, res, out, ws};
+    st = clconv_plan_enqueue_buffers(plan, NULL, &bufs, 0, NULL, &ev);
     if (st != CLCONV_SUCCESS) {
         snprintf(err, err_size, "enqueue(%s): %s: %s", clconv_algo_name(*ran),
                  clconv_status_name(st), clconv_context_last_error(ctx));
@@ -281,10 +309,10 @@ static clconv_status device_run(const golden *g, clconv_algo algo, float *got, c
     }
 done:
     clconv_plan_destroy(plan);
-    cl_mem bufs[] = {in, w, b, out, ws};
-    for (int i = 0; i < 5; i++)
-        if (bufs[i])
-            clReleaseMemObject(bufs[i]);
+    cl_mem all[] = {in, w, b, res, out, ws};
+    for (int i = 0; i < 6; i++)
+        if (all[i])
+            clReleaseMemObject(all[i]);
     return st;
 }
 
@@ -323,6 +351,7 @@ START_TEST(test_index_covers_every_case)
                   case_count);
     int kinds[2] = {0}, modes[4] = {0}, same_even = 0, no_bias[2] = {0}, batch = 0, groups[2] = {0};
     int depthwise_mult = 0, asym = 0, dilation[2] = {0}, stride[2] = {0}, out_pad = 0;
+    int activations[CLCONV_ACTIVATION_COUNT_] = {0}, residual[2] = {0};
     for (int i = 0; i < case_count; i++) {
         golden g;
         char err[ERR_SIZE];
@@ -340,8 +369,16 @@ START_TEST(test_index_covers_every_case)
         dilation[k] += d->dilation_h > 1 || d->dilation_w > 1;
         stride[k] += d->stride_h > 1 || d->stride_w > 1;
         out_pad += d->output_padding_h > 0 || d->output_padding_w > 0;
+        if (d->activation != CLCONV_ACTIVATION_NONE || d->residual)
+            activations[d->activation]++;
+        residual[k] += d->residual != 0;
         golden_free(&g);
     }
+    for (int a = 0; a < CLCONV_ACTIVATION_COUNT_; a++)
+        ck_assert_msg(activations[a] > 0, "no epilogue case with activation %s",
+                      clconv_activation_name((clconv_activation)a));
+    ck_assert_msg(residual[0] && residual[1], "residual cases: Conv2d %d, ConvTranspose2d %d",
+                  residual[0], residual[1]);
     ck_assert_msg(kinds[0] && kinds[1], "Conv2d %d, ConvTranspose2d %d cases", kinds[0], kinds[1]);
     for (int m = 0; m < 4; m++)
         ck_assert_msg(modes[m] > 0, "no case with padding mode %d", m);
@@ -364,7 +401,8 @@ START_TEST(test_reference_matches_torch)
     float *got = malloc(g.output_count * sizeof(float));
     float *scale = tolerance_scale(&g);
     ck_assert(got && scale);
-    ck_assert_msg(clconv_reference(&g.desc, g.in, g.input, g.weight, g.bias, got) == CLCONV_SUCCESS,
+    ck_assert_msg(clconv_reference_residual(&g.desc, g.in, g.input, g.weight, g.bias, g.residual,
+                                            got) == CLCONV_SUCCESS,
                   "%s: %s", g.name, clconv_last_error());
     size_t at;
     double r = worst_ratio(&g, got, scale, REF_REL, &at);

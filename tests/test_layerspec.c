@@ -46,6 +46,21 @@ START_TEST(test_options)
     ck_assert_int_eq(s.desc.bias, 1);
     ck_assert_int_eq(s.desc.dtype, CLCONV_FLOAT32);
     ck_assert_str_eq(s.name, "");
+    ck_assert_int_eq(s.desc.activation, CLCONV_ACTIVATION_NONE);
+    ck_assert_int_eq(s.desc.residual, 0);
+
+    s = parse_ok("--input 1x8x8x8 --out-channels 8 --kernel 3 --activation clamp:-0.5:0.75 "
+                 "--residual");
+    ck_assert_int_eq(s.desc.activation, CLCONV_ACTIVATION_CLAMP);
+    ck_assert_float_eq(s.desc.activation_alpha, -0.5f);
+    ck_assert_float_eq(s.desc.activation_beta, 0.75f);
+    ck_assert_int_eq(s.desc.residual, 1);
+    s = parse_ok("--input 1x8x8x8 --out-channels 8 --kernel 3 --activation=LEAKY_RELU:0.01");
+    ck_assert_int_eq(s.desc.activation, CLCONV_ACTIVATION_LEAKY_RELU);
+    ck_assert_float_eq(s.desc.activation_alpha, 0.01f);
+    ck_assert_float_eq(s.desc.activation_beta, 0.0f);
+    ck_assert_int_eq(layer_spec_option_arity("--residual"), 0);
+    ck_assert_int_eq(layer_spec_option_arity("--activation"), 1);
 
     s = parse_ok("--input=1x8x9x10 --out-channels=4 --kernel=1x3 --padding=1,2,3,4 --stride 1x2 "
                  "--dilation 2x1 --no-bias --dtype f16 --padding-mode reflect --name a.b");
@@ -75,7 +90,8 @@ START_TEST(test_options)
     ck_assert_int_eq(s.desc.output_padding_w, 1);
 
     /* the fused epilogue, and its round trip through layer_spec_format */
-    s = parse_ok("--input 1x4x8x8 --out-channels 4 --kernel 3 --epilogue leaky_relu:0.1+residual");
+    s = parse_ok(
+        "--input 1x4x8x8 --out-channels 4 --kernel 3 --activation leaky_relu:0.1 --residual");
     ck_assert_int_eq(s.desc.activation, CLCONV_ACTIVATION_LEAKY_RELU);
     ck_assert(s.desc.activation_alpha == 0.1f && s.desc.activation_beta == 0.0f);
     ck_assert_int_eq(s.desc.residual, 1);
@@ -85,13 +101,13 @@ START_TEST(test_options)
     ck_assert(back.desc.activation == s.desc.activation &&
               back.desc.activation_alpha == s.desc.activation_alpha &&
               back.desc.residual == s.desc.residual);
-    s = parse_ok("--input 1x4x8x8 --out-channels 4 --kernel 3 --epilogue clamp:-1.5:6");
+    s = parse_ok("--input 1x4x8x8 --out-channels 4 --kernel 3 --activation clamp:-1.5:6");
     ck_assert(s.desc.activation == CLCONV_ACTIVATION_CLAMP && s.desc.activation_alpha == -1.5f &&
               s.desc.activation_beta == 6.0f && !s.desc.residual);
-    s = parse_ok("--input 1x4x8x8 --out-channels 4 --kernel 3 --epilogue residual");
+    s = parse_ok("--input 1x4x8x8 --out-channels 4 --kernel 3 --residual");
     ck_assert(s.desc.activation == CLCONV_ACTIVATION_NONE && s.desc.residual);
     layer_spec_format(&s, words, sizeof words);
-    ck_assert_ptr_nonnull(strstr(words, "--epilogue residual"));
+    ck_assert_ptr_nonnull(strstr(words, " --residual"));
 }
 END_TEST
 
@@ -100,11 +116,14 @@ START_TEST(test_option_errors)
     const char *base = "--input 1x4x8x8 --out-channels 4 --kernel 3";
     char text[256];
     parse_bad("--input 1x4x8 --out-channels 4 --kernel 3", "--input '1x4x8'");
-    parse_bad("--input 1x4x8x8 --out-channels 4 --kernel 3 --epilogue swish", "--epilogue 'swish'");
-    parse_bad("--input 1x4x8x8 --out-channels 4 --kernel 3 --epilogue relu+bias",
-              "--epilogue 'relu+bias'");
-    parse_bad("--input 1x4x8x8 --out-channels 4 --kernel 3 --epilogue clamp:0:6:1",
-              "--epilogue 'clamp:0:6:1'");
+    parse_bad("--input 1x4x8x8 --out-channels 4 --kernel 3 --activation swish",
+              "--activation 'swish'");
+    parse_bad("--input 1x4x8x8 --out-channels 4 --kernel 3 --activation relu+bias",
+              "--activation 'relu+bias'");
+    parse_bad("--input 1x4x8x8 --out-channels 4 --kernel 3 --residual=1",
+              "--residual takes no value");
+    parse_bad("--input 1x4x8x8 --out-channels 4 --kernel 3 --activation clamp:0:6:1",
+              "--activation 'clamp:0:6:1'");
     parse_bad("--input 1x4x8x8 --out-channels 0 --kernel 3", "--out-channels '0'");
     parse_bad("--input 1x4x8x8 --out-channels 4 --kernel 3x", "--kernel '3x'");
     parse_bad("--input 1x4x8x8 --out-channels 4", "missing --kernel");
@@ -130,6 +149,12 @@ START_TEST(test_option_errors)
         {"--transposed --stride 2 --output-padding 2", "output_padding_h = 2"},
         {"--padding same --stride 2", "--padding 'same'"},
         {"--name has\tspace", "unexpected word 'space'"},
+        {"--activation swish", "--activation 'swish'"},
+        {"--activation relu:x", "--activation 'relu:x'"},
+        {"--activation clamp:1:2:3", "--activation 'clamp:1:2:3'"},
+        {"--activation clamp:1:0", "clamp needs min <= max"},
+        {"--activation leaky_relu:nan", "activation_alpha = nan"},
+        {"--residual=1", "--residual takes no value"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(text, sizeof text, "%s %s", base, bad[i].extra);
@@ -149,8 +174,8 @@ START_TEST(test_shipped_suites)
 {
     const char *dir = getenv("CLCONV_SUITES_DIR");
     ck_assert_msg(dir != NULL, "CLCONV_SUITES_DIR is not set");
-    static const char *const suites[] = {"resnet50",   "mobilenetv2",    "grouped",
-                                         "transposed", "dilated_padded", "tiny"};
+    static const char *const suites[] = {"resnet50",       "mobilenetv2", "grouped", "transposed",
+                                         "dilated_padded", "tiny",        "fused"};
     size_t total = 0;
     for (size_t f = 0; f < sizeof suites / sizeof suites[0]; f++) {
         char path[1024];
@@ -205,18 +230,26 @@ START_TEST(test_suite_errors)
         const char *needle;
     } bad[] = {
         {"b conv 1 4 8 8\n", 3, "6 columns, expected 20"},
-        {"b conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 zeros f32 extra\n", 3, "22 columns"},
+        {"b conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 zeros f32 extra\n", 3, "column 22 = 'extra'"},
+        {"b conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 zeros f32 residual act=relu x\n", 3,
+         "24 columns or more"},
+        {"b conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 zeros residual residual\n", 3,
+         "column 22 = 'residual'"},
+        {"b conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 zeros act=swish\n", 3,
+         "column 21 = 'act=swish'"},
+        {"b conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 zeros act=clamp:1:0\n", 3, "clamp needs min"},
         {"b dconv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 zeros\n", 3, "kind 'dconv'"},
         {"b conv 1 4 8 8 4 3 3 0 1 1 1 1 1 1 0 0 1 zeros\n", 3, "column sh = '0'"},
         {"b conv 1 4 8 8 4 3 3 1 1 -1 1 1 1 1 0 0 1 zeros\n", 3, "column ph = '-1'"},
         {"b conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 2 zeros\n", 3, "column bias = '2'"},
         {"b conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 mirror\n", 3, "column mode = 'mirror'"},
-        {"b conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 zeros f8\n", 3, "column dtype = 'f8'"},
+        {"b conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 zeros f8\n", 3, "column 21 = 'f8'"},
         {"b conv 1 4 8 8 4 3 3 1 1 1 1 1 1 3 0 0 1 zeros\n", 3, "groups = 3"},
         {"a conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 zeros\n", 3, "'a' repeats"},
         {"b conv 1 4 8 8 4 3 3 1 1 1x 1 1 1 1 0 0 1 zeros\n", 3, "column ph = '1x'"},
         {"b conv 1 4 8 8 4 3 3 1 1 1,2,3 1 1 1 1 0 0 1 zeros\n", 3, "column ph = '1,2,3'"},
-        {"b conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 zeros epilogue=mish\n", 3, "epilogue=mish"},
+        {"b conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 zeros act=mish\n", 3, "act=mish"},
+        {"b conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 zeros residual residual\n", 3, "'residual'"},
         {"b conv 1 4 8 8 4 3 3 1 1 1 0,-1 1 1 1 0 0 1 zeros\n", 3, "column pw = '0,-1'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -248,12 +281,11 @@ START_TEST(test_suite_errors)
     ck_assert_int_eq(layers[0].desc.pad_top, 1);
     ck_assert_int_eq(layers[0].desc.pad_right, 1);
     free(layers);
-    /* the epilogue word, after the dtype column or before it */
-    ck_assert_int_eq(
-        read_text("e conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 zeros f16 epilogue=relu6\n"
-                  "f conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 epilogue=relu+residual zeros\n",
-                  &layers, &n, err, sizeof err, path, sizeof path),
-        0);
+    /* the epilogue columns, after the dtype column or before it */
+    ck_assert_int_eq(read_text("e conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 zeros f16 act=relu6\n"
+                               "f conv 1 4 8 8 4 3 3 1 1 1 1 1 1 1 0 0 1 zeros residual act=relu\n",
+                               &layers, &n, err, sizeof err, path, sizeof path),
+                     0);
     ck_assert_uint_eq(n, 2);
     ck_assert(layers[0].desc.activation == CLCONV_ACTIVATION_RELU6 && !layers[0].desc.residual);
     ck_assert_int_eq(layers[0].desc.dtype, CLCONV_FLOAT16);

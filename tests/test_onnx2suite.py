@@ -97,7 +97,7 @@ def attribute_model():
         nodes.append(helper.make_node("Pad", [x, p + "s"], [p], mode=mode, name=f"pad_{mode}"))
         nodes.append(conv_node("Conv", f"padded_{mode}", p, f"pad_{mode}_w", y))
         outputs.append(helper.make_tensor_value_info(y, TensorProto.FLOAT, None))
-    # an activation and a residual after a convolution (the epilogue= word)
+    # an activation and a residual after a convolution (the act= and residual columns)
     inputs.append(helper.make_tensor_value_info("epi_x", TensorProto.FLOAT, [1, 4, 6, 6]))
     inits.append(weight("epi_w", [4, 4, 3, 3]))
     nodes += [conv_node("Conv", "epi_conv", "epi_x", "epi_w", "epi_c", pads=[1, 1, 1, 1]),
@@ -187,12 +187,12 @@ def test_attributes(tool, count, tmp):
         check(L["output"] == shapes[f"pad_{mode}_y"], f"Pad {mode}: output {L['output']}")
     with open(suite, encoding="utf-8") as f:
         text = f.read()
-    for name, want in (("epi_conv", "relu+residual"), ("hs_conv", "hardswish")):
+    for name, want, spec in (("epi_conv", "act=relu residual", "--activation relu --residual"),
+                             ("hs_conv", "act=hardswish", "--activation hardswish")):
         L = layers.get("t." + name)
         line = [w for w in text.splitlines() if w.startswith(f"t.{name} ")]
-        check(line and line[0].endswith(f" epilogue={want}") and L is not None and
-              f"--epilogue {want}" in L["spec"],
-              f"{name}: epilogue={want} in the suite and read back by clconv-count ({line})")
+        check(line and line[0].endswith(f" {want}") and L is not None and spec in L["spec"],
+              f"{name}: {want} in the suite and read back by clconv-count ({line})")
     check("# residual: epi_x" in text, "the residual tensor named in a comment")
     for node in ("conv3d", "reflect_then_zeros"):
         check(f"# not mapped: {node} (Conv):" in text and f"not mapped: {node}" in r.stderr,

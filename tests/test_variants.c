@@ -321,6 +321,43 @@ static bool left_out(const char *name)
     return true;
 }
 
+/* The epilogue cases of a variant: every activation once, on cases of the grid it ran
+ * (float32 for even activations, float16 for odd ones where it runs any), each with a residual
+ * in its own buffer, in the output buffer itself, or none, and set weights or not, so that
+ * every pairing of residual kind, set weights and dtype occurs. One program per activation
+ * keeps the compile time (and Oclgrind's) in check. */
+static void run_epilogues(clconv_context *ctx, const char *name, const vcase *const *ran32, int n32,
+                          const vcase *const *ran16, int n16, int *failed, char *failures,
+                          size_t size)
+{
+    for (int k = 0; k < CLCONV_ACTIVATION_COUNT_; k++) {
+        const bool f16 = (k & 1) && n16 > 0;
+        const int n = f16 ? n16 : n32;
+        if (!n)
+            continue;
+        const vcase *c = (f16 ? ran16 : ran32)[(k / 2) % n];
+        clconv_desc d = c->desc;
+        test_set_activation(&d, (clconv_activation)k);
+        const int residual = (k + 1) % 3; /* 0 none, 1 separate, 2 in place */
+        d.residual = residual != 0;
+        const test_run_options o = {residual == 2, (k / 2) % 2 == 1};
+        test_outcome r;
+        if (test_run_variant_with(ctx, &d, c->in, name, 9500u + (uint64_t)k, &o, &r))
+            continue;
+        const size_t used = strlen(failures);
+        if (++*failed <= 6 && used < size) {
+            char what[300];
+            test_describe(&d, c->in, what, sizeof what);
+            snprintf(failures + used, size - used, "\n  %s, %s%s%s [%s]: %s", c->label,
+                     clconv_activation_name(d.activation),
+                     residual == 1   ? ", residual"
+                     : residual == 2 ? ", residual in place"
+                                     : "",
+                     o.set_weights ? ", set weights" : "", what, r.message);
+        }
+    }
+}
+
 /* Variant _i of the registry on the whole grid. */
 START_TEST(test_variant_grid)
 {
@@ -342,6 +379,8 @@ START_TEST(test_variant_grid)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int ran = 0, declined = 0, failed = 0;
     const vcase *first_ran = NULL, *first_declined = NULL;
+    const vcase *ran32[MAX_CASES], *ran16[MAX_CASES];
+    int n32 = 0, n16 = 0;
     char failures[4096] = "";
     size_t used = 0;
     for (int i = 0; i < n; i++) {
@@ -367,6 +406,10 @@ START_TEST(test_variant_grid)
         }
         if (ok && !first_ran && !why[0])
             first_ran = c;
+        if (ok && !why[0] && c->desc.dtype == CLCONV_FLOAT16)
+            ran16[n16++] = c;
+        else if (ok && !why[0])
+            ran32[n32++] = c;
         if (!why[0])
             continue;
         if (++failed <= 6 && used < sizeof failures) {
@@ -377,11 +420,14 @@ START_TEST(test_variant_grid)
             used = w > 0 ? used + (size_t)w : used;
         }
     }
+    run_epilogues(ctx, name, ran32, n32, ran16, n16, &failed, failures, sizeof failures);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    printf("%-28s ran %2d, declined %2d of %d cases (padding %s), %.1f s\n", name, ran, declined, n,
+    printf("%-28s ran %2d, declined %2d of %d cases (padding %s) + %d epilogues, %.1f s\n", name,
+           ran, declined, n,
            modes[_i % 3] == CLCONV_PADDING_REFLECT     ? "reflect"
            : modes[_i % 3] == CLCONV_PADDING_REPLICATE ? "replicate"
                                                        : "circular",
+           CLCONV_ACTIVATION_COUNT_,
            (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
     fflush(stdout);
     ck_assert_msg(!failed, "%s: %d of %d cases failed:%s", name, failed, n, failures);

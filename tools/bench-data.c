@@ -198,7 +198,7 @@ void verify_row(bench_state *st, const layer_spec *L, layer_data *d, row *r, boo
     const bool nb = no_bias && L->desc.bias;
     test_outcome o;
     memset(&o, 0, sizeof o);
-    r->verified = test_compare_outputs(L->desc.dtype, d->out, nb ? d->ref_nobias : d->ref,
+    r->verified = test_compare_outputs(&L->desc, d->out, nb ? d->ref_nobias : d->ref,
                                        nb ? d->scale_nobias : d->scale, d->nout, &o);
     r->verify_ratio = o.worst_ratio;
 }

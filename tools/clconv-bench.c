@@ -27,6 +27,7 @@
 
 #include <clconv.h>
 
+#include "tools/bench-epilogue.h"
 #include "tools/bench.h"
 #include "tools/tool-util.h"
 
@@ -36,6 +37,7 @@ static void usage(FILE *f)
                "[--csv FILE]\n"
                "                    [--ceiling-gflops X --ceiling-gbps Y] [--no-baseline]\n"
                "                    [--version] [--help]\n"
+               "                    [--fused] [--set-weights]   (tools/bench-epilogue.h)\n"
                "                    SUITE_FILE_OR_LAYER_SPEC...\n"
                "A layer spec is one quoted argument in clconv-count's syntax, e.g.\n"
                "  \"--input 1x64x56x56 --out-channels 64 --kernel 3 --padding 1\"\n");
@@ -126,6 +128,7 @@ int main(int argc, char **argv)
     layer_spec *layers = NULL;
     size_t nlayers = 0, nspec = 0;
     int rc = 1;
+    bench_epilogue_options epi = {false, false};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         double v;
@@ -145,6 +148,8 @@ int main(int argc, char **argv)
             st.opt.verify = true;
         else if (!strcmp(a, "--no-baseline"))
             st.opt.baseline = false;
+        else if (bench_epilogue_option(a, &epi))
+            continue;
         else if (!strcmp(a, "--json") && i + 1 < argc)
             st.opt.json_path = argv[++i];
         else if (!strcmp(a, "--csv") && i + 1 < argc)
@@ -187,6 +192,10 @@ int main(int argc, char **argv)
     tool_timing_check(clconv_context_get_cl_context(st.ctx), clconv_context_get_queue(st.ctx),
                       &st.timing);
     fprintf(stderr, "clconv-bench: timing: %s\n", st.timing.why);
+    if (epi.fused || epi.set_weights) {
+        rc = bench_epilogue_run(st.ctx, &epi, layers, nlayers, st.opt.repeats);
+        goto out;
+    }
     const char *env_algo = getenv("CLCONV_ALGO");
     if (env_algo && *env_algo)
         fprintf(stderr, "clconv-bench: note: CLCONV_ALGO=%s forces the AUTO rows\n", env_algo);
@@ -278,6 +287,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "clconv-bench: %zu rows, %zu skipped runs, %.1f s\n", st.nrows, st.nskips,
             tool_now_s() - t_start);
 out:
+    tool_epilogue_release();
     free(st.rows);
     free(st.skips);
     free(layers);

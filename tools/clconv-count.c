@@ -97,9 +97,10 @@ static void print_json(const row *rows, size_t n)
         printf(",\n     \"input\": [%d, %d, %d, %d], \"output\": [%d, %d, %d, %d],\n", s->input[0],
                s->input[1], s->input[2], s->input[3], r->out[0], r->out[1], r->out[2], r->out[3]);
         printf("     \"macs\": %" PRIu64 ", \"flops\": %" PRIu64 ", \"exact_ops\": %" PRIu64
-               ", \"bytes\": %" PRIu64 ", \"intensity\": %.6g",
+               ", \"bytes\": %" PRIu64 ", \"intensity\": %.6g,\n     \"epilogue_ops\": %" PRIu64
+               ", \"epilogue_bytes\": %" PRIu64,
                r->count.macs, r->count.flops, r->count.exact_ops, r->count.bytes,
-               r->count.intensity);
+               r->count.intensity, r->count.epilogue_ops, r->count.epilogue_bytes);
         if (r->has_mp)
             printf(",\n     \"moduleprofiler_ops\": %" PRIu64
                    ", \"moduleprofiler_additions_per_filter\": %" PRId64,
@@ -116,18 +117,19 @@ static void print_table(const row *rows, size_t n)
         int len = (int)strlen(rows[i].spec->name);
         wname = len > wname ? len : wname;
     }
-    printf("%-*s  %-5s  %-16s  %-3s  %15s  %15s  %15s  %13s  %9s\n", wname, "layer", "kind",
-           "output", "dt", "MACs", "FLOPs", "exact ops", "bytes", "FLOP/B");
+    printf("%-*s  %-5s  %-16s  %-3s  %15s  %15s  %15s  %13s  %9s  %12s  %11s\n", wname, "layer",
+           "kind", "output", "dt", "MACs", "FLOPs", "exact ops", "bytes", "FLOP/B", "epilogue ops",
+           "epilogue B");
     for (size_t i = 0; i < n; i++) {
         const row *r = &rows[i];
         char shape[64];
         snprintf(shape, sizeof shape, "%dx%dx%dx%d", r->out[0], r->out[1], r->out[2], r->out[3]);
         printf("%-*s  %-5s  %-16s  %-3s  %15" PRIu64 "  %15" PRIu64 "  %15" PRIu64 "  %13" PRIu64
-               "  %9.2f\n",
+               "  %9.2f  %12" PRIu64 "  %11" PRIu64 "\n",
                wname, r->spec->name[0] ? r->spec->name : "layer",
                layer_kind_name(r->spec->desc.kind), shape, layer_dtype_name(r->spec->desc.dtype),
                r->count.macs, r->count.flops, r->count.exact_ops, r->count.bytes,
-               r->count.intensity);
+               r->count.intensity, r->count.epilogue_ops, r->count.epilogue_bytes);
     }
 }
 

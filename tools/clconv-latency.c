@@ -15,6 +15,7 @@
 
 #include <clconv.h>
 
+#include "tools/bench-epilogue.h"
 #include "tools/layerspec.h"
 #include "tools/tool-util.h"
 
@@ -130,7 +131,7 @@ int main(int argc, char **argv)
     double runs[2];
     for (int r = 0; r < 2; r++) {
         const double s = now_ms();
-        if (clconv_plan_enqueue(plan, in, w, b, out, work, 0, NULL, NULL) != CLCONV_SUCCESS) {
+        if (tool_enqueue_layer(ctx, plan, &L->desc, in, w, b, out, work, NULL) != CLCONV_SUCCESS) {
             fprintf(stderr, "clconv-latency: enqueue: %s\n", clconv_last_error());
             return 1;
         }
@@ -147,6 +148,7 @@ int main(int argc, char **argv)
            (t3 - t1) + runs[0], bake ? " + bake" : "");
     cl_mem all[] = {in, w, b, out, work};
     tool_release_buffers(all, 5);
+    tool_epilogue_release();
     clconv_plan_destroy(plan);
     clconv_context_destroy(ctx);
     free(layers);

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 
 #include "src/tuning.h"
+#include "tools/bench-epilogue.h"
 #include "tools/layerspec.h"
 #include "tools/tool-util.h"
 
@@ -73,7 +74,7 @@ static double time_variant(clconv_context *ctx, const layer_spec *L, const char 
     }
     for (int r = -1; r < repeats; r++) { /* r = -1: warm-up */
         double t0 = tool_now_s();
-        st = clconv_plan_enqueue(plan, in, w, b, out, work, 0, NULL, NULL);
+        st = tool_enqueue_layer(ctx, plan, &L->desc, in, w, b, out, work, NULL);
         if (st != CLCONV_SUCCESS || clFinish(q) != CL_SUCCESS) {
             snprintf(why, why_size, "run failed: %s", clconv_last_error());
             goto done;

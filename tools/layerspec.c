@@ -52,41 +52,31 @@ static int parse_mode(const char *s, clconv_padding_mode *mode)
     return -1;
 }
 
-/* The fused epilogue, "ACT[:ALPHA[:BETA]][+residual]" or "residual" (ACT as
- * clconv_activation_name writes it), into the desc's activation fields. */
-static int parse_epilogue(const char *s, clconv_desc *d)
+/* The fused activation, "NAME[:ALPHA[:BETA]]" (NAME as clconv_activation_name writes it,
+ * ALPHA and BETA 0 when left out), into the desc's activation fields. */
+static int parse_activation(const char *s, clconv_desc *d)
 {
-    char act[32];
-    const char *plus = strchr(s, '+');
-    size_t len = plus ? (size_t)(plus - s) : strlen(s);
-    if (plus && strcmp(plus + 1, "residual") != 0)
+    char name[32];
+    const size_t len = strcspn(s, ":");
+    if (len == 0 || len >= sizeof name)
         return -1;
-    if (len >= sizeof act)
-        return -1;
-    memcpy(act, s, len);
-    act[len] = '\0';
-    d->residual = plus != NULL;
-    d->activation = CLCONV_ACTIVATION_NONE;
-    d->activation_alpha = d->activation_beta = 0;
-    if (!strcmp(act, "residual") && !plus) {
-        d->residual = 1;
-        return 0;
-    }
-    char *params = strchr(act, ':');
-    if (params)
-        *params++ = '\0';
-    if (clconv_activation_from_name(act, &d->activation) != CLCONV_SUCCESS)
+    memcpy(name, s, len);
+    name[len] = '\0';
+    clconv_activation a;
+    if (clconv_activation_from_name(name, &a) != CLCONV_SUCCESS)
         return -1;
     float v[2] = {0, 0};
-    for (int i = 0; params && i < 2; i++) {
+    const char *p = s + len;
+    for (int k = 0; k < 2 && *p == ':'; k++) {
         char *end;
-        v[i] = strtof(params, &end);
-        if (end == params || (*end && *end != ':') || !isfinite(v[i]))
+        v[k] = strtof(p + 1, &end);
+        if (end == p + 1 || !isfinite(v[k]))
             return -1;
-        params = *end ? end + 1 : NULL;
+        p = end;
     }
-    if (params)
+    if (*p)
         return -1;
+    d->activation = a;
     d->activation_alpha = v[0];
     d->activation_beta = v[1];
     return 0;
@@ -165,11 +155,13 @@ static int validate(const layer_spec *spec, const char *where, char *err, size_t
     return fail(err, size, "%s%s (layer: %s)", where, clconv_last_error(), words);
 }
 
-#define EPILOGUE_SYNTAX "ACTIVATION[:ALPHA[:BETA]][+residual] or residual"
+#define ACTIVATION_SYNTAX                                                                          \
+    "NAME[:alpha[:beta]], NAME one of none, relu, relu6, leaky_relu, clamp, sigmoid, tanh, "       \
+    "silu, gelu, hardswish"
 
 static const char *const valued_options[] = {
     "--input",  "--out-channels",   "--kernel", "--stride",       "--padding", "--dilation",
-    "--groups", "--output-padding", "--dtype",  "--padding-mode", "--name",    "--epilogue",
+    "--groups", "--output-padding", "--dtype",  "--padding-mode", "--name",    "--activation",
 };
 
 int layer_spec_option_arity(const char *word)
@@ -181,8 +173,8 @@ int layer_spec_option_arity(const char *word)
     for (size_t k = 0; k < sizeof valued_options / sizeof valued_options[0]; k++)
         if (strlen(valued_options[k]) == len && !strncmp(word, valued_options[k], len))
             return eq ? 0 : 1;
-    static const char *const flags[] = {"--transposed", "--no-bias", "--bias"};
-    for (size_t k = 0; k < 3; k++)
+    static const char *const flags[] = {"--transposed", "--no-bias", "--bias", "--residual"};
+    for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++)
         if (!strcmp(word, flags[k]))
             return 0;
     return -1;
@@ -197,7 +189,7 @@ int layer_spec_parse_words(int argc, char **argv, layer_spec *out, char *err, si
     int dil[2] = {1, 1}, groups = 1, outpad[2] = {0, 0}, bias = 1;
     clconv_padding_mode mode = CLCONV_PADDING_ZEROS;
     clconv_dtype dtype = CLCONV_FLOAT32;
-    clconv_desc epilogue; /* its activation and residual fields, from --epilogue */
+    clconv_desc epilogue; /* its activation fields (--activation) and residual (--residual) */
     memset(&epilogue, 0, sizeof epilogue);
 
     if (argc < 0 || (argc > 0 && !argv))
@@ -216,11 +208,14 @@ int layer_spec_parse_words(int argc, char **argv, layer_spec *out, char *err, si
         opt[optlen] = '\0';
 
         /* flags take no value */
-        if (!strcmp(opt, "--transposed") || !strcmp(opt, "--no-bias") || !strcmp(opt, "--bias")) {
+        if (!strcmp(opt, "--transposed") || !strcmp(opt, "--no-bias") || !strcmp(opt, "--bias") ||
+            !strcmp(opt, "--residual")) {
             if (eq)
                 return fail(err, err_size, "%s takes no value (got '%s')", opt, eq + 1);
             if (!strcmp(opt, "--transposed"))
                 transposed = 1;
+            else if (!strcmp(opt, "--residual"))
+                epilogue.residual = 1;
             else
                 bias = !strcmp(opt, "--bias");
             continue;
@@ -280,9 +275,9 @@ int layer_spec_parse_words(int argc, char **argv, layer_spec *out, char *err, si
         } else if (!strcmp(opt, "--padding-mode")) {
             bad = parse_mode(value, &mode);
             expect = "zeros, reflect, replicate or circular";
-        } else if (!strcmp(opt, "--epilogue")) {
-            bad = parse_epilogue(value, &epilogue);
-            expect = EPILOGUE_SYNTAX;
+        } else if (!strcmp(opt, "--activation")) {
+            bad = parse_activation(value, &epilogue);
+            expect = ACTIVATION_SYNTAX;
         } else { /* --name */
             bad = !value[0] || strlen(value) >= sizeof s.name || strpbrk(value, " \t\r\n") != NULL;
             expect = "a non-empty word shorter than 96 characters";
@@ -378,26 +373,22 @@ void layer_spec_format(const layer_spec *spec, char *buf, size_t size)
         PUT(" --padding-mode %s", layer_mode_name(d->padding_mode));
     if (d->dtype != CLCONV_FLOAT32)
         PUT(" --dtype %s", layer_dtype_name(d->dtype));
-    if (d->activation != CLCONV_ACTIVATION_NONE || d->residual) {
-        PUT(" --epilogue ");
-        if (d->activation != CLCONV_ACTIVATION_NONE) {
-            PUT("%s", clconv_activation_name(d->activation));
-            if (d->activation_alpha != 0 || d->activation_beta != 0) {
-                /* the shortest form that reads back to the same float */
-                const float ab[2] = {d->activation_alpha, d->activation_beta};
-                for (int k = 0; k < 2; k++) {
-                    char num[32];
-                    snprintf(num, sizeof num, "%g", ab[k]);
-                    if (strtof(num, NULL) != ab[k])
-                        snprintf(num, sizeof num, "%.9g", ab[k]);
-                    PUT(":%s", num);
-                }
+    if (d->activation != CLCONV_ACTIVATION_NONE) {
+        PUT(" --activation %s", clconv_activation_name(d->activation));
+        if (d->activation_alpha != 0 || d->activation_beta != 0) {
+            /* the shortest form that reads back to the same float */
+            const float ab[2] = {d->activation_alpha, d->activation_beta};
+            for (int k = 0; k < 2; k++) {
+                char num[32];
+                snprintf(num, sizeof num, "%g", ab[k]);
+                if (strtof(num, NULL) != ab[k])
+                    snprintf(num, sizeof num, "%.9g", ab[k]);
+                PUT(":%s", num);
             }
         }
-        PUT("%s", d->activation == CLCONV_ACTIVATION_NONE ? "residual"
-                  : d->residual                           ? "+residual"
-                                                          : "");
     }
+    if (d->residual)
+        PUT(" --residual");
     if (spec->name[0])
         PUT(" --name %s", spec->name);
 #undef PUT
@@ -406,6 +397,7 @@ void layer_spec_format(const layer_spec *spec, char *buf, size_t size)
 /* ---- suite files -------------------------------------------------------------------------- */
 
 #define SUITE_COLUMNS 20
+#define SUITE_EXTRAS 3 /* optional columns after them, in any order: dtype, act=..., residual */
 
 static int parse_suite_line(char *line, const char *path, int lineno, const char *suite,
                             layer_spec *spec, char *err, size_t err_size)
@@ -413,16 +405,14 @@ static int parse_suite_line(char *line, const char *path, int lineno, const char
     static const char *const cols[] = {"name", "kind", "n",   "c",   "h",    "w",    "oc",
                                        "kh",   "kw",   "sh",  "sw",  "ph",   "pw",   "dh",
                                        "dw",   "g",    "oph", "opw", "bias", "mode", "dtype"};
-    char *tok[SUITE_COLUMNS + 2], *epilogue = NULL;
+    char *tok[SUITE_COLUMNS + SUITE_EXTRAS];
     int n = 0;
     for (char *t = strtok(line, " \t\r\n"); t; t = strtok(NULL, " \t\r\n")) {
-        if (n > 0 && !strncmp(t, "epilogue=", 9)) { /* a keyword column, after the name */
-            epilogue = t + 9;
-            continue;
-        }
-        if (n == SUITE_COLUMNS + 1)
-            return fail(err, err_size, "%s:%d: %d columns or more, expected %d (or %d with dtype)",
-                        path, lineno, n + 1, SUITE_COLUMNS, SUITE_COLUMNS + 1);
+        if (n == SUITE_COLUMNS + SUITE_EXTRAS)
+            return fail(err, err_size,
+                        "%s:%d: %d columns or more, expected %d and at most %d of dtype, "
+                        "act=NAME[:alpha[:beta]], residual",
+                        path, lineno, n + 1, SUITE_COLUMNS, SUITE_EXTRAS);
         tok[n++] = t;
     }
     if (n < SUITE_COLUMNS)
@@ -480,16 +470,24 @@ static int parse_suite_line(char *line, const char *path, int lineno, const char
                     "%s:%d: column mode = '%s': expected zeros, reflect, replicate or circular",
                     path, lineno, tok[19]);
     clconv_dtype dtype = CLCONV_FLOAT32;
-    if (n > SUITE_COLUMNS && parse_dtype(tok[20], &dtype))
-        return fail(err, err_size, "%s:%d: column dtype = '%s': expected f32 or f16", path, lineno,
-                    tok[20]);
-    spec->input[0] = v[0];
-    spec->input[1] = v[1];
     clconv_desc epi;
     memset(&epi, 0, sizeof epi);
-    if (epilogue && parse_epilogue(epilogue, &epi))
-        return fail(err, err_size, "%s:%d: epilogue=%s: expected %s", path, lineno, epilogue,
-                    EPILOGUE_SYNTAX);
+    for (int i = SUITE_COLUMNS, dtypes = 0, acts = 0; i < n; i++) {
+        int bad;
+        if (!strncmp(tok[i], "act=", 4))
+            bad = acts++ || parse_activation(tok[i] + 4, &epi);
+        else if (!strcmp(tok[i], "residual"))
+            bad = epi.residual++;
+        else
+            bad = dtypes++ || parse_dtype(tok[i], &dtype);
+        if (bad)
+            return fail(err, err_size,
+                        "%s:%d: column %d = '%s': expected f32, f16, act=%s, or residual (each "
+                        "at most once)",
+                        path, lineno, i + 1, tok[i], ACTIVATION_SYNTAX);
+    }
+    spec->input[0] = v[0];
+    spec->input[1] = v[1];
     spec->input[2] = v[2];
     spec->input[3] = v[3];
     clconv_desc *d = &spec->desc;

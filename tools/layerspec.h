@@ -23,11 +23,11 @@ typedef struct layer_spec {
 } layer_spec;
 
 /* Reads a suite file: whitespace-separated columns
- *   name kind n c h w oc kh kw sh sw ph pw dh dw g oph opw bias mode [dtype]
+ *   name kind n c h w oc kh kw sh sw ph pw dh dw g oph opw bias mode [dtype] [act=A] [residual]
  * kind is conv or tconv; ph and pw are one padding for both sides or "before,after"; bias 0 or 1,
- * mode zeros|reflect|replicate|circular; the optional 21st column is f32 (default) or f16.
- * A word epilogue=EPILOGUE anywhere after the name sets the fused epilogue (syntax as
- * --epilogue: ACTIVATION[:ALPHA[:BETA]][+residual], or residual). '#' starts a comment; blank
+ * mode zeros|reflect|replicate|circular; then, in any order and at most once each: f32
+ * (default) or f16, act=NAME[:ALPHA[:BETA]] (the fused activation, as --activation) and
+ * residual (as --residual). '#' starts a comment; blank
  * lines are skipped. Layer names must be unique within the file. suite is the file's base name
  * without ".txt". On success *layers is malloc'd (the caller frees it; NULL when *count is 0)
  * and 0 is returned. On failure *layers and *count are untouched, err (if non-NULL) holds
@@ -43,8 +43,9 @@ int layer_suite_read(const char *path, layer_spec **layers, size_t *count, char 
  *   --stride S|SHxSW  --padding P|PHxPW|T,B,L,R|same  --dilation D|DHxDW  --groups G
  *   --transposed  --output-padding P|PHxPW  --no-bias  --dtype f32|f16
  *   --padding-mode zeros|reflect|replicate|circular  --name NAME
- *   --epilogue ACTIVATION[:ALPHA[:BETA]][+residual]|residual   (clconv_activation_name's names;
- *     alpha and beta as clconv_desc's activation_alpha/beta)
+ *   --activation NAME[:ALPHA[:BETA]]  --residual   (the fused epilogue: NAME as
+ *     clconv_activation_name writes it; ALPHA and BETA clconv_desc's activation_alpha/beta,
+ *     0 when left out; --residual sets desc.residual)
  * "--option=value" works too. Defaults are torch's (stride 1, padding 0, dilation 1, groups
  * 1, bias on, zeros, float32). Unknown words, malformed or missing values, and layers that
  * clconv_output_shape rejects are errors: -1 with a message naming the option and value

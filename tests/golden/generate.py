@@ -26,6 +26,14 @@ File format (one file per case, NAME.bin, all little-endian):
     float32  bias[out_c]   only when bias != 0
     float32  output[out_n*out_c*out_h*out_w]   torch's result
 
+Version 2 (the fused epilogue's cases, EPILOGUE_CASES) has nparams 31: the 27 above, then
+
+    int32    activation, alpha_bits, beta_bits, residual
+             (clconv_activation's value; activation_alpha and _beta as float32 bit patterns;
+              1: output = activation(conv + bias + residual))
+
+and, when residual != 0, float32 residual[out_n*out_c*out_h*out_w] after the bias.
+
 index.txt lists the case files, one per line, in generation order.
 """
 
@@ -105,6 +113,81 @@ CASES = [
 ]
 
 
+# The fused epilogue: output = activation(conv + bias + residual), one case per activation
+# (clconv_activation's order), Conv2d and ConvTranspose2d, with and without a residual.
+ACTIVATIONS = {"none": 0, "relu": 1, "relu6": 2, "leaky_relu": 3, "clamp": 4, "sigmoid": 5,
+               "tanh": 6, "silu": 7, "gelu": 8, "hardswish": 9}
+EPILOGUE_CASES = [
+    dict(name="epi_relu_residual", kind="conv", n=1, cin=3, h=6, w=7, cout=4, k=3, padding=1,
+         act="relu", residual=True),
+    dict(name="epi_relu6", kind="conv", n=1, cin=2, h=5, w=6, cout=3, k=3, padding=1,
+         act="relu6", scale=8.0),
+    dict(name="epi_leaky_relu_residual", kind="tconv", n=1, cin=3, h=4, w=4, cout=2, k=3,
+         stride=2, padding=1, act="leaky_relu", alpha=0.125, residual=True),
+    dict(name="epi_clamp", kind="conv", n=2, cin=2, h=5, w=5, cout=2, k=3, padding=1,
+         act="clamp", alpha=-0.5, beta=0.75),
+    dict(name="epi_sigmoid_residual", kind="conv", n=1, cin=4, h=5, w=5, cout=4, k=3, padding=1,
+         groups=4, act="sigmoid", residual=True),
+    dict(name="epi_tanh", kind="tconv", n=1, cin=2, h=4, w=5, cout=3, k=2, stride=2,
+         act="tanh"),
+    dict(name="epi_silu_residual", kind="conv", n=1, cin=3, h=6, w=6, cout=5, k=1,
+         act="silu", residual=True),
+    dict(name="epi_gelu", kind="conv", n=1, cin=3, h=5, w=6, cout=4, k=3, stride=2, padding=1,
+         act="gelu"),
+    dict(name="epi_hardswish_residual", kind="conv", n=1, cin=2, h=6, w=5, cout=3, k=3,
+         padding=1, act="hardswish", residual=True, scale=4.0),
+    dict(name="epi_none_residual", kind="tconv", n=1, cin=2, h=3, w=4, cout=2, k=3, stride=1,
+         act="none", residual=True),
+]
+
+
+def activate(c, v):
+    """torch's own modules for each activation (float64)."""
+    act, alpha, beta = c["act"], c.get("alpha", 0.0), c.get("beta", 0.0)
+    modules = {
+        "none": lambda: (lambda t: t),
+        "relu": torch.nn.ReLU,
+        "relu6": torch.nn.ReLU6,
+        "leaky_relu": lambda: torch.nn.LeakyReLU(negative_slope=alpha),
+        "clamp": lambda: torch.nn.Hardtanh(min_val=alpha, max_val=beta),
+        "sigmoid": lambda: torch.sigmoid,
+        "tanh": lambda: torch.tanh,
+        "silu": torch.nn.SiLU,
+        "gelu": torch.nn.GELU,
+        "hardswish": torch.nn.Hardswish,
+    }
+    return modules[act]()(v)
+
+
+def float_bits(f):
+    return struct.unpack("<i", struct.pack("<f", f))[0]
+
+
+def run_epilogue_case(c, gen):
+    """A version 2 case: the convolution as run_case computes it (its input times the case's
+    power-of-two scale, to reach the activation's bends), then the residual and the
+    activation, in float64 on torch's float64 convolution output."""
+    blob, _, exact = run_case(c, gen)
+    nparams = struct.unpack("<i", blob[12:16])[0]
+    params = list(struct.unpack(f"<{nparams}i", blob[16:16 + 4 * nparams]))
+    floats = torch.frombuffer(bytearray(blob[16 + 4 * nparams:]), dtype=torch.float32)
+    out_shape = params[-4:]
+    count = out_shape[0] * out_shape[1] * out_shape[2] * out_shape[3]
+    head, out = floats[:-count], exact
+    residual = rand(gen, *out_shape) if c.get("residual") else None
+    if residual is not None:
+        out = out + residual.double()
+    out = activate(c, out)
+    params += [ACTIVATIONS[c["act"]], float_bits(c.get("alpha", 0.0)),
+               float_bits(c.get("beta", 0.0)), int(bool(c.get("residual")))]
+    blob = MAGIC + struct.pack("<ii", 2, len(params)) + struct.pack(f"<{len(params)}i", *params)
+    blob += head.numpy().astype("<f4").tobytes()
+    if residual is not None:
+        blob += residual.contiguous().numpy().astype("<f4").tobytes()
+    blob += out.float().contiguous().numpy().astype("<f4").tobytes()
+    return blob, tuple(out.shape)
+
+
 def rand(gen, *shape):
     """Uniform in [-1, 1), drawn as float32 so the stored inputs are exactly what torch used."""
     return torch.rand(*shape, generator=gen, dtype=torch.float32) * 2 - 1
@@ -122,7 +205,7 @@ def run_case(c, gen):
     mode = c.get("mode", "zeros")
     same = c.get("same", False)
 
-    x = rand(gen, n, cin, h, w)
+    x = rand(gen, n, cin, h, w) * c.get("scale", 1.0)
     if kind == "conv":
         weight = rand(gen, cout, cin // groups, kh, kw)
     else:
@@ -185,7 +268,7 @@ def run_case(c, gen):
     tensors = [x, weight] + ([bias] if has_bias else []) + [out.float()]
     for t in tensors:
         blob += t.contiguous().numpy().astype("<f4").tobytes()
-    return blob, tuple(out.shape)
+    return blob, tuple(out.shape), out
 
 
 def main():
@@ -195,8 +278,8 @@ def main():
     torch.use_deterministic_algorithms(True)
     gen = torch.Generator().manual_seed(SEED)
     names, total = [], 0
-    for c in CASES:
-        blob, shape = run_case(c, gen)
+    for c in CASES + EPILOGUE_CASES:
+        blob, shape = run_epilogue_case(c, gen) if "act" in c else run_case(c, gen)[:2]
         fname = c["name"] + ".bin"
         with open(os.path.join(outdir, fname), "wb") as f:
             f.write(blob)
