@@ -45,6 +45,7 @@ static bool wino_applies(const clconv_variant *v, const clconv_problem *p,
                          const clconv_device_info *dev, size_t workspace_limit, clconv_config *cfg,
                          char *reason, size_t reason_size)
 {
+    (void)workspace_limit; /* checked by select.c */
     const clconv_desc *d = &p->desc;
     const bool transposed = d->kind == CLCONV_CONV_TRANSPOSE2D;
     if (d->kernel_h != 3 || d->kernel_w != 3) {
@@ -97,10 +98,12 @@ static bool wino_applies(const clconv_variant *v, const clconv_problem *p,
     c->coutpg_pad = (int)coutpg_pad;
     cfg->workspace = floats * sizeof(float);
     const size_t largest = (c->v_count > c->m_count ? c->v_count : c->m_count) * sizeof(float);
-    if (cfg->workspace > workspace_limit || largest > dev->max_alloc_size) {
+    /* the workspace limit is checked by the caller (select.c), with one message for all */
+    if (largest > dev->max_alloc_size) {
         snprintf(reason, reason_size,
-                 "%s needs %zu bytes of workspace (transformed tiles), over the limit %zu", v->name,
-                 cfg->workspace, workspace_limit);
+                 "%s: a transformed-tile matrix of %zu bytes is over the device's max "
+                 "allocation %llu",
+                 v->name, largest, (unsigned long long)dev->max_alloc_size);
         return false;
     }
     return true;

@@ -532,8 +532,8 @@ END_TEST
 
 START_TEST(test_algo_names)
 {
-    static const char *const names[CLCONV_ALGO_COUNT_] = {"auto", "direct", "gemm", "tiled",
-                                                          "depthwise"};
+    static const char *const names[CLCONV_ALGO_COUNT_] = {"auto",  "direct",    "gemm",
+                                                          "tiled", "depthwise", "winograd"};
     for (int a = 0; a < CLCONV_ALGO_COUNT_; a++) {
         ck_assert_str_eq(clconv_algo_name((clconv_algo)a), names[a]);
         clconv_algo parsed = (clconv_algo)-1;

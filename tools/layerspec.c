@@ -70,7 +70,7 @@ static int parse_activation(const char *s, clconv_desc *d)
     for (int k = 0; k < 2 && *p == ':'; k++) {
         char *end;
         v[k] = strtof(p + 1, &end);
-        if (end == p + 1 || !isfinite(v[k]))
+        if (end == p + 1)
             return -1;
         p = end;
     }
