@@ -102,8 +102,7 @@ START_TEST(workspace_limit_binds_every_variant)
             refused++;
         }
     }
-    ck_assert_int_gt(refused, 0); /* the padded copy and re-layout need more than 1 KB */
-    /* every Winograd variant stages its transformed tiles: forced, the algorithm is refused */
+    ck_assert_int_gt(refused, 0); /* padded copies, re-layouts, Winograd's tiles need > 1 KB */
     ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_WINOGRAD, &plan),
                      CLCONV_ERROR_UNSUPPORTED);
     ck_assert_msg(strstr(clconv_context_last_error(ctx), "workspace limit = 1024"), "%s",
