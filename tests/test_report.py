@@ -214,7 +214,11 @@ def check_outputs(out, layers, fake):
         fits = [L for L in levels if r["bytes"] <= L["bytes"]] or levels[-1:]
         return fits[0]["gbps"] if fits else 0
 
-    expected = sum((r["gflops"] > ceil["gflops"]) +
+    def explained(r):  # above the compute roof in counted FLOPs, within it as executed
+        ex = r.get("executed_flops")
+        return bool(ex and ex < r["flops"] and r["gflops"] * ex / r["flops"] <= ceil["gflops"])
+
+    expected = sum((r["gflops"] > ceil["gflops"] and not explained(r)) +
                    (r["gbps"] > max(ceil["gbps"], level_gbps(r))) for r in bench["rows"])
     flags = summary.get("ceiling_flags", [])
     check(len(flags) == expected, f"summary.json: {len(flags)} ceiling flags, expected {expected}")
@@ -311,10 +315,26 @@ def check_rejections(report_dir, suite):
               f"{p.stdout.strip()[:200]})")
 
 
+def check_explained_flags(tools_dir):
+    """A run above the compute roof in counted FLOPs that executes fewer operations (Winograd)
+    is explained when its executed rate is within the roof, and flagged when it is not."""
+    sys.path.insert(0, tools_dir)
+    import roofline_model
+    base = {"name": "w", "algo": "winograd", "mode": "forced", "gbps": 0.1}
+    bench = {"ceilings": {"gflops": 100.0, "gbps": 10.0}, "rows": [
+        dict(base, gflops=150.0, flops=1000, executed_flops=500),   # 75 executed: explained
+        dict(base, gflops=300.0, flops=1000, executed_flops=500),   # 150 executed: a flag
+        dict(base, gflops=150.0, flops=1000)]}                      # no executed count: a flag
+    got = [(f["ceiling"], bool(f.get("explained"))) for f in roofline_model.ceiling_check(bench)]
+    check(got == [("compute", True), ("compute", False), ("compute", False)],
+          f"ceiling_check: executed operations explain only runs within the roof ({got})")
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: test_report.py CLCONV_REPORT SUITE_FILE")
     report, suite = sys.argv[1], sys.argv[2]
+    check_explained_flags(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
     layers = suite_layers(suite)
     check_rejections(os.path.dirname(os.path.abspath(report)), suite)
     with tempfile.TemporaryDirectory(prefix="clconv-report-test-") as tmp:

@@ -89,3 +89,28 @@ def theoretical(bench, peak=None):
                 return g, t.get("basis", ""), not below
             return None, t.get("basis", ""), False
     return None, None, False
+
+
+def ceiling_check(bench):
+    """Runs that exceed a ceiling: a measured kernel faster than the roof means the roof is
+    wrong (too low), not that the kernel is fast. Bandwidth is checked against the memory
+    level the layer's compulsory bytes fit in (DRAM when no sweep was measured)."""
+    c = bench["ceilings"]
+    flags = []
+    for r in bench["rows"]:
+        if r["gflops"] and r["gflops"] > c["gflops"]:
+            flag = {"name": r["name"], "algo": r["algo"], "mode": r["mode"],
+                    "ceiling": "compute", "measured": r["gflops"], "roof": c["gflops"],
+                    "unit": "GFLOP/s"}
+            executed = r.get("executed_flops")
+            if executed and r.get("flops") and executed < r["flops"]:
+                # Winograd or skipped zero taps: fewer operations than the convention counts
+                flag["executed_gflops"] = r["gflops"] * executed / r["flops"]
+                flag["explained"] = flag["executed_gflops"] <= c["gflops"]
+            flags.append(flag)
+        roof_gbps = max(c["gbps"], r.get("level_gbps") or 0)
+        if r["gbps"] and r["gbps"] > roof_gbps:
+            flags.append({"name": r["name"], "algo": r["algo"], "mode": r["mode"],
+                          "ceiling": f"bandwidth ({r.get('level') or 'DRAM'})",
+                          "measured": r["gbps"], "roof": roof_gbps, "unit": "GB/s"})
+    return flags
