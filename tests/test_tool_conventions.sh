@@ -31,8 +31,8 @@ expect() {
     fi
 }
 
-c_tools=(clconv-count clconv-demo clconv-peak clconv-tune clconv-latency clconv-verify)
-for t in "${c_tools[@]}" clconv-bench; do
+c_tools=(clconv-count clconv-demo clconv-peak clconv-tune clconv-latency clconv-verify clconv-bench)
+for t in "${c_tools[@]}"; do
     expect 0 "$t --help" "$tools_dir/$t" --help
     grep -qi usage "$tmp/out" || fail "$t --help: no usage on stdout"
     expect 2 "$t --no-such-option" "$tools_dir/$t" --no-such-option
