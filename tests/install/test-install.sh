@@ -64,7 +64,7 @@ grep -q -- "-I$incdir" <<<"$cflags_out" || fail "cflags lack -I$incdir: $cflags_
 bindir="$root/bin"
 mandir="$root/share/man/man1"
 tools=(clconv-count clconv-demo clconv-peak clconv-bench clconv-tune clconv-latency
-    clconv-verify clconv-report)
+    clconv-verify clconv-report clconv-onnx2suite)
 for t in "${tools[@]}"; do
     [ -x "$bindir/$t" ] || fail "$t not installed in ${bindir#"$stage"}"
     [ -s "$mandir/$t.1" ] || fail "no man page ${mandir#"$stage"}/$t.1"
