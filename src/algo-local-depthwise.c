@@ -197,18 +197,8 @@ static clconv_status local_dw_prepare(clconv_plan *plan)
 static clconv_status local_dw_enqueue(clconv_plan *plan, const clconv_enqueue_args *a)
 {
     const local_dw_state *s = plan->state;
-    const cl_mem bufs[4] = {a->input, a->weight, a->bias ? a->bias : a->weight, /* unread */
-                            a->output};
-    for (int i = 0; i < 4; i++) {
-        clconv_status st = clconv_set_mem_arg(plan->ctx, s->kernel, s->buffer_slot[i], bufs[i]);
-        if (st != CLCONV_SUCCESS)
-            return st;
-    }
-    clconv_status st = clconv_set_residual_arg(plan->ctx, s->kernel, s->residual_slot, a);
-    if (st != CLCONV_SUCCESS)
-        return st;
-    return clconv_enqueue_launch(plan->ctx, a->queue, s->kernel, &s->launch, a->num_wait_events,
-                                 a->wait_events, a->event);
+    return clconv_enqueue_one_kernel(plan->ctx, s->kernel, s->buffer_slot, s->residual_slot,
+                                     &s->launch, a);
 }
 
 const clconv_variant_ops clconv_local_depthwise_ops = {

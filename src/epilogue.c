@@ -97,6 +97,23 @@ clconv_status clconv_set_residual_arg(clconv_context *ctx, cl_kernel kernel, cl_
     return clconv_set_mem_arg(ctx, kernel, slot, a->residual);
 }
 
+clconv_status clconv_enqueue_one_kernel(clconv_context *ctx, cl_kernel kernel,
+                                        const cl_uint slots[4], cl_uint residual_slot,
+                                        const clconv_launch *launch, const clconv_enqueue_args *a)
+{
+    const cl_mem bufs[4] = {a->input, a->weight, a->bias ? a->bias : a->weight, a->output};
+    for (int i = 0; i < 4; i++) {
+        clconv_status st = clconv_set_mem_arg(ctx, kernel, slots[i], bufs[i]);
+        if (st != CLCONV_SUCCESS)
+            return st;
+    }
+    clconv_status st = clconv_set_residual_arg(ctx, kernel, residual_slot, a);
+    if (st != CLCONV_SUCCESS)
+        return st;
+    return clconv_enqueue_launch(ctx, a->queue, kernel, launch, a->num_wait_events, a->wait_events,
+                                 a->event);
+}
+
 double clconv_activate_double(const clconv_desc *d, double v)
 {
     const double alpha = d->activation_alpha, beta = d->activation_beta;

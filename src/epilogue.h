@@ -27,6 +27,13 @@ cl_uint clconv_arg_residual(clconv_kernel_args *a, const clconv_problem *p);
 clconv_status clconv_set_residual_arg(clconv_context *ctx, cl_kernel kernel, cl_uint slot,
                                       const clconv_enqueue_args *a);
 
+/* The enqueue of a one-kernel family: sets the kernel's input, weight, bias (the weight
+ * stands in, unread, without one) and output at slots[0..3] and its residual at
+ * residual_slot, then launches it after a's wait list. */
+clconv_status clconv_enqueue_one_kernel(clconv_context *ctx, cl_kernel kernel,
+                                        const cl_uint slots[4], cl_uint residual_slot,
+                                        const clconv_launch *launch, const clconv_enqueue_args *a);
+
 /* The activation of desc applied to v in double (the CPU reference's arithmetic). */
 double clconv_activate_double(const clconv_desc *d, double v);
 
