@@ -61,6 +61,10 @@ def main():
         '--input 1x3x8x8 --out-channels 6 --kernel 3 --padding same --padding-mode reflect '
         '--dilation 2',
         '--input 1x3x8x8 --out-channels 6 --kernel 2 --padding 1x1 --padding-mode circular',
+        '--input 1x16x8x8 --out-channels 16 --kernel 3 --padding 1 --activation leaky_relu:0.1 '
+        '--residual',
+        # -0 reads as 0: a left-out alpha, so the spec writes back the same
+        '--input 1x4x5x5 --out-channels 4 --kernel 1 --activation clamp:-0:6',
     ]
     for i, s in enumerate(specs):
         write('layerspec', 'spec%d' % i, s)

@@ -104,6 +104,11 @@ START_TEST(test_options)
     s = parse_ok("--input 1x4x8x8 --out-channels 4 --kernel 3 --activation clamp:-1.5:6");
     ck_assert(s.desc.activation == CLCONV_ACTIVATION_CLAMP && s.desc.activation_alpha == -1.5f &&
               s.desc.activation_beta == 6.0f && !s.desc.residual);
+    /* -0 is 0: the spec writes the pair back as left out, and it reads back bit for bit */
+    s = parse_ok("--input 1x4x8x8 --out-channels 4 --kernel 3 --activation clamp:-0:0");
+    layer_spec_format(&s, words, sizeof words);
+    back = parse_ok(words);
+    ck_assert(!memcmp(&back.desc, &s.desc, sizeof s.desc));
     s = parse_ok("--input 1x4x8x8 --out-channels 4 --kernel 3 --residual");
     ck_assert(s.desc.activation == CLCONV_ACTIVATION_NONE && s.desc.residual);
     layer_spec_format(&s, words, sizeof words);

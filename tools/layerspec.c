@@ -72,6 +72,8 @@ static int parse_activation(const char *s, clconv_desc *d)
         v[k] = strtof(p + 1, &end);
         if (end == p + 1)
             return -1;
+        if (v[k] == 0)
+            v[k] = 0; /* -0 acts as 0 and writes back as a left-out value */
         p = end;
     }
     if (*p)
