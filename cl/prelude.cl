@@ -64,37 +64,44 @@ inline float zero_times(float w)
 #define CLCONV_ACT 0
 #endif
 
-/* The activation, as PyTorch defines it; comparisons keep NaN a NaN, as torch does. */
-inline float clconv_act(float v)
-{
+/* The activation, as PyTorch defines it; comparisons keep NaN a NaN, as torch does. The body
+ * is written once for float and the float vectors the kernels store (clconv_act,
+ * clconv_act2 ... clconv_act16): a vector comparison selects lane by lane, with the same
+ * NaN behaviour as the scalar one. */
 #if CLCONV_ACT == 0
-    return v;
+#define CLCONV_ACT_BODY(T) return v;
 #elif CLCONV_ACT == 1 /* relu */
-    return v < 0.0f ? 0.0f : v;
+#define CLCONV_ACT_BODY(T) return v < 0.0f ? (T)0.0f : v;
 #elif CLCONV_ACT == 2 /* relu6 */
-    return v < 0.0f ? 0.0f : v > 6.0f ? 6.0f : v;
+#define CLCONV_ACT_BODY(T) return v < 0.0f ? (T)0.0f : v > 6.0f ? (T)6.0f : v;
 #elif CLCONV_ACT == 3 /* leaky_relu */
-    return v > 0.0f ? v : v * CLCONV_ACT_ALPHA;
+#define CLCONV_ACT_BODY(T) return v > 0.0f ? v : v * CLCONV_ACT_ALPHA;
 #elif CLCONV_ACT == 4 /* clamp (hardtanh) */
-    return v < CLCONV_ACT_ALPHA ? CLCONV_ACT_ALPHA : v > CLCONV_ACT_BETA ? CLCONV_ACT_BETA : v;
+#define CLCONV_ACT_BODY(T)                                                                         \
+    return v < CLCONV_ACT_ALPHA ? (T)CLCONV_ACT_ALPHA : v > CLCONV_ACT_BETA ? (T)CLCONV_ACT_BETA : v;
 #elif CLCONV_ACT == 5 /* sigmoid */
-    return 1.0f / (1.0f + exp(-v));
+#define CLCONV_ACT_BODY(T) return 1.0f / (1.0f + exp(-v));
 #elif CLCONV_ACT == 6 /* tanh */
-    return tanh(v);
+#define CLCONV_ACT_BODY(T) return tanh(v);
 #elif CLCONV_ACT == 7 /* silu */
-    return v / (1.0f + exp(-v));
+#define CLCONV_ACT_BODY(T) return v / (1.0f + exp(-v));
 #elif CLCONV_ACT == 8 /* gelu, erf form */
-    return 0.5f * v * (1.0f + erf(v * M_SQRT1_2_F));
+#define CLCONV_ACT_BODY(T) return 0.5f * v * (1.0f + erf(v * M_SQRT1_2_F));
 #elif CLCONV_ACT == 9 /* hardswish */
-    const float t = v + 3.0f < 0.0f ? 0.0f : v + 3.0f > 6.0f ? 6.0f : v + 3.0f;
+#define CLCONV_ACT_BODY(T)                                                                         \
+    const T t = v + 3.0f < 0.0f ? (T)0.0f : v + 3.0f > 6.0f ? (T)6.0f : v + 3.0f;                 \
     return v * t / 6.0f;
 #else
 #error "CLCONV_ACT is not a clconv_activation"
 #endif
-}
+inline float clconv_act(float v) { CLCONV_ACT_BODY(float) }
+inline float2 clconv_act2(float2 v) { CLCONV_ACT_BODY(float2) }
+inline float4 clconv_act4(float4 v) { CLCONV_ACT_BODY(float4) }
+inline float8 clconv_act8(float8 v) { CLCONV_ACT_BODY(float8) }
+inline float16 clconv_act16(float16 v) { CLCONV_ACT_BODY(float16) }
 
 #if CLCONV_ACT != 0 || defined(CLCONV_RESIDUAL)
-/* an epilogue beyond the bias: kernels store through EPI_STORE lane by lane */
+/* an epilogue beyond the bias: kernels store through EPI_STORE or EPI_VSTORE */
 #define CLCONV_EPILOGUE 1
 #endif
 
@@ -119,11 +126,18 @@ inline float clconv_act(float v)
 #define EPI_STORE(o, i, v) STORE(o, i, clconv_act(v))
 #endif
 
-/* The n lanes of float vector v to o + i, i + 1, ... through EPI_STORE (n a literal). */
+/* Float vector v of n lanes (n a literal: 2, 4, 8 or 16) to o + i, i + 1, ... through the
+ * epilogue: one vector load of the residual, the activation on the vector, one vector store. */
+#ifdef CLCONV_HALF
+#define VLOAD_N(n, p, i) CAT(vload_half, n)(0, (p) + (i))
+#define VSTORE_N(n, v, p, i) CAT(vstore_half, n)((v), 0, (p) + (i))
+#else
+#define VLOAD_N(n, p, i) CAT(vload, n)(0, (p) + (i))
+#define VSTORE_N(n, v, p, i) CAT(vstore, n)((v), 0, (p) + (i))
+#endif
+#ifdef CLCONV_RESIDUAL
 #define EPI_VSTORE(n, v, o, i)                                                                     \
-    do {                                                                                           \
-        float epi_lanes_[n];                                                                       \
-        CAT(vstore, n)((v), 0, epi_lanes_);                                                        \
-        for (int epi_l_ = 0; epi_l_ < (n); epi_l_++)                                               \
-            EPI_STORE(o, (i) + epi_l_, epi_lanes_[epi_l_]);                                        \
-    } while (0)
+    VSTORE_N(n, CAT(clconv_act, n)((v) + VLOAD_N(n, residual + ((o) - out), i)), o, i)
+#else
+#define EPI_VSTORE(n, v, o, i) VSTORE_N(n, CAT(clconv_act, n)(v), o, i)
+#endif
