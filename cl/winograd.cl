@@ -22,7 +22,8 @@
  * recomputation covers every such output.
  *
  * Layouts (floats in the workspace, whatever the storage):
- *   U  [groups][cinpg][T^2][coutpg_pad]   (coutpg_pad: coutpg rounded up to KB, zeros there)
+ *   U  [T^2][groups][cinpg][coutpg_pad]   (coutpg_pad: coutpg rounded up to KB, zeros there;
+ *                                          a GEMM's channel steps are then one row apart)
  *   V  [T^2][C][P_pad]                    (P = N x tiles_h x tiles_w tiles, P_pad: P rounded
  *                                          up to PB; zeros past P)
  *   M  [T^2][P_pad][groups x coutpg_pad]
@@ -134,8 +135,8 @@ __kernel void winograd_filter(__global const STORAGE *restrict weight, __global 
 #pragma unroll
     for (int i = 0; i < WT; i++) /* rows: r (WT x WT) = t G^T */
         WINO_G((t + 3 * i), (r + WT * i), 1)
-    __global float *dst = u + u_off + ((size_t)g * cinpg + c) * WT2 * coutpg_pad + k;
-    const size_t xi_stride = (size_t)coutpg_pad;
+    __global float *dst = u + u_off + ((size_t)g * cinpg + c) * coutpg_pad + k;
+    const size_t xi_stride = (size_t)groups * cinpg * coutpg_pad;
 #pragma unroll
     for (int xi = 0; xi < WT2; xi++)
         dst[xi * xi_stride] = r[xi];
@@ -200,7 +201,7 @@ __kernel void winograd_gemm(__global const float *restrict u, uint u_off,
     const int g = kt / kblocks, k0 = (kt - g * kblocks) * KB, p0 = pb * PB;
     __global const float *v =
         ws + v_off + xi * ((size_t)C * P_pad + WINO_SKEW) + (size_t)g * cinpg * P_pad + p0;
-    __global const float *w = u + u_off + ((size_t)g * cinpg * WT2 + xi) * coutpg_pad + k0;
+    __global const float *w = u + u_off + ((size_t)xi * groups + g) * cinpg * coutpg_pad + k0;
     VK acc[PB];
 #pragma unroll
     for (int j = 0; j < PB; j++)
@@ -211,7 +212,7 @@ __kernel void winograd_gemm(__global const float *restrict u, uint u_off,
         for (int j = 0; j < PB; j++)
             acc[j] = fma((VK)(v[j]), wv, acc[j]);
         v += P_pad;
-        w += WT2 * coutpg_pad;
+        w += coutpg_pad;
     }
     const size_t kall = (size_t)groups * coutpg_pad;
     __global float *m = ws + m_off + xi * (P_pad * kall + WINO_SKEW) + p0 * kall +
