@@ -330,7 +330,7 @@ static clconv_op_count count_ops(const clconv_desc *d, const int in[4])
     return c;
 }
 
-/* The epilogue's counts, by hand on a 9-output ConvTranspose2d (test_opcount.c's hand example:
+/* The epilogue's counts, by hand on a 9-output ConvTranspose2d (test_opcount_hand.c's hand example:
  * flops 41, bytes 72): its own fields only, flops, bytes and intensity stay the convolution's. */
 START_TEST(test_hand_epilogue)
 {
