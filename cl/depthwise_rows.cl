@@ -40,7 +40,7 @@
 #else
 #define LOADX(p, i) CAT(vload, XT)(0, (p) + (i))
 #endif
-/* XT consecutive outputs p[i..]: one vector store, or lane by lane through the epilogue */
+/* XT consecutive outputs p[i..]: one vector store (EPI_VSTORE with an epilogue) */
 #ifdef CLCONV_EPILOGUE
 #define STOREX(v, p, i) EPI_VSTORE(XT, v, p, i)
 #elif defined(CLCONV_HALF)

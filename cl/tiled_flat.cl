@@ -40,7 +40,7 @@
 #else
 #define VLOADF(p) vload16(0, (p))
 #endif
-/* 16 consecutive outputs o[i..]: one vector store, or lane by lane through the epilogue */
+/* 16 consecutive outputs o[i..]: one vector store (EPI_VSTORE with an epilogue) */
 #ifdef CLCONV_EPILOGUE
 #define VSTOREF(v, o, i) EPI_VSTORE(16, v, o, i)
 #elif defined(CLCONV_HALF)

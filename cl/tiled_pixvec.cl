@@ -28,7 +28,7 @@
 #define VLOAD8(p) vload8(0, (p))
 #define VLOAD16(p) vload16(0, (p))
 #endif
-/* 8 consecutive outputs o[i..]: one vector store, or lane by lane through the epilogue */
+/* 8 consecutive outputs o[i..]: one vector store (EPI_VSTORE with an epilogue) */
 #ifdef CLCONV_EPILOGUE
 #define VSTORE8(v, o, i) EPI_VSTORE(8, v, o, i)
 #elif defined(CLCONV_HALF)
