@@ -27,9 +27,9 @@
  *   V  [T^2][C][P_pad]                    (P = N x tiles_h x tiles_w tiles, P_pad: P rounded
  *                                          up to PB; zeros past P)
  *   M  [T^2][P_pad][groups x coutpg_pad]
- * The T^2 planes of V and M lie WINO_SKEW floats further apart than their size: plane sizes
- * are often multiples of a few KiB, and the transforms' T^2 accesses per work-item would
- * then all fall into one cache set.
+ * The T^2 planes of U, V and M lie WINO_SKEW floats further apart than their size: plane
+ * sizes are often multiples of a few KiB, and the transforms' T^2 accesses per work-item
+ * would then all fall into one cache set.
  *
  * Build options (all set by the host but CLCONV_HALF and the epilogue's):
  *   -D WINO_M=2|4      output tile
@@ -136,7 +136,7 @@ __kernel void winograd_filter(__global const STORAGE *restrict weight, __global 
     for (int i = 0; i < WT; i++) /* rows: r (WT x WT) = t G^T */
         WINO_G((t + 3 * i), (r + WT * i), 1)
     __global float *dst = u + u_off + ((size_t)g * cinpg + c) * coutpg_pad + k;
-    const size_t xi_stride = (size_t)groups * cinpg * coutpg_pad;
+    const size_t xi_stride = (size_t)groups * cinpg * coutpg_pad + WINO_SKEW;
 #pragma unroll
     for (int xi = 0; xi < WT2; xi++)
         dst[xi * xi_stride] = r[xi];
@@ -201,7 +201,8 @@ __kernel void winograd_gemm(__global const float *restrict u, uint u_off,
     const int g = kt / kblocks, k0 = (kt - g * kblocks) * KB, p0 = pb * PB;
     __global const float *v =
         ws + v_off + xi * ((size_t)C * P_pad + WINO_SKEW) + (size_t)g * cinpg * P_pad + p0;
-    __global const float *w = u + u_off + ((size_t)xi * groups + g) * cinpg * coutpg_pad + k0;
+    const size_t u_plane = (size_t)groups * cinpg * coutpg_pad + WINO_SKEW;
+    __global const float *w = u + u_off + xi * u_plane + (size_t)g * cinpg * coutpg_pad + k0;
     VK acc[PB];
 #pragma unroll
     for (int j = 0; j < PB; j++)

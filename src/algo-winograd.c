@@ -82,8 +82,8 @@ static bool wino_applies(const clconv_variant *v, const clconv_problem *p,
     const size_t p_pad = clconv_round_up(tiles, (size_t)v->param[2]);
     const size_t coutpg_pad = clconv_round_up((size_t)p->cout_per_group, (size_t)v->param[1]);
     const size_t t2 = (size_t)c->t * c->t, groups = (size_t)d->groups;
-    c->u_count = groups * t2 * p->cin_per_group * coutpg_pad;
-    /* the planes of V and M lie WINO_SKEW floats apart beyond their size (cl/winograd.cl) */
+    /* the planes of U, V and M lie WINO_SKEW floats apart beyond their size (cl/winograd.cl) */
+    c->u_count = t2 * (groups * p->cin_per_group * coutpg_pad + WINO_SKEW);
     c->v_count = t2 * (p->in[1] * p_pad + WINO_SKEW);
     c->m_count = t2 * (groups * coutpg_pad * p_pad + WINO_SKEW);
     const size_t floats = c->u_count + c->v_count + c->m_count;
