@@ -102,7 +102,9 @@ int write_json(const bench_state *st, const char *path)
         peak_write_ceilings(f, &st->ceil.peak, "      ");
         fprintf(f, "\n    }");
     }
-    fprintf(f, "\n  },\n  \"repeats\": %d,\n  \"timing\": ", st->opt.repeats);
+    fprintf(f,
+            "\n  },\n  \"repeats\": %d,\n  \"weights\": \"%s\",\n  \"timing\": ", st->opt.repeats,
+            st->opt.constant_weights ? "set" : "per_enqueue");
     peak_json_string(f, st->timing.mode == TOOL_TIMING_EVENTS
                             ? "OpenCL profiling events: from a marker enqueued before each run to "
                               "the end of the run's event; one warm-up run first"

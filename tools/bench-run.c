@@ -104,14 +104,15 @@ typedef struct plan_run {
     layer_data *d;
     cl_mem workspace;
     clconv_context *ctx;
+    bool weights_set; /* the plan holds the weights: enqueues pass none */
 } plan_run;
 
 static int plan_enqueue_fn(void *arg, cl_event *event, char *err, size_t n)
 {
     plan_run *p = arg;
     const clconv_buffers b = {.input = p->d->d_in,
-                              .weight = p->d->d_w,
-                              .bias = p->d->d_b,
+                              .weight = p->weights_set ? NULL : p->d->d_w,
+                              .bias = p->weights_set ? NULL : p->d->d_b,
                               .residual = p->d->d_res,
                               .output = p->d->d_out,
                               .workspace = p->workspace};
@@ -134,6 +135,17 @@ void run_algo(bench_state *st, const layer_spec *L, layer_data *d, clconv_algo a
         return;
     }
     plan_run pr = {.plan = plan, .d = d, .ctx = st->ctx};
+    if (st->opt.constant_weights) {
+        s = clconv_plan_set_weights(plan, d->d_w, d->d_b);
+        if (s != CLCONV_SUCCESS) {
+            snprintf(err, sizeof err, "clconv_plan_set_weights: %s: %s", clconv_status_name(s),
+                     clconv_context_last_error(st->ctx));
+            add_skip(st, L, clconv_algo_name(algo), err);
+            clconv_plan_destroy(plan);
+            return;
+        }
+        pr.weights_set = true;
+    }
     size_t ws = clconv_plan_get_workspace_size(plan);
     if (ws) {
         cl_int e;

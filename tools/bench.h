@@ -23,6 +23,7 @@ typedef struct bench_options {
     const char *device, *json_path, *csv_path;
     int repeats;
     bool verify, baseline;
+    bool constant_weights;               /* every plan timed with clconv_plan_set_weights */
     double ceiling_gflops, ceiling_gbps; /* 0: measure */
 } bench_options;
 

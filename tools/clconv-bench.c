@@ -1,7 +1,7 @@
 /* clconv-bench: times layer suites with every algorithm and CLBlast's convgemm baseline.
  *
  *   clconv-bench [--device SPEC] [--repeats N] [--verify] [--json FILE] [--csv FILE]
- *                [--ceiling-gflops X --ceiling-gbps Y] [--no-baseline]
+ *                [--ceiling-gflops X --ceiling-gbps Y] [--no-baseline] [--constant-weights]
  *                SUITE_FILE_OR_LAYER_SPEC...
  *
  * Each argument is a suite file (tools/suites/README.md) or one layer in clconv-count's
@@ -16,8 +16,11 @@
  * none for the baseline), and carries the counted FLOPs and those the variant executes where it
  * reports them. Roofline columns use the ceilings given, else a quick measurement (tools/peak.h,
  * memory levels and launch floor included). --verify compares every run's output with
- * clconv_reference. Exit status: 0; 1 when a run failed verification, a layer could not be set
- * up or an output could not be written; 2 for bad arguments. The parts: tools/bench.h.
+ * clconv_reference. --constant-weights times every clconv plan as an application with constant
+ * weights runs it: the weights go in once with clconv_plan_set_weights, and the timed enqueues
+ * pass none (the baseline still takes them per call). Exit status: 0; 1 when a run failed
+ * verification, a layer could not be set up or an output could not be written; 2 for bad arguments.
+ * The parts: tools/bench.h.
  */
 
 #include <math.h>
@@ -36,7 +39,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: clconv-bench [--device SPEC] [--repeats N] [--verify] [--json FILE] "
                "[--csv FILE]\n"
                "                    [--ceiling-gflops X --ceiling-gbps Y] [--no-baseline]\n"
-               "                    [--version] [--help]\n"
+               "                    [--constant-weights] [--version] [--help]\n"
                "                    [--fused] [--set-weights]   (tools/bench-epilogue.h)\n"
                "                    SUITE_FILE_OR_LAYER_SPEC...\n"
                "A layer spec is one quoted argument in clconv-count's syntax, e.g.\n"
@@ -148,6 +151,8 @@ int main(int argc, char **argv)
             st.opt.verify = true;
         else if (!strcmp(a, "--no-baseline"))
             st.opt.baseline = false;
+        else if (!strcmp(a, "--constant-weights"))
+            st.opt.constant_weights = true;
         else if (bench_epilogue_option(a, &epi))
             continue;
         else if (!strcmp(a, "--json") && i + 1 < argc)
@@ -178,6 +183,11 @@ int main(int argc, char **argv)
         usage(stderr);
         RC_OUT(2);
     }
+    if (st.opt.constant_weights && (epi.fused || epi.set_weights)) {
+        fprintf(stderr, "clconv-bench: --constant-weights times the rows of a plain run; "
+                        "--fused and --set-weights pair their own plans\n");
+        RC_OUT(2);
+    }
     if ((st.opt.ceiling_gflops > 0) != (st.opt.ceiling_gbps > 0)) {
         fprintf(stderr, "clconv-bench: --ceiling-gflops and --ceiling-gbps go together\n");
         RC_OUT(2);
@@ -192,6 +202,9 @@ int main(int argc, char **argv)
     tool_timing_check(clconv_context_get_cl_context(st.ctx), clconv_context_get_queue(st.ctx),
                       &st.timing);
     fprintf(stderr, "clconv-bench: timing: %s\n", st.timing.why);
+    if (st.opt.constant_weights)
+        fprintf(stderr, "clconv-bench: weights set once per plan (clconv_plan_set_weights); "
+                        "the CLBlast baseline takes them per call\n");
     if (epi.fused || epi.set_weights) {
         rc = bench_epilogue_run(st.ctx, &epi, layers, nlayers, st.opt.repeats);
         goto out;
