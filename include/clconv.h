@@ -387,6 +387,21 @@ CLCONV_API clconv_status clconv_context_set_exact_summation(clconv_context *ctx,
  * CLCONV_EXACT), else 0; 0 for a NULL ctx. */
 CLCONV_API int clconv_context_get_exact_summation(const clconv_context *ctx);
 
+/* Tells AUTO, for plans created afterwards on ctx, that the application gives them their
+ * weights once with clconv_plan_set_weights (constant nonzero): the cost model then leaves out
+ * the weight preparation a variant otherwise runs in every enqueue (Winograd's filter
+ * transform, the channel-vector re-layout), which can change the variant chosen. Such a plan
+ * still runs correctly when an enqueue passes weights, preparing them then. The tuning
+ * database, which records per-enqueue times, still decides the layers it has. The environment
+ * variable CLCONV_CONSTANT_WEIGHTS set to a nonzero number has the same effect on every
+ * context. Not thread-safe against concurrent clconv_plan_create calls on the same context.
+ * Errors: CLCONV_ERROR_INVALID_ARGUMENT for a NULL ctx. */
+CLCONV_API clconv_status clconv_context_set_constant_weights(clconv_context *ctx, int constant);
+
+/* 1 when AUTO costs plans created now on ctx with their weights set once (the setting or
+ * CLCONV_CONSTANT_WEIGHTS), else 0; 0 for a NULL ctx. */
+CLCONV_API int clconv_context_get_constant_weights(const clconv_context *ctx);
+
 /* The workspace cap in effect for plans created on ctx (the setting or the default, capped by
  * the device's max allocation); 0 for a NULL ctx. */
 CLCONV_API size_t clconv_context_get_workspace_limit(const clconv_context *ctx);

@@ -157,9 +157,9 @@ static double chanvec_estimate(const clconv_variant *v, const clconv_problem *p,
         chans * (double)clconv_round_up((size_t)p->out[2] * p->out[3], (size_t)c->px_tile);
     const double taps = (double)p->cin_per_group * d->kernel_h * d->kernel_w;
     const double chain = 2.0 * taps * c->oc_tile * c->px_tile; /* one work-item's FMAs */
-    /* launches: the re-layout, the copy, the convolution */
+    /* launches: the re-layout (not with weights set once), the copy, the convolution */
     return tiled_tile_seconds(p, dev, cal, c, tile_outputs, tile_outputs * taps, chain,
-                              2 + (c->padded ? 1 : 0));
+                              (p->weights_constant ? 1 : 2) + (c->padded ? 1 : 0));
 }
 
 static double phases_estimate(const clconv_variant *v, const clconv_problem *p,
@@ -171,9 +171,9 @@ static double phases_estimate(const clconv_variant *v, const clconv_problem *p,
     const double chans = (double)p->out[0] * p->desc.groups * c->ocb * c->oc_tile;
     /* the longest phase's chain bounds the one launch */
     const double chain = 2.0 * c->max_taps * c->oc_tile * c->px_tile;
-    /* launches: a re-layout per phase, the copy, the convolution */
+    /* launches: a re-layout per phase (not with weights set once), the copy, the convolution */
     return tiled_tile_seconds(p, dev, cal, c, chans * c->tile_pixels, chans * c->tap_pixels, chain,
-                              1 + (c->padded ? 1 : 0) + c->nphases);
+                              1 + (c->padded ? 1 : 0) + (p->weights_constant ? 0 : c->nphases));
 }
 
 /* ---- plans ---- */

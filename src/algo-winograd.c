@@ -168,10 +168,13 @@ static double wino_estimate(const clconv_variant *v, const clconv_problem *p,
     clconv_device_model m;
     clconv_device_model_get(dev, &m);
     const double elem = clconv_dtype_size(p->desc.dtype);
-    /* the transformed tiles and the filter transform (run per enqueue unless the weights
-     * were set) are written once and read back once */
-    const double bytes = 2.0 * sizeof(float) * (double)(c->u_count + c->v_count + c->m_count) +
-                         elem * (double)(p->input_count + p->output_count + p->weight_count);
+    /* the transformed tiles are written once and read back once; so is the filter transform,
+     * run per enqueue unless the weights are set once (then U is only read) */
+    const double u_bytes = p->weights_constant ? sizeof(float) * (double)c->u_count
+                                               : 2.0 * sizeof(float) * (double)c->u_count +
+                                                     elem * (double)p->weight_count;
+    const double bytes = 2.0 * sizeof(float) * (double)(c->v_count + c->m_count) + u_bytes +
+                         elem * (double)(p->input_count + p->output_count);
     const double share = cal->bandwidth_share > 0 ? cal->bandwidth_share : 1;
     const double transform_items = (double)c->P * (p->in[1] + p->out[1]);
     return clconv_model_seconds(dev, wino_gemm_flops(p, c), cal->efficiency, 0, 4) +

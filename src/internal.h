@@ -25,6 +25,7 @@ struct clconv_context {
     char last_error[CLCONV_ERROR_TEXT_MAX];
     size_t workspace_limit; /* bytes; 0: CLCONV_DEFAULT_WORKSPACE_LIMIT (select.c) */
     bool exact_summation;   /* AUTO keeps off transform-based variants (select.c) */
+    bool constant_weights;  /* AUTO costs plans with their weights set once (select.c) */
     clconv_tuning *tuning;  /* tuning.c; NULL: none; read-only while plans are created */
     char tuning_info[1024]; /* which database is loaded, or why none */
 };
@@ -70,6 +71,9 @@ typedef struct clconv_problem {
     int out[4]; /* N, Cout, Hout, Wout */
     int cin_per_group, cout_per_group;
     size_t input_count, weight_count, bias_count, output_count; /* elements */
+    /* the estimates leave out per-enqueue weight preparation (clconv_constant_weights; set by
+     * plan creation, false from clconv_problem_init) */
+    bool weights_constant;
 } clconv_problem;
 
 /* Validates desc and input shape (torch's rules) and fills *p. Messages name the field. */
@@ -126,6 +130,10 @@ bool clconv_verbose(void);
 /* True when AUTO (and the tuning database) must keep to direct summation: the context's
  * setting, or $CLCONV_EXACT set to a nonzero number. */
 bool clconv_exact_summation(const clconv_context *ctx);
+
+/* True when AUTO costs new plans with their weights set once: the context's setting, or
+ * $CLCONV_CONSTANT_WEIGHTS set to a nonzero number. */
+bool clconv_constant_weights(const clconv_context *ctx);
 
 /* Integer helpers */
 static inline size_t clconv_div_up(size_t a, size_t b)

@@ -46,6 +46,7 @@ static clconv_status create_plan(clconv_context *ctx, const clconv_desc *desc,
     }
     if ((st = check_device_limits(ctx, &p)) != CLCONV_SUCCESS)
         return st;
+    p.weights_constant = clconv_constant_weights(ctx);
     clconv_plan *plan = calloc(1, sizeof *plan);
     if (!plan)
         return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "plan allocation failed");

@@ -78,6 +78,25 @@ bool clconv_exact_summation(const clconv_context *ctx)
     return ctx->exact_summation || (env && strtol(env, NULL, 10) != 0);
 }
 
+clconv_status clconv_context_set_constant_weights(clconv_context *ctx, int constant)
+{
+    if (!ctx)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_ARGUMENT, "ctx is NULL");
+    ctx->constant_weights = constant != 0;
+    return CLCONV_SUCCESS;
+}
+
+int clconv_context_get_constant_weights(const clconv_context *ctx)
+{
+    return ctx ? clconv_constant_weights(ctx) : 0;
+}
+
+bool clconv_constant_weights(const clconv_context *ctx)
+{
+    const char *env = getenv("CLCONV_CONSTANT_WEIGHTS");
+    return ctx->constant_weights || (env && strtol(env, NULL, 10) != 0);
+}
+
 size_t clconv_context_get_workspace_limit(const clconv_context *ctx)
 {
     return ctx ? clconv_workspace_limit(ctx) : 0;

@@ -277,6 +277,48 @@ START_TEST(test_exact_summation)
 }
 END_TEST
 
+/* ResNet-50's 14x14 layer with 256 channels: per enqueue, its filter transform makes Winograd
+ * lose to the tiled kernels; with the weights set once it wins (docs/winograd.md), and AUTO
+ * takes it when told so, by the setting or by CLCONV_CONSTANT_WEIGHTS. Such a plan still
+ * computes the layer when an enqueue passes the weights. */
+START_TEST(test_constant_weights)
+{
+    clconv_context *ctx = NULL;
+    ck_assert_int_eq(clconv_context_create(NULL, &ctx), CLCONV_SUCCESS);
+    clconv_desc d;
+    clconv_desc_init(&d, CLCONV_CONV2D, 256, 256, 3, 3);
+    d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 1;
+    const int in[4] = {1, 256, 14, 14};
+    unsetenv("CLCONV_CONSTANT_WEIGHTS");
+    ck_assert_int_eq(clconv_context_get_constant_weights(ctx), 0);
+    ck_assert_int_eq(clconv_context_get_constant_weights(NULL), 0);
+    ck_assert_int_eq(clconv_context_set_constant_weights(NULL, 1), CLCONV_ERROR_INVALID_ARGUMENT);
+    for (int mode = 0; mode < 3; mode++) { /* off, the setting, the environment */
+        ck_assert_int_eq(clconv_context_set_constant_weights(ctx, mode == 1), CLCONV_SUCCESS);
+        if (mode == 2)
+            setenv("CLCONV_CONSTANT_WEIGHTS", "1", 1);
+        ck_assert_int_eq(clconv_context_get_constant_weights(ctx), mode != 0);
+        clconv_plan *plan = NULL;
+        ck_assert_int_eq(clconv_plan_create(ctx, &d, in, CLCONV_ALGO_AUTO, &plan), CLCONV_SUCCESS);
+        const clconv_algo algo = clconv_plan_get_algo(plan);
+        clconv_plan_destroy(plan);
+        if (mode == 0)
+            ck_assert_msg(algo != CLCONV_ALGO_WINOGRAD, "per enqueue: AUTO chose winograd");
+        else
+            ck_assert_msg(algo == CLCONV_ALGO_WINOGRAD, "constant weights (mode %d): AUTO chose %s",
+                          mode, clconv_algo_name(algo));
+    }
+    /* the shared context sees the environment: AUTO's Winograd plan, weights per enqueue */
+    test_outcome r;
+    ck_assert_msg(test_run_case(&d, in, CLCONV_ALGO_AUTO, 77, &r) && r.worst_ratio <= 1, "%s",
+                  r.message);
+    ck_assert_msg(r.algo == CLCONV_ALGO_WINOGRAD, "the shared context's AUTO chose %s",
+                  clconv_algo_name(r.algo));
+    unsetenv("CLCONV_CONSTANT_WEIGHTS");
+    clconv_context_destroy(ctx);
+}
+END_TEST
+
 /* tiled.skipzeros_c16p8 on ASPP-shaped layers (dilation = padding, most taps in the padding),
  * batch 2; its non-finite cases run in the nonfinite suite. */
 START_TEST(test_skipzeros_aspp)
@@ -308,6 +350,7 @@ static Suite *winograd_suite(void)
     tcase_add_loop_test(tc, test_set_weights_epilogue, 0, nv + 1);
     tcase_add_loop_test(tc, test_declines_with_reason, 0, nv);
     tcase_add_test(tc, test_exact_summation);
+    tcase_add_test(tc, test_constant_weights);
     tcase_add_test(tc, test_skipzeros_aspp);
     suite_add_tcase(s, tc);
     return s;

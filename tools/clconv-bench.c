@@ -17,8 +17,9 @@
  * reports them. Roofline columns use the ceilings given, else a quick measurement (tools/peak.h,
  * memory levels and launch floor included). --verify compares every run's output with
  * clconv_reference. --constant-weights times every clconv plan as an application with constant
- * weights runs it: the weights go in once with clconv_plan_set_weights, and the timed enqueues
- * pass none (the baseline still takes them per call). Exit status: 0; 1 when a run failed
+ * weights runs it: the weights go in once with clconv_plan_set_weights, AUTO is told so
+ * (clconv_context_set_constant_weights), and the timed enqueues pass none (the baseline still
+ * takes them per call). Exit status: 0; 1 when a run failed
  * verification, a layer could not be set up or an output could not be written; 2 for bad arguments.
  * The parts: tools/bench.h.
  */
@@ -202,9 +203,11 @@ int main(int argc, char **argv)
     tool_timing_check(clconv_context_get_cl_context(st.ctx), clconv_context_get_queue(st.ctx),
                       &st.timing);
     fprintf(stderr, "clconv-bench: timing: %s\n", st.timing.why);
-    if (st.opt.constant_weights)
-        fprintf(stderr, "clconv-bench: weights set once per plan (clconv_plan_set_weights); "
-                        "the CLBlast baseline takes them per call\n");
+    if (st.opt.constant_weights) {
+        clconv_context_set_constant_weights(st.ctx, 1); /* AUTO costs them that way too */
+        fprintf(stderr, "clconv-bench: weights set once per plan (clconv_plan_set_weights; "
+                        "AUTO told so); the CLBlast baseline takes them per call\n");
+    }
     if (epi.fused || epi.set_weights) {
         rc = bench_epilogue_run(st.ctx, &epi, layers, nlayers, st.opt.repeats);
         goto out;
