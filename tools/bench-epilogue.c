@@ -305,9 +305,19 @@ static int compare_set_weights(clconv_context *ctx, const layer_spec *L, int rep
     layer_bufs lb = {0};
     int rc = -1;
     double tw = 0, to = 0;
-    if (clconv_plan_create(ctx, &L->desc, L->input, CLCONV_ALGO_AUTO, &with.plan) ||
-        clconv_plan_create(ctx, &L->desc, L->input, CLCONV_ALGO_AUTO, &without.plan) ||
-        layer_bufs_make(ctx, L, clconv_plan_get_workspace_size(with.plan), &lb) ||
+    /* each plan as its application makes it: AUTO told of the constant weights, or not */
+    const int told = clconv_context_get_constant_weights(ctx);
+    clconv_context_set_constant_weights(ctx, 1);
+    clconv_status made = clconv_plan_create(ctx, &L->desc, L->input, CLCONV_ALGO_AUTO, &with.plan);
+    clconv_context_set_constant_weights(ctx, 0);
+    if (made == CLCONV_SUCCESS)
+        made = clconv_plan_create(ctx, &L->desc, L->input, CLCONV_ALGO_AUTO, &without.plan);
+    clconv_context_set_constant_weights(ctx, told);
+    if (made != CLCONV_SUCCESS ||
+        layer_bufs_make(ctx, L,
+                        max_size(clconv_plan_get_workspace_size(with.plan),
+                                 clconv_plan_get_workspace_size(without.plan)),
+                        &lb) ||
         clconv_plan_set_weights(with.plan, lb.w, L->desc.bias ? lb.b : NULL))
         goto done;
     const clconv_buffers own = {lb.in, lb.w, L->desc.bias ? lb.b : NULL, NULL, lb.out, lb.ws};
@@ -317,8 +327,9 @@ static int compare_set_weights(clconv_context *ctx, const layer_spec *L, int rep
     if (paired(ctx, &with, &without, repeats, &tw, &to))
         goto done;
     *ratio = to / tw;
-    printf("weights %-30s %-24s set %9.4f ms  per enqueue %9.4f ms  ratio %.3f\n", L->name,
-           clconv_plan_get_variant_name(with.plan), tw * 1e3, to * 1e3, *ratio);
+    printf("weights %-30s %-24s set %9.4f ms  per enqueue %9.4f ms  (%-24s)  ratio %.3f\n", L->name,
+           clconv_plan_get_variant_name(with.plan), tw * 1e3, to * 1e3,
+           clconv_plan_get_variant_name(without.plan), *ratio);
     rc = 0;
 done:
     if (rc)

@@ -3,8 +3,9 @@
  *   --fused        each layer with an epilogue (activation or residual) fused against the
  *                  same convolution without it followed by a separate elementwise pass
  *                  (act(out + residual), a kernel of this file), in paired interleaved runs;
- *   --set-weights  each layer with clconv_plan_set_weights against without, paired and
- *                  interleaved.
+ *   --set-weights  each layer with clconv_plan_set_weights (its AUTO plan made with
+ *                  clconv_context_set_constant_weights) against without (a plan made without
+ *                  it), paired and interleaved; both variants are printed.
  * Both print one line per layer (medians and their ratio) and the geometric mean. */
 #ifndef CLCONV_TOOLS_BENCH_EPILOGUE_H
 #define CLCONV_TOOLS_BENCH_EPILOGUE_H
