@@ -70,8 +70,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(e->count >= 1 && e->count <= CLCONV_TUNING_MAX_TIMES);
         for (int j = 0; j < e->count; j++) {
             clconv_algo elsewhere;
-            CHECK(e->variants[j][0] && (clconv_variant_lookup(e->variants[j]) ||
-                                        clconv_variant_known_elsewhere(e->variants[j], &elsewhere)));
+            CHECK(e->variants[j][0] &&
+                  (clconv_variant_lookup(e->variants[j]) ||
+                   clconv_variant_known_elsewhere(e->variants[j], &elsewhere)));
             CHECK(e->seconds[j] > 0 && (j == 0 || e->seconds[j] >= e->seconds[j - 1]));
         }
         CHECK(clconv_tuning_distance(&e->desc, e->in, &e->desc, e->in) == 0);
