@@ -212,6 +212,43 @@ static const clconv_variant *choose(clconv_context *ctx, const clconv_desc *d, c
     return v;
 }
 
+/* With the weights set once (clconv_context_set_constant_weights), the CPU profile's cost model
+ * leaves out Winograd's per-enqueue filter transform and takes it on ResNet-50's 14x14 layer
+ * with 256 channels, where per enqueue it keeps the channel vectors (docs/selection.md); the
+ * 7x7 layer with 512 channels stays on the tiled kernels either way. */
+START_TEST(test_select_constant_weights)
+{
+    clconv_context *ctx = profile_context(CPU);
+    static const struct {
+        int c, hw;
+        const char *per_enqueue, *constant;
+    } cases[] = {{256, 14, "tiled.chanvec_c16p8", "winograd.f4x4_3x3"},
+                 {512, 7, "tiled.flat_c4v4", "tiled.flat_c4v4"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        clconv_desc d;
+        clconv_desc_init(&d, CLCONV_CONV2D, cases[i].c, cases[i].c, 3, 3);
+        d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = 1;
+        const int in[4] = {1, cases[i].c, cases[i].hw, cases[i].hw};
+        for (int constant = 0; constant < 2; constant++) {
+            clconv_problem p;
+            ck_assert_int_eq(clconv_problem_init(&d, in, &p), CLCONV_SUCCESS);
+            ck_assert(!p.weights_constant); /* only plan creation sets it */
+            p.weights_constant = constant;
+            const clconv_variant *v = NULL;
+            clconv_config cfg;
+            ck_assert_int_eq(clconv_select_variant(ctx, &p, CLCONV_ALGO_AUTO, NULL, &v, &cfg),
+                             CLCONV_SUCCESS);
+            const char *want = constant ? cases[i].constant : cases[i].per_enqueue;
+            ck_assert_msg(!strcmp(v->name, want),
+                          "%d channels %dx%d, constant weights %d: %s, "
+                          "pinned %s",
+                          cases[i].c, cases[i].hw, cases[i].hw, constant, v->name, want);
+        }
+    }
+    clconv_context_destroy(ctx);
+}
+END_TEST
+
 START_TEST(test_select_pins_per_class)
 {
     char failures[3000] = "";
@@ -501,6 +538,7 @@ static Suite *select_suite(void)
     TCase *tc = tcase_create("select");
     tcase_set_timeout(tc, 0);
     tcase_add_test(tc, test_select_pins_per_class);
+    tcase_add_test(tc, test_select_constant_weights);
     tcase_add_test(tc, test_select_pins_direct_or_gemm);
     tcase_add_test(tc, test_select_pins_zero_skip);
     tcase_add_test(tc, test_select_pins_depthwise_or_direct);
