@@ -72,10 +72,17 @@ int clconv_context_get_exact_summation(const clconv_context *ctx)
     return ctx ? clconv_exact_summation(ctx) : 0;
 }
 
+/* A context setting that the environment variable name, set to a nonzero number, turns on
+ * for every context. */
+static bool setting_or_env(bool setting, const char *name)
+{
+    const char *env = getenv(name);
+    return setting || (env && strtol(env, NULL, 10) != 0);
+}
+
 bool clconv_exact_summation(const clconv_context *ctx)
 {
-    const char *env = getenv("CLCONV_EXACT");
-    return ctx->exact_summation || (env && strtol(env, NULL, 10) != 0);
+    return setting_or_env(ctx->exact_summation, "CLCONV_EXACT");
 }
 
 clconv_status clconv_context_set_constant_weights(clconv_context *ctx, int constant)
@@ -93,8 +100,7 @@ int clconv_context_get_constant_weights(const clconv_context *ctx)
 
 bool clconv_constant_weights(const clconv_context *ctx)
 {
-    const char *env = getenv("CLCONV_CONSTANT_WEIGHTS");
-    return ctx->constant_weights || (env && strtol(env, NULL, 10) != 0);
+    return setting_or_env(ctx->constant_weights, "CLCONV_CONSTANT_WEIGHTS");
 }
 
 size_t clconv_context_get_workspace_limit(const clconv_context *ctx)
