@@ -19,9 +19,8 @@
  * clconv_reference. --constant-weights times every clconv plan as an application with constant
  * weights runs it: the weights go in once with clconv_plan_set_weights, AUTO is told so
  * (clconv_context_set_constant_weights), and the timed enqueues pass none (the baseline still
- * takes them per call). Exit status: 0; 1 when a run failed
- * verification, a layer could not be set up or an output could not be written; 2 for bad arguments.
- * The parts: tools/bench.h.
+ * takes them per call). Exit status: 0; 1 when a run failed verification, a layer could not be
+ * set up or an output could not be written; 2 for bad arguments. The parts: tools/bench.h.
  */
 
 #include <math.h>
