@@ -124,11 +124,16 @@ static double skipzeros_estimate(const clconv_variant *v, const clconv_problem *
     clconv_device_model m;
     clconv_device_model_get(dev, &m);
     const double flops = skipzeros_executed_flops(v, p, cfg) * c->coutpg_pad / p->cout_per_group;
-    const double bytes = (double)(p->input_count + p->output_count + p->weight_count) *
-                             clconv_dtype_size(p->desc.dtype) +
-                         2.0 * sizeof(float) * (double)(c->wp_count + c->zt_count);
+    /* the pack reads the weights and writes wp and zt, which the convolution reads back; with
+     * the weights set once (pack_weights) only that read is left, and one launch */
+    const bool packed = p->weights_constant;
+    const double bytes =
+        (double)(p->input_count + p->output_count + (packed ? 0 : p->weight_count)) *
+            clconv_dtype_size(p->desc.dtype) +
+        (packed ? 1.0 : 2.0) * sizeof(float) * (double)(c->wp_count + c->zt_count);
     const double share = cal->bandwidth_share > 0 ? cal->bandwidth_share : 1;
-    return clconv_model_seconds(dev, flops, cal->efficiency, 0, 2) + bytes / (share * m.bandwidth);
+    return clconv_model_seconds(dev, flops, cal->efficiency, 0, packed ? 1 : 2) +
+           bytes / (share * m.bandwidth);
 }
 
 static void skipzeros_release(clconv_plan *plan)
